@@ -1,0 +1,40 @@
+package dev.roaf.train;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One evaluation, as written to a line of {@code metrics.jsonl}.
+ *
+ * @param step         optimizer steps taken
+ * @param epoch        fractional epochs (NaN for endless tasks)
+ * @param examples     training examples seen
+ * @param trainLoss    mean training loss over the steps since the previous evaluation
+ * @param trainAcc     mean training accuracy over the same steps (NaN for regression)
+ * @param testLoss     mean loss on the evaluated test examples
+ * @param testAcc      test accuracy (NaN for regression); for per-step tasks, over the positive labels
+ * @param testExamples test examples evaluated
+ * @param wallSeconds  seconds since training started
+ */
+public record EvalRecord(long step, double epoch, long examples, double trainLoss, double trainAcc, double testLoss,
+                         double testAcc, long testExamples, double wallSeconds) {
+
+    /** The record as a JSON-ready map ({@code null} for NaN values). */
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("step", step);
+        m.put("epoch", finite(epoch));
+        m.put("examples", examples);
+        m.put("train_loss", finite(trainLoss));
+        m.put("train_acc", finite(trainAcc));
+        m.put("test_loss", finite(testLoss));
+        m.put("test_acc", finite(testAcc));
+        m.put("test_examples", testExamples);
+        m.put("wall_s", Math.round(wallSeconds * 1000) / 1000.0);
+        return m;
+    }
+
+    private static Object finite(double v) {
+        return Double.isFinite(v) ? v : null;
+    }
+}

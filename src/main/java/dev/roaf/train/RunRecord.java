@@ -1,0 +1,117 @@
+package dev.roaf.train;
+
+import dev.roaf.io.Json;
+import dev.roaf.plot.LineChart;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The files a training run leaves in its output folder, written as the run goes: {@code config.json}
+ * (once, by {@link #writeConfig}), {@code metrics.jsonl} (one line per evaluation, flushed), and
+ * {@code curves.png} (loss and accuracy against steps, redrawn after each evaluation).
+ */
+public final class RunRecord implements TrainListener, AutoCloseable {
+    private final Path dir;
+    private final String title;
+    private final boolean classification;
+    private final BufferedWriter metrics;
+    private final List<double[]> steps = new ArrayList<>();
+    private final List<EvalRecord> evals = new ArrayList<>();
+
+    /**
+     * Opens (creates) the run folder and its {@code metrics.jsonl}.
+     *
+     * @param title          chart title, e.g. "roaf-rnn on psmnist"
+     * @param classification whether accuracy is meaningful (otherwise the loss is plotted on a log scale)
+     */
+    public RunRecord(Path dir, String title, boolean classification) throws IOException {
+        this.dir = dir;
+        this.title = title;
+        this.classification = classification;
+        Files.createDirectories(dir);
+        this.metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+    }
+
+    /** The run folder. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Writes {@code config.json} atomically (pretty-printed JSON). */
+    public void writeConfig(Map<String, Object> config) throws IOException {
+        writeAtomically(dir.resolve("config.json"), Json.pretty(config) + "\n");
+    }
+
+    static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    @Override
+    public void onStep(StepRecord step) {
+        steps.add(new double[]{step.step(), step.loss(), step.accuracy()});
+    }
+
+    @Override
+    public void onEvaluation(EvalRecord eval) {
+        evals.add(eval);
+        try {
+            metrics.write(Json.write(eval.toJson()));
+            metrics.write('\n');
+            metrics.flush();
+            writeCurves();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Redraws {@code curves.png}: loss (train per step, smoothed, and test) and accuracy against steps. */
+    public void writeCurves() throws IOException {
+        int n = steps.size();
+        double[] sx = new double[n], sl = new double[n], sa = new double[n];
+        // Exponential smoothing over ~ n/10 steps (at most 50) keeps per-batch noise from hiding the trend.
+        double k = 1.0 / Math.max(1, Math.min(50, n / 10));
+        double smoothL = Double.NaN, smoothA = Double.NaN;
+        for (int i = 0; i < n; i++) {
+            double[] s = steps.get(i);
+            sx[i] = s[0];
+            smoothL = Double.isNaN(smoothL) ? s[1] : smoothL + k * (s[1] - smoothL);
+            smoothA = Double.isNaN(smoothA) ? s[2] : smoothA + k * (s[2] - smoothA);
+            sl[i] = smoothL;
+            sa[i] = smoothA;
+        }
+        int m = evals.size();
+        double[] ex = new double[m], el = new double[m], ea = new double[m];
+        for (int i = 0; i < m; i++) {
+            ex[i] = evals.get(i).step();
+            el[i] = evals.get(i).testLoss();
+            ea[i] = evals.get(i).testAcc();
+        }
+        LineChart.Panel loss = new LineChart.Panel("loss", "step", "mean loss").logY(!classification)
+                .series("train (smoothed)", sx, sl).series("test", ex, el);
+        if (classification) {
+            LineChart.Panel acc = new LineChart.Panel("accuracy", "step", "accuracy")
+                    .series("train (smoothed)", sx, sa).series("test", ex, ea);
+            LineChart.write(dir.resolve("curves.png"), 1200, 450, title, loss, acc);
+        } else {
+            LineChart.write(dir.resolve("curves.png"), 800, 450, title, loss);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        metrics.close();
+    }
+}

@@ -1,0 +1,47 @@
+package dev.roaf.train;
+
+/**
+ * Hyperparameters of a training run.
+ *
+ * @param steps      optimizer steps to take (at least 1)
+ * @param batchSize  examples per step
+ * @param lr         learning rate
+ * @param optimizer  update rule
+ * @param momentum   SGD momentum (0 = plain SGD); ignored by Adam
+ * @param seed       seeds the order of training examples (the model's initialisation has its own seed)
+ * @param evalEvery  evaluate every this many steps (0 = only at the end)
+ * @param evalSize   test examples used by intermediate evaluations (0 = the whole test set); the final
+ *                   evaluation always uses the whole test set
+ * @param clipNorm   if > 0, rescale the gradient to this L2 norm when it is larger; 0 = no clipping
+ */
+public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
+                           long evalEvery, int evalSize, float clipNorm) {
+
+    /** Validates every field; messages name the command-line option. */
+    public TrainOptions {
+        if (steps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + steps);
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batchSize);
+        }
+        if (!(lr > 0f) || Float.isInfinite(lr)) {
+            throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        }
+        if (optimizer == null) {
+            throw new IllegalArgumentException("--optimizer is required");
+        }
+        if (!(momentum >= 0f && momentum < 1f)) {
+            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+        }
+        if (evalEvery < 0) {
+            throw new IllegalArgumentException("--eval-every must be >= 0, got " + evalEvery);
+        }
+        if (evalSize < 0) {
+            throw new IllegalArgumentException("--eval-size must be >= 0, got " + evalSize);
+        }
+        if (!(clipNorm >= 0f) || Float.isInfinite(clipNorm)) {
+            throw new IllegalArgumentException("--clip-norm must be >= 0, got " + clipNorm);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.roaf.cli;
+
+import dev.roaf.io.Json;
+import dev.roaf.io.Safetensors;
+import dev.roaf.io.SafetensorsFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.GZIPOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The {@code roaf} command line end to end on tiny generated data: run records, --init, eval, exit codes. */
+class CliTest {
+
+    record Result(int code, String out, String err) {
+    }
+
+    static Result roaf(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        int code = Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** Writes a tiny MNIST-shaped dataset (random 28x28 digits whose label is set by a bright pixel row). */
+    static Path tinyMnist(Path dir, int train, int test) throws IOException {
+        Files.createDirectories(dir);
+        Random rng = new Random(7);
+        write(dir, "train", train, rng);
+        write(dir, "t10k", test, rng);
+        return dir;
+    }
+
+    private static void write(Path dir, String prefix, int n, Random rng) throws IOException {
+        byte[] images = new byte[n * 784];
+        byte[] labels = new byte[n];
+        for (int i = 0; i < n; i++) {
+            int label = rng.nextInt(10);
+            labels[i] = (byte) label;
+            for (int p = 0; p < 784; p++) {
+                images[i * 784 + p] = (byte) rng.nextInt(40);
+            }
+            for (int c = 0; c < 28; c++) {
+                images[i * 784 + (2 + 2 * label) * 28 + c] = (byte) 255;
+            }
+        }
+        gz(dir.resolve(prefix + "-images-idx3-ubyte.gz"), idx(0x0803, new int[]{n, 28, 28}, images));
+        gz(dir.resolve(prefix + "-labels-idx1-ubyte.gz"), idx(0x0801, new int[]{n}, labels));
+    }
+
+    private static byte[] idx(int magic, int[] dims, byte[] data) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 * dims.length + data.length);
+        b.putInt(magic);
+        for (int d : dims) {
+            b.putInt(d);
+        }
+        b.put(data);
+        return b.array();
+    }
+
+    private static void gz(Path file, byte[] raw) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (GZIPOutputStream g = new GZIPOutputStream(bos)) {
+            g.write(raw);
+        }
+        Files.write(file, bos.toByteArray());
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> metrics(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("metrics.jsonl"), StandardCharsets.UTF_8).stream()
+                .map(l -> (Map<String, Object>) Json.parse(l)).toList();
+    }
+
+    @Test
+    void trainWritesACompleteRunRecordAndEvalReproducesTheLastMetrics(@TempDir Path tmp) throws IOException {
+        Path data = tinyMnist(tmp.resolve("mnist"), 40, 30);
+        Path run = tmp.resolve("run");
+        Result r = roaf("train", "--task", "psmnist", "--data-dir", data.toString(), "--hidden", "8", "--batch", "10",
+                "--steps", "4", "--eval-every", "2", "--perm-seed", "3", "--device", "cpu", "--threads", "2",
+                "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+        for (String f : List.of("config.json", "metrics.jsonl", "model.safetensors", "curves.png")) {
+            assertTrue(Files.size(run.resolve(f)) > 0, f + " missing or empty");
+        }
+        List<Map<String, Object>> rows = metrics(run);
+        assertEquals(2, rows.size());
+        for (String key : List.of("step", "epoch", "examples", "train_loss", "test_loss", "test_acc", "wall_s")) {
+            assertTrue(rows.get(1).containsKey(key), "metrics row lacks " + key);
+        }
+        assertEquals(4L, rows.get(1).get("step"));
+        assertEquals(40L, rows.get(1).get("examples"));
+        assertEquals(30L, rows.get(1).get("test_examples"));
+
+        Map<String, Object> config = Json.asObject(Json.parse(Files.readString(run.resolve("config.json"))), "config");
+        Map<String, Object> task = Json.asObject(config.get("task"), "task");
+        List<Object> perm = Json.asArray(task.get("permutation"), "permutation");
+        assertEquals(784, perm.size());
+        assertTrue(config.toString().contains("sha256"), "config.json records the data files' SHA-256");
+
+        SafetensorsFile model = Safetensors.read(run.resolve("model.safetensors"));
+        assertEquals("roaf-rnn", model.metadata().get("model"));
+        assertEquals(List.of(8L, 8L), java.util.Arrays.stream(model.tensor("rnn.W").shape()).boxed().toList());
+
+        Result e = roaf("eval", "--model", run.resolve("model.safetensors").toString(), "--data-dir", data.toString(),
+                "--device", "cpu");
+        assertEquals(0, e.code(), e.err());
+        Map<String, Object> ev = Json.asObject(Json.parse(e.out().trim()), "eval output");
+        double logged = ((Number) rows.get(1).get("test_loss")).doubleValue();
+        assertEquals(logged, ((Number) ev.get("test_loss")).doubleValue(), 1e-6 * Math.abs(logged));
+        assertEquals(((Number) rows.get(1).get("test_acc")).doubleValue(), ((Number) ev.get("test_acc")).doubleValue(), 1e-12);
+    }
+
+    @Test
+    void initStartsFromAFileAndRejectsWrongShapes(@TempDir Path tmp) throws IOException {
+        Path first = tmp.resolve("a");
+        assertEquals(0, roaf("train", "--task", "adding", "--length", "6", "--hidden", "6", "--batch", "8", "--steps", "3",
+                "--device", "cpu", "--out", first.toString()).code());
+        Path init = first.resolve("model.safetensors");
+        // Zero steps are not allowed, so check --init by evaluating before and after one tiny step of lr ~ 0.
+        Path second = tmp.resolve("b");
+        Result ok = roaf("train", "--task", "adding", "--length", "6", "--hidden", "6", "--batch", "8", "--steps", "1",
+                "--lr", "1e-30", "--device", "cpu", "--init", init.toString(), "--out", second.toString());
+        assertEquals(0, ok.code(), ok.err());
+        SafetensorsFile a = Safetensors.read(init), b = Safetensors.read(second.resolve("model.safetensors"));
+        assertEquals(a.tensor("rnn.W"), b.tensor("rnn.W"), "--init parameters carried over");
+
+        Result bad = roaf("train", "--task", "adding", "--length", "6", "--hidden", "7", "--batch", "8", "--steps", "1",
+                "--device", "cpu", "--init", init.toString(), "--out", tmp.resolve("c").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("rnn.W") && bad.err().contains("shape"), bad.err());
+        assertFalse(bad.err().contains("\tat "), "no stack trace without --verbose: " + bad.err());
+        assertEquals(1, bad.err().strip().lines().filter(l -> l.startsWith("roaf: ") && l.contains("rnn.W")).count());
+    }
+
+    @Test
+    void badUsageAndBadInputExitWithTwo(@TempDir Path tmp) {
+        assertEquals(2, roaf("train", "--no-such-option").code());
+        Result cuda = roaf("train", "--device", "cuda", "--task", "adding", "--steps", "1", "--out", tmp.toString());
+        assertEquals(2, cuda.code());
+        assertTrue(cuda.err().contains("--device cpu"), cuda.err());
+        Result alpha = roaf("train", "--alpha", "1.5", "--task", "adding", "--steps", "1", "--out", tmp.toString());
+        assertEquals(2, alpha.code());
+        assertTrue(alpha.err().contains("--alpha"), alpha.err());
+        Result mismatch = roaf("train", "--model", "roaf-mlp", "--task", "adding", "--steps", "1", "--out", tmp.toString());
+        assertEquals(2, mismatch.code());
+        assertTrue(mismatch.err().contains("mnist or fashion"), mismatch.err());
+        Result missing = roaf("eval", "--model", tmp.resolve("nope.safetensors").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("nope.safetensors"), missing.err());
+        Result verbose = roaf("eval", "--verbose", "--model", tmp.resolve("nope.safetensors").toString());
+        assertTrue(verbose.err().contains("\tat "), "--verbose prints the stack trace");
+    }
+
+    @Test
+    void copyAndMlpTasksTrainEndToEnd(@TempDir Path tmp) throws IOException {
+        Path copy = tmp.resolve("copy");
+        Result r = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "3",
+                "--device", "cpu", "--out", copy.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(metrics(copy).get(0).get("test_acc") != null, "copy reports recall accuracy");
+
+        Path data = tinyMnist(tmp.resolve("mnist"), 20, 10);
+        for (String model : List.of("roaf-mlp", "mlp", "resmlp")) {
+            Path run = tmp.resolve(model);
+            Result m = roaf("train", "--model", model, "--task", "mnist", "--depth", "3", "--hidden", "8", "--batch", "5",
+                    "--steps", "2", "--data-dir", data.toString(), "--device", "cpu", "--out", run.toString());
+            assertEquals(0, m.code(), model + ": " + m.err());
+            assertEquals(2L, metrics(run).get(metrics(run).size() - 1).get("step"));
+        }
+        Path lstm = tmp.resolve("lstm");
+        assertEquals(0, roaf("train", "--model", "lstm", "--task", "adding", "--length", "4", "--hidden", "5", "--batch", "4",
+                "--steps", "2", "--device", "cpu", "--out", lstm.toString()).code());
+    }
+}
