@@ -409,7 +409,7 @@ public final class CpuEngine implements Engine {
                     if (storeZ) {
                         z[zOff + j] = zv;
                     }
-                    out[outOff + j] = alpha * acc[n + j] + beta * zv;
+                    out[outOff + j] = MatKernels.flush(alpha * acc[n + j] + beta * zv);
                 }
             }
             case SIGNED_PERMUTATION -> {
@@ -419,7 +419,7 @@ public final class CpuEngine implements Engine {
                     if (storeZ) {
                         z[zOff + j] = zv;
                     }
-                    out[outOff + j] = alpha * f.sign[so + j] * in[inOff + f.index[io + j]] + beta * zv;
+                    out[outOff + j] = MatKernels.flush(alpha * f.sign[so + j] * in[inOff + f.index[io + j]] + beta * zv);
                 }
             }
             case IDENTITY -> {
@@ -428,7 +428,7 @@ public final class CpuEngine implements Engine {
                     if (storeZ) {
                         z[zOff + j] = zv;
                     }
-                    out[outOff + j] = alpha * in[inOff + j] + beta * zv;
+                    out[outOff + j] = MatKernels.flush(alpha * in[inOff + j] + beta * zv);
                 }
             }
             case NONE -> {
@@ -437,7 +437,7 @@ public final class CpuEngine implements Engine {
                     if (storeZ) {
                         z[zOff + j] = zv;
                     }
-                    out[outOff + j] = beta * zv;
+                    out[outOff + j] = MatKernels.flush(beta * zv);
                 }
             }
         }
@@ -492,7 +492,7 @@ public final class CpuEngine implements Engine {
                 int go = gBase + row * n, zo = zBase + row * n, co = q * cw;
                 for (int j = 0; j < n; j++) {
                     float zv = z[zo + j];
-                    float d = beta * (1f - zv * zv) * g[go + j];
+                    float d = MatKernels.flush(beta * (1f - zv * zv) * g[go + j]);
                     z[zo + j] = d;
                     coef[co + j] = d;
                 }
@@ -536,7 +536,9 @@ public final class CpuEngine implements Engine {
                     default -> {
                     }
                 }
-                System.arraycopy(acc, 0, gIn, gi, n);
+                for (int j = 0; j < n; j++) {
+                    gIn[gi + j] = MatKernels.flush(acc[j]);
+                }
             }
             r += rows;
         }
@@ -836,8 +838,8 @@ public final class CpuEngine implements Engine {
                         int cPrev = co + t * plane + row * n, cNext = cPrev + plane, hNext = ho + (t + 1) * plane + row * n;
                         for (int j = 0; j < n; j++) {
                             float cv = act[n + j] * ca[cPrev + j] + act[j] * act[2 * n + j];
-                            ca[cNext + j] = cv;
-                            ha[hNext + j] = act[3 * n + j] * MatKernels.tanh(cv);
+                            ca[cNext + j] = MatKernels.flush(cv);
+                            ha[hNext + j] = MatKernels.flush(act[3 * n + j] * MatKernels.tanh(cv));
                         }
                         if (gta != null) {
                             System.arraycopy(act, 0, gta, gto + t * plane4 + row * n4, n4);
@@ -887,11 +889,11 @@ public final class CpuEngine implements Engine {
                                     ov = gta[gRow + 3 * n + j];
                             float tcv = MatKernels.tanh(ca[cNow + j]);
                             float dc = dcCarry[lr + j] + dh * ov * (1f - tcv * tcv);
-                            gta[gRow + j] = dc * gv * iv * (1f - iv);
-                            gta[gRow + n + j] = dc * ca[cPrev + j] * fv * (1f - fv);
-                            gta[gRow + 2 * n + j] = dc * iv * (1f - gv * gv);
-                            gta[gRow + 3 * n + j] = dh * tcv * ov * (1f - ov);
-                            dcCarry[lr + j] = dc * fv;
+                            gta[gRow + j] = MatKernels.flush(dc * gv * iv * (1f - iv));
+                            gta[gRow + n + j] = MatKernels.flush(dc * ca[cPrev + j] * fv * (1f - fv));
+                            gta[gRow + 2 * n + j] = MatKernels.flush(dc * iv * (1f - gv * gv));
+                            gta[gRow + 3 * n + j] = MatKernels.flush(dh * tcv * ov * (1f - ov));
+                            dcCarry[lr + j] = MatKernels.flush(dc * fv);
                         }
                         Arrays.fill(accs[q], 0, n, 0f);
                     }
@@ -905,7 +907,11 @@ public final class CpuEngine implements Engine {
                         }
                     }
                     for (int q = 0; q < blk; q++) {
-                        System.arraycopy(accs[q], 0, dhCarry, (r + q - r0) * n, n);
+                        float[] acc = accs[q];
+                        int dst = (r + q - r0) * n;
+                        for (int j = 0; j < n; j++) {
+                            dhCarry[dst + j] = MatKernels.flush(acc[j]);
+                        }
                     }
                     r += blk;
                 }
