@@ -207,61 +207,69 @@ public final class CpuEngine implements Engine {
             }
             return;
         }
-        parallel.forRange(m, ROW_BLOCK, (part, m0, m1) -> {
-            int nc0 = Math.min(NC, n);
-            int kc0 = Math.min(KC, k);
-            float[] bp = new float[kc0 * nc0];
-            float[] ap = new float[ROW_BLOCK * kc0];
-            float[] acc0 = new float[nc0], acc1 = new float[nc0], acc2 = new float[nc0], acc3 = new float[nc0];
-            float[][] accs = {acc0, acc1, acc2, acc3};
-            for (int k0 = 0; k0 < k; k0 += KC) {
-                int kc = Math.min(KC, k - k0);
-                for (int n0 = 0; n0 < n; n0 += NC) {
-                    int nc = Math.min(NC, n - n0);
-                    // Pack op(B)[k0:k0+kc, n0:n0+nc] k-major.
-                    for (int kk = 0; kk < kc; kk++) {
-                        int dst = kk * nc;
-                        if (!tB) {
-                            System.arraycopy(b, bOff + (k0 + kk) * ldb + n0, bp, dst, nc);
+        parallel.forRange(m, ROW_BLOCK, (part, m0, m1) ->
+                gemmRows(tA, tB, m0, m1, n, k, alpha, a, aOff, lda, b, bOff, ldb, c, cOff, ldc));
+    }
+
+    /**
+     * Rows {@code [m0, m1)} of {@code C += alpha op(A) op(B)} on the calling thread: op(B) is packed
+     * in panels of {@code KC x NC} rows, op(A) in blocks of four rows, then {@link MatKernels}.
+     */
+    private static void gemmRows(boolean tA, boolean tB, int m0, int m1, int n, int k, float alpha, float[] a, int aOff,
+                                 int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int nc0 = Math.min(NC, n);
+        int kc0 = Math.min(KC, k);
+        float[][] bp = new float[kc0][nc0];
+        float[] ap = new float[ROW_BLOCK * kc0];
+        float[] acc0 = new float[nc0], acc1 = new float[nc0], acc2 = new float[nc0], acc3 = new float[nc0];
+        float[][] accs = {acc0, acc1, acc2, acc3};
+        for (int k0 = 0; k0 < k; k0 += KC) {
+            int kc = Math.min(KC, k - k0);
+            for (int n0 = 0; n0 < n; n0 += NC) {
+                int nc = Math.min(NC, n - n0);
+                // Pack op(B)[k0:k0+kc, n0:n0+nc] k-major.
+                for (int kk = 0; kk < kc; kk++) {
+                    float[] dst = bp[kk];
+                    if (!tB) {
+                        System.arraycopy(b, bOff + (k0 + kk) * ldb + n0, dst, 0, nc);
+                    } else {
+                        for (int j = 0; j < nc; j++) {
+                            dst[j] = b[bOff + (n0 + j) * ldb + k0 + kk];
+                        }
+                    }
+                }
+                for (int r = m0; r < m1; r += ROW_BLOCK) {
+                    int rows = Math.min(ROW_BLOCK, m1 - r);
+                    // Pack op(A)[r:r+rows, k0:k0+kc] row-major.
+                    for (int q = 0; q < rows; q++) {
+                        if (!tA) {
+                            System.arraycopy(a, aOff + (r + q) * lda + k0, ap, q * kc, kc);
                         } else {
-                            for (int j = 0; j < nc; j++) {
-                                bp[dst + j] = b[bOff + (n0 + j) * ldb + k0 + kk];
+                            for (int kk = 0; kk < kc; kk++) {
+                                ap[q * kc + kk] = a[aOff + (k0 + kk) * lda + r + q];
                             }
                         }
                     }
-                    for (int r = m0; r < m1; r += ROW_BLOCK) {
-                        int rows = Math.min(ROW_BLOCK, m1 - r);
-                        // Pack op(A)[r:r+rows, k0:k0+kc] row-major.
+                    for (int q = 0; q < rows; q++) {
+                        Arrays.fill(accs[q], 0, nc, 0f);
+                    }
+                    if (rows == ROW_BLOCK) {
+                        MatKernels.accumulate4(ap, 0, kc, kc, bp, 0, nc, acc0, acc1, acc2, acc3);
+                    } else {
                         for (int q = 0; q < rows; q++) {
-                            if (!tA) {
-                                System.arraycopy(a, aOff + (r + q) * lda + k0, ap, q * kc, kc);
-                            } else {
-                                for (int kk = 0; kk < kc; kk++) {
-                                    ap[q * kc + kk] = a[aOff + (k0 + kk) * lda + r + q];
-                                }
-                            }
+                            MatKernels.accumulate1(ap, q * kc, kc, bp, 0, nc, accs[q]);
                         }
-                        for (int q = 0; q < rows; q++) {
-                            Arrays.fill(accs[q], 0, nc, 0f);
-                        }
-                        if (rows == ROW_BLOCK) {
-                            MatKernels.accumulate4(ap, 0, kc, kc, bp, 0, nc, nc, acc0, acc1, acc2, acc3);
-                        } else {
-                            for (int q = 0; q < rows; q++) {
-                                MatKernels.accumulate1(ap, q * kc, kc, bp, 0, nc, nc, accs[q]);
-                            }
-                        }
-                        for (int q = 0; q < rows; q++) {
-                            float[] acc = accs[q];
-                            int cr = cOff + (r + q) * ldc + n0;
-                            for (int j = 0; j < nc; j++) {
-                                c[cr + j] += alpha * acc[j];
-                            }
+                    }
+                    for (int q = 0; q < rows; q++) {
+                        float[] acc = accs[q];
+                        int cr = cOff + (r + q) * ldc + n0;
+                        for (int j = 0; j < nc; j++) {
+                            c[cr + j] += alpha * acc[j];
                         }
                     }
                 }
             }
-        });
+        }
     }
 
     @Override
@@ -384,12 +392,27 @@ public final class CpuEngine implements Engine {
      * Builds {@code [W^T | O^T]} ({@code [N, width]} k-major) for the forward products: columns
      * {@code 0..N-1} give {@code W h}, columns {@code N..2N-1} (dense filters only) give {@code O h}.
      */
-    private static void packForward(float[] w, int wOff, FilterArrays f, int layer, int n, float[] dst) {
-        int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
-        MatKernels.transpose(w, wOff, n, n, dst, 0, width);
+    private static void packForward(float[] w, int wOff, FilterArrays f, int layer, int n, float[][] dst) {
+        MatKernels.transposeRows(w, wOff, n, n, dst, 0);
         if (f.kind == Filter.Kind.DENSE) {
-            MatKernels.transpose(f.matrix, f.mat(layer), n, n, dst, n, width);
+            MatKernels.transposeRows(f.matrix, f.mat(layer), n, n, dst, n);
         }
+    }
+
+    /**
+     * Builds {@code [W; O]} ({@code [width, N]} as rows) for the backward products
+     * {@code d W + alpha g O}: rows {@code 0..N-1} are W's, rows {@code N..2N-1} (dense filters
+     * only) are O's.
+     */
+    private static void packBackward(float[] w, int wOff, FilterArrays f, int layer, int n, float[][] dst) {
+        MatKernels.copyRows(w, wOff, n, n, dst, 0);
+        if (f.kind == Filter.Kind.DENSE) {
+            MatKernels.copyRows(f.matrix, f.mat(layer), n, n, dst, n);
+        }
+    }
+
+    private static int packedWidth(FilterArrays f, int n) {
+        return f.kind == Filter.Kind.DENSE ? 2 * n : n;
     }
 
     /**
@@ -449,7 +472,7 @@ public final class CpuEngine implements Engine {
      *
      * @param addStride 0 when {@code add} is one bias row shared by all rows, else N
      */
-    private static void forwardRows(float[] in, int inBase, int r0, int r1, float[] packed, int n, FilterArrays f,
+    private static void forwardRows(float[] in, int inBase, int r0, int r1, float[][] packed, int n, FilterArrays f,
                                     int layer, float[] add, int addBase, int addStride, float alpha, float beta,
                                     float[] out, int outBase, float[] z, int zBase, float[][] accs) {
         int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
@@ -458,7 +481,7 @@ public final class CpuEngine implements Engine {
             for (int q = 0; q < ROW_BLOCK; q++) {
                 Arrays.fill(accs[q], 0, width, 0f);
             }
-            MatKernels.accumulate4(in, inBase + r * n, n, n, packed, 0, width, width, accs[0], accs[1], accs[2], accs[3]);
+            MatKernels.accumulate4(in, inBase + r * n, n, n, packed, 0, width, accs[0], accs[1], accs[2], accs[3]);
             for (int q = 0; q < ROW_BLOCK; q++) {
                 int row = r + q;
                 forwardEpilogue(accs[q], add, addBase + row * addStride, in, inBase + row * n, f, layer, alpha, beta, out,
@@ -467,7 +490,7 @@ public final class CpuEngine implements Engine {
         }
         for (; r < r1; r++) {
             Arrays.fill(accs[0], 0, width, 0f);
-            MatKernels.accumulate1(in, inBase + r * n, n, packed, 0, width, width, accs[0]);
+            MatKernels.accumulate1(in, inBase + r * n, n, packed, 0, width, accs[0]);
             forwardEpilogue(accs[0], add, addBase + r * addStride, in, inBase + r * n, f, layer, alpha, beta, out,
                     outBase + r * n, z, zBase + r * n, n);
         }
@@ -478,7 +501,7 @@ public final class CpuEngine implements Engine {
      * activations {@code z}, writes {@code d = beta (1 - z^2) g} over z and
      * {@code gIn = alpha O^T g + W^T d} (row form: {@code d W + alpha g O}).
      */
-    private static void backwardRows(float[] g, int gBase, float[] z, int zBase, int r0, int r1, float[] w, int wOff,
+    private static void backwardRows(float[] g, int gBase, float[] z, int zBase, int r0, int r1, float[][] packed,
                                      FilterArrays f, int layer, float alpha, float beta, float[] gIn, int gInBase, int n,
                                      float[] coef, float[][] accs) {
         boolean dense = f.kind == Filter.Kind.DENSE;
@@ -504,16 +527,10 @@ public final class CpuEngine implements Engine {
                 Arrays.fill(accs[q], 0, n, 0f);
             }
             if (rows == ROW_BLOCK) {
-                MatKernels.accumulate4(coef, 0, cw, n, w, wOff, n, n, accs[0], accs[1], accs[2], accs[3]);
-                if (dense) {
-                    MatKernels.accumulate4(coef, n, cw, n, f.matrix, f.mat(layer), n, n, accs[0], accs[1], accs[2], accs[3]);
-                }
+                MatKernels.accumulate4(coef, 0, cw, cw, packed, 0, n, accs[0], accs[1], accs[2], accs[3]);
             } else {
                 for (int q = 0; q < rows; q++) {
-                    MatKernels.accumulate1(coef, q * cw, n, w, wOff, n, n, accs[q]);
-                    if (dense) {
-                        MatKernels.accumulate1(coef, q * cw + n, n, f.matrix, f.mat(layer), n, n, accs[q]);
-                    }
+                    MatKernels.accumulate1(coef, q * cw, cw, packed, 0, n, accs[q]);
                 }
             }
             for (int q = 0; q < rows; q++) {
@@ -566,7 +583,7 @@ public final class CpuEngine implements Engine {
         int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
         int plane = batch * n;
         parallel.forRange(batch, ROW_BLOCK, (part, r0, r1) -> {
-            float[] packed = new float[n * width];
+            float[][] packed = new float[n][width];
             float[][] accs = newAccumulators(width);
             for (int l = 0; l < layers; l++) {
                 // Each worker packs its own copy: N^2 work against rows*N^2 of products.
@@ -590,7 +607,7 @@ public final class CpuEngine implements Engine {
         int xo = tx.off(), wo = tw.off(), bo = tb.off();
         int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
         parallel.forRange(batch, ROW_BLOCK, (part, r0, r1) -> {
-            float[] packed = new float[n * width];
+            float[][] packed = new float[n][width];
             float[][] accs = newAccumulators(width);
             int rows = r1 - r0;
             // Ping-pong between the caller's rows and one scratch slice.
@@ -638,8 +655,10 @@ public final class CpuEngine implements Engine {
             System.arraycopy(ga, go + r0 * n, gCur, 0, rows * n);
             float[] coef = new float[ROW_BLOCK * 2 * n];
             float[][] accs = newAccumulators(n);
+            float[][] packed = new float[packedWidth(f, n)][n];
             for (int l = layers - 1; l >= 0; l--) {
-                backwardRows(gCur, -r0 * n, za, zo + l * plane, r0, r1, wa, wo + l * n * n, f, l, alpha, beta, gNext,
+                packBackward(wa, wo + l * n * n, f, l, n, packed);
+                backwardRows(gCur, -r0 * n, za, zo + l * plane, r0, r1, packed, f, l, alpha, beta, gNext,
                         -r0 * n, n, coef, accs);
                 float[] t = gCur;
                 gCur = gNext;
@@ -670,28 +689,7 @@ public final class CpuEngine implements Engine {
     private static void weightGradient(float[] d, int dOff, float[] x, int xOff, int rows, int n, float[] dw, int dwOff,
                                        float[] db, int dbOff) {
         Arrays.fill(dw, dwOff, dwOff + n * n, 0f);
-        // dW[j,:] += d[b,j] * x[b,:]: for each batch row, a rank-1 update in axpy form.
-        int b = 0;
-        for (; b + 1 < rows; b += 2) {
-            int d0 = dOff + b * n, d1 = d0 + n, x0 = xOff + b * n, x1 = x0 + n;
-            for (int j = 0; j < n; j++) {
-                float u = d[d0 + j], v = d[d1 + j];
-                int o = dwOff + j * n;
-                for (int k = 0; k < n; k++) {
-                    dw[o + k] += u * x[x0 + k] + v * x[x1 + k];
-                }
-            }
-        }
-        for (; b < rows; b++) {
-            int d0 = dOff + b * n, x0 = xOff + b * n;
-            for (int j = 0; j < n; j++) {
-                float u = d[d0 + j];
-                int o = dwOff + j * n;
-                for (int k = 0; k < n; k++) {
-                    dw[o + k] += u * x[x0 + k];
-                }
-            }
-        }
+        gemmRows(true, false, 0, n, n, rows, 1f, d, dOff, n, x, xOff, n, dw, dwOff, n);
         columnSums(d, dOff, rows, n, db, dbOff);
     }
 
@@ -725,7 +723,7 @@ public final class CpuEngine implements Engine {
         require(!o.perLayer(), "recurrenceForward: the filter must be shared by all steps, got a per-layer filter");
         FilterArrays f = new FilterArrays(o, n, 1, "recurrenceForward");
         int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
-        float[] packed = new float[n * width];
+        float[][] packed = new float[n][width];
         packForward(tw.f(), tw.off(), f, 0, n, packed);
         float[] pa = tp.f(), ha = th.f(), za = tz == null ? null : tz.f();
         int po = tp.off(), ho = th.off(), zo = tz == null ? 0 : tz.off();
@@ -758,8 +756,10 @@ public final class CpuEngine implements Engine {
         }
         require(!o.perLayer(), "recurrenceBackward: the filter must be shared by all steps");
         FilterArrays f = new FilterArrays(o, n, 1, "recurrenceBackward");
-        float[] wa = tw.f(), za = tz.f(), ga = tg.f();
-        int wo = tw.off(), zo = tz.off(), go = tg.off();
+        float[] za = tz.f(), ga = tg.f();
+        int zo = tz.off(), go = tg.off();
+        float[][] packed = new float[packedWidth(f, n)][n];
+        packBackward(tw.f(), tw.off(), f, 0, n, packed);
         float[] h0a = th0 == null ? null : th0.f();
         int h0o = th0 == null ? 0 : th0.off();
         int plane = batch * n;
@@ -780,7 +780,7 @@ public final class CpuEngine implements Engine {
                 } else {
                     System.arraycopy(carry, 0, gCur, 0, rows * n);
                 }
-                backwardRows(gCur, -r0 * n, za, zo + t * plane, r0, r1, wa, wo, f, 0, alpha, beta, carry, -r0 * n, n, coef,
+                backwardRows(gCur, -r0 * n, za, zo + t * plane, r0, r1, packed, f, 0, alpha, beta, carry, -r0 * n, n, coef,
                         accs);
             }
             if (h0a != null) {
@@ -802,8 +802,8 @@ public final class CpuEngine implements Engine {
         if (tgt != null) {
             tgt.requireShape("lstmForward gates", steps, batch, n4);
         }
-        float[] packed = new float[n * n4];
-        MatKernels.transpose(tw.f(), tw.off(), n4, n, packed, 0, n4);
+        float[][] packed = new float[n][n4];
+        MatKernels.transposeRows(tw.f(), tw.off(), n4, n, packed, 0);
         float[] pa = tp.f(), ha = th.f(), ca = tc.f(), gta = tgt == null ? null : tgt.f();
         int po = tp.off(), ho = th.off(), co = tc.off(), gto = tgt == null ? 0 : tgt.off();
         int plane = batch * n, plane4 = batch * n4;
@@ -819,10 +819,10 @@ public final class CpuEngine implements Engine {
                         Arrays.fill(accs[q], 0, n4, 0f);
                     }
                     if (rows == ROW_BLOCK) {
-                        MatKernels.accumulate4(ha, hPrev + r * n, n, n, packed, 0, n4, n4, accs[0], accs[1], accs[2], accs[3]);
+                        MatKernels.accumulate4(ha, hPrev + r * n, n, n, packed, 0, n4, accs[0], accs[1], accs[2], accs[3]);
                     } else {
                         for (int q = 0; q < rows; q++) {
-                            MatKernels.accumulate1(ha, hPrev + (r + q) * n, n, packed, 0, n4, n4, accs[q]);
+                            MatKernels.accumulate1(ha, hPrev + (r + q) * n, n, packed, 0, n4, accs[q]);
                         }
                     }
                     for (int q = 0; q < rows; q++) {
@@ -866,8 +866,10 @@ public final class CpuEngine implements Engine {
         } else {
             tg.requireShape("lstmBackward gOut", batch, n);
         }
-        float[] wa = tw.f(), ca = tc.f(), gta = tgt.f(), ga = tg.f();
-        int wo = tw.off(), co = tc.off(), gto = tgt.off(), go = tg.off();
+        float[] ca = tc.f(), gta = tgt.f(), ga = tg.f();
+        int co = tc.off(), gto = tgt.off(), go = tg.off();
+        float[][] wRows = new float[n4][n];
+        MatKernels.copyRows(tw.f(), tw.off(), n4, n, wRows, 0);
         int plane = batch * n, plane4 = batch * n4;
         parallel.forRange(batch, ROW_BLOCK, (part, r0, r1) -> {
             int rows = r1 - r0;
@@ -900,10 +902,10 @@ public final class CpuEngine implements Engine {
                     // dh_{t-1} = dGates W (axpy form over the 4N rows of W).
                     int gBase = gto + t * plane4 + r * n4;
                     if (blk == ROW_BLOCK) {
-                        MatKernels.accumulate4(gta, gBase, n4, n4, wa, wo, n, n, accs[0], accs[1], accs[2], accs[3]);
+                        MatKernels.accumulate4(gta, gBase, n4, n4, wRows, 0, n, accs[0], accs[1], accs[2], accs[3]);
                     } else {
                         for (int q = 0; q < blk; q++) {
-                            MatKernels.accumulate1(gta, gBase + q * n4, n4, wa, wo, n, n, accs[q]);
+                            MatKernels.accumulate1(gta, gBase + q * n4, n4, wRows, 0, n, accs[q]);
                         }
                     }
                     for (int q = 0; q < blk; q++) {
