@@ -60,7 +60,12 @@ public abstract class Tensor implements AutoCloseable {
 
     /** Number of rows when the tensor is seen as a matrix whose last dimension is the columns. */
     public final int rows() {
-        return shape.length == 0 ? 1 : Math.toIntExact(size / Math.max(1, shape[shape.length - 1]));
+        // The product of the leading dimensions (not size / cols, which is 0 for a [M,0] matrix).
+        long r = 1;
+        for (int i = 0; i < shape.length - 1; i++) {
+            r *= shape[i];
+        }
+        return Math.toIntExact(r);
     }
 
     /** Number of columns (the last dimension) when the tensor is seen as a matrix. */

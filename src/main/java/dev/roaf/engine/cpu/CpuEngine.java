@@ -57,7 +57,8 @@ public final class CpuEngine implements Engine {
         }
     }
 
-    private static CpuTensor cpu(Tensor t, String name) {
+    private CpuTensor cpu(Tensor t, String name) {
+        checkOpen();
         if (t == null) {
             throw new IllegalArgumentException(name + " must not be null");
         }
@@ -324,7 +325,7 @@ public final class CpuEngine implements Engine {
      * Per-layer operands of a filter on raw arrays: the dense matrix (offset of layer l), or the
      * permutation (index/sign offsets), resolved once per operation.
      */
-    private static final class FilterArrays {
+    private final class FilterArrays {
         final Filter.Kind kind;
         final float[] matrix;
         final int matrixOff;
