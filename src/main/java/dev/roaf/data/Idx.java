@@ -26,6 +26,10 @@ public final class Idx {
     /** The most dimensions accepted; the format allows 255 but real files have 1 to 3. */
     public static final int MAX_DIMS = 8;
     private static final int TYPE_UBYTE = 0x08;
+    /** Trailing bytes are counted up to this many for the message, then reading stops. */
+    private static final long MAX_TRAILING_COUNTED = 1 << 20;
+    /** The largest file read: a raw file of {@link #MAX_ELEMENTS} plus its header, with room for gzip overhead. */
+    static final long MAX_FILE_BYTES = MAX_ELEMENTS + (4 << 20);
 
     private Idx() {
     }
@@ -38,6 +42,11 @@ public final class Idx {
     public static IdxArray read(Path file) {
         byte[] bytes;
         try {
+            long size = Files.size(file);
+            if (size > MAX_FILE_BYTES) {
+                throw new DataException(file + ": expected an IDX file of at most " + MAX_FILE_BYTES + " bytes, found "
+                        + size + " bytes");
+            }
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new DataException(file + ": file not found", e);
@@ -115,14 +124,16 @@ public final class Idx {
             throw new DataException(name + ": truncated IDX data" + what + ": dims " + Arrays.toString(dims)
                     + " need " + count + " bytes, found " + data.length);
         }
+        // Count trailing bytes, but only up to a limit: a small gzip file can expand to gigabytes.
         long extra = 0;
         byte[] scratch = new byte[8192];
-        for (int r; (r = in.read(scratch)) > 0; ) {
+        for (int r; extra <= MAX_TRAILING_COUNTED && (r = in.read(scratch)) > 0; ) {
             extra += r;
         }
         if (extra > 0) {
-            throw new DataException(name + ": " + extra + " trailing bytes" + what + " after the IDX data: dims "
-                    + Arrays.toString(dims) + " need exactly " + count + " bytes");
+            throw new DataException(name + ": " + (extra > MAX_TRAILING_COUNTED ? "more than " + MAX_TRAILING_COUNTED : extra)
+                    + " trailing bytes" + what + " after the IDX data: dims " + Arrays.toString(dims) + " need exactly "
+                    + count + " bytes");
         }
         return new IdxArray(dims, data);
     }

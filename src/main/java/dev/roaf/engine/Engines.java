@@ -1,6 +1,9 @@
 package dev.roaf.engine;
 
 import dev.roaf.engine.cpu.CpuEngine;
+import dev.roaf.engine.cuda.CudaEngine;
+import dev.roaf.engine.cuda.CudaEngineException;
+import dev.roaf.engine.cuda.CudaProbe;
 
 import java.util.function.Consumer;
 
@@ -17,7 +20,7 @@ public final class Engines {
      *
      * @param device  {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
      * @param threads CPU worker threads (0 = all processors)
-     * @param notices receives one line when {@code auto} falls back to the CPU; may be null
+     * @param notices receives one line: the CUDA card and GEMM path opened, or why {@code auto} fell back to the CPU; may be null
      * @throws IllegalArgumentException for an unknown name, or {@code cuda} when no CUDA engine is usable
      */
     public static Engine open(String device, int threads, Consumer<String> notices) {
@@ -26,18 +29,47 @@ public final class Engines {
             case "cpu":
                 return new CpuEngine(t);
             case "auto": {
+                // One line either way: the CUDA engine names the card (and its GEMM path), or the CPU fallback says why.
+                CudaProbe probe = CudaProbe.get();
+                String why = probe.reason();
+                if (probe.usable()) {
+                    try {
+                        return new CudaEngine(0, CudaEngine.GemmPath.AUTO, notices);
+                    } catch (CudaEngineException e) {
+                        why = e.getMessage();
+                    }
+                }
                 CpuEngine e = new CpuEngine(t);
                 if (notices != null) {
-                    notices.accept("roaf: no CUDA engine in this build yet; running on " + e.deviceName());
+                    notices.accept("roaf: " + why + "; running on " + e.deviceName());
                 }
                 return e;
             }
             default:
                 if (device.equals("cuda") || device.startsWith("cuda:")) {
-                    throw new IllegalArgumentException("--device " + device + ": this build of roaf has no CUDA engine yet;"
-                            + " use --device cpu (or auto)");
+                    return openCuda(device, notices);
                 }
                 throw new IllegalArgumentException("unknown --device '" + device + "'; expected auto, cpu, cuda or cuda:N");
+        }
+    }
+
+    private static Engine openCuda(String device, Consumer<String> notices) {
+        int ordinal = 0;
+        if (device.startsWith("cuda:")) {
+            try {
+                ordinal = Integer.parseInt(device.substring(5));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--device " + device + ": expected cuda or cuda:N with N a device number (0, 1, ...)");
+            }
+        }
+        CudaProbe probe = CudaProbe.get();
+        if (!probe.usable()) {
+            throw new IllegalArgumentException("--device " + device + ": " + probe.reason() + "; use --device cpu (or auto)");
+        }
+        try {
+            return new CudaEngine(ordinal, CudaEngine.GemmPath.AUTO, notices);
+        } catch (CudaEngineException e) {
+            throw new IllegalArgumentException("--device " + device + ": " + e.getMessage() + "; use --device cpu (or auto)", e);
         }
     }
 }

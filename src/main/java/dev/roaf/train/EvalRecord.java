@@ -15,9 +15,17 @@ import java.util.Map;
  * @param testAcc      test accuracy (NaN for regression); for per-step tasks, over the positive labels
  * @param testExamples test examples evaluated
  * @param wallSeconds  seconds since training started
+ * @param skippedSteps steps skipped so far for a non-finite loss or gradient ({@code --on-nan skip}), or -1
+ *                     when the run does not skip (then {@code metrics.jsonl} has no {@code skipped_steps})
  */
 public record EvalRecord(long step, double epoch, long examples, double trainLoss, double trainAcc, double testLoss,
-                         double testAcc, long testExamples, double wallSeconds) {
+                         double testAcc, long testExamples, double wallSeconds, long skippedSteps) {
+
+    /** A record of a run that does not skip steps. */
+    public EvalRecord(long step, double epoch, long examples, double trainLoss, double trainAcc, double testLoss,
+                      double testAcc, long testExamples, double wallSeconds) {
+        this(step, epoch, examples, trainLoss, trainAcc, testLoss, testAcc, testExamples, wallSeconds, -1);
+    }
 
     /** The record as a JSON-ready map ({@code null} for NaN values). */
     public Map<String, Object> toJson() {
@@ -31,6 +39,9 @@ public record EvalRecord(long step, double epoch, long examples, double trainLos
         m.put("test_acc", finite(testAcc));
         m.put("test_examples", testExamples);
         m.put("wall_s", Math.round(wallSeconds * 1000) / 1000.0);
+        if (skippedSteps >= 0) {
+            m.put("skipped_steps", skippedSteps);
+        }
         return m;
     }
 

@@ -62,6 +62,45 @@ public abstract class Optimizer implements AutoCloseable {
 
     protected abstract void apply(float lr, int t);
 
+    /**
+     * The optimizer's state tensors by name, copied to the host (Adam: {@code m}, {@code v}; SGD with
+     * momentum: {@code velocity}; plain SGD: none). With {@link #steps()} this is everything needed to
+     * continue bit for bit.
+     */
+    public final java.util.Map<String, float[]> exportState() {
+        java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        stateTensors().forEach((name, t) -> out.put(name, engine.toHost(t)));
+        return out;
+    }
+
+    /**
+     * Restores the state written by {@link #exportState()} and the step count.
+     *
+     * @throws IllegalArgumentException if a tensor is missing, unexpected or of the wrong size
+     */
+    public final void importState(java.util.Map<String, float[]> state, int steps) {
+        java.util.Map<String, Tensor> mine = stateTensors();
+        if (!mine.keySet().equals(state.keySet())) {
+            throw new IllegalArgumentException("optimizer state: expected tensors " + mine.keySet() + " for "
+                    + getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT) + ", found " + state.keySet());
+        }
+        if (steps < 0) {
+            throw new IllegalArgumentException("optimizer state: negative step count " + steps);
+        }
+        for (java.util.Map.Entry<String, Tensor> e : mine.entrySet()) {
+            float[] v = state.get(e.getKey());
+            if (v.length != e.getValue().size()) {
+                throw new IllegalArgumentException("optimizer state " + e.getKey() + ": expected " + e.getValue().size()
+                        + " values, found " + v.length);
+            }
+            engine.upload(v, e.getValue());
+        }
+        this.steps = steps;
+    }
+
+    /** The state tensors by name, in a fixed order. */
+    protected abstract java.util.Map<String, Tensor> stateTensors();
+
     /** Adam (PyTorch's formulation, bias-corrected). */
     static final class Adam extends Optimizer {
         private final Tensor m;
@@ -81,6 +120,14 @@ public abstract class Optimizer implements AutoCloseable {
         @Override
         protected void apply(float lr, int t) {
             engine.adamStep(params.values(), params.grads(), m, v, lr, beta1, beta2, eps, t);
+        }
+
+        @Override
+        protected java.util.Map<String, Tensor> stateTensors() {
+            java.util.Map<String, Tensor> s = new java.util.LinkedHashMap<>();
+            s.put("m", m);
+            s.put("v", v);
+            return s;
         }
 
         @Override
@@ -104,6 +151,11 @@ public abstract class Optimizer implements AutoCloseable {
         @Override
         protected void apply(float lr, int t) {
             engine.sgdStep(params.values(), params.grads(), velocity, lr, momentum);
+        }
+
+        @Override
+        protected java.util.Map<String, Tensor> stateTensors() {
+            return velocity == null ? java.util.Map.of() : java.util.Map.of("velocity", velocity);
         }
 
         @Override

@@ -59,6 +59,32 @@ public final class RunRecord implements TrainListener, AutoCloseable {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    /**
+     * Rewrites {@code metrics.jsonl} with the evaluations of the run before its checkpoint (the lines
+     * it had then, byte for byte) and takes the steps for {@code curves.png}.
+     */
+    @Override
+    public void onRestore(List<StepRecord> past, List<EvalRecord> pastEvals) {
+        steps.clear();
+        evals.clear();
+        for (StepRecord s : past) {
+            onStep(s);
+        }
+        try {
+            for (EvalRecord e : pastEvals) {
+                evals.add(e);
+                metrics.write(Json.write(e.toJson()));
+                metrics.write('\n');
+            }
+            metrics.flush();
+            if (!pastEvals.isEmpty()) {
+                writeCurves();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public void onStep(StepRecord step) {
         steps.add(new double[]{step.step(), step.loss(), step.accuracy()});

@@ -14,7 +14,9 @@ import java.util.Objects;
  * optimizer update per step, evaluations on the test set, events to listeners.
  *
  * <p>A step whose loss or gradient is not finite stops the run with
- * {@link TrainingDivergedException} before the parameters are touched. The trainer owns its
+ * {@link TrainingDivergedException} before the parameters are touched, or is skipped
+ * ({@link #onNonFinite}). With {@link #checkpoints} the trainer writes {@link Checkpoint}s as it goes;
+ * {@link #resumeFrom} continues from one, bit for bit. The trainer owns its
  * optimizer; the caller owns the model. Single-threaded: call {@link #fit()} once.
  */
 public final class Trainer {
@@ -23,6 +25,10 @@ public final class Trainer {
     private final TrainOptions options;
     private final List<TrainListener> listeners = new ArrayList<>();
     private final int evalBatch;
+    private CheckpointPolicy checkpoints;
+    private Checkpoint resume;
+    private String resumeSource;
+    private OnNonFinite onNonFinite = OnNonFinite.STOP;
 
     /** A trainer for {@code model} on {@code task}. */
     public Trainer(Model model, Task task, TrainOptions options) {
@@ -43,51 +49,211 @@ public final class Trainer {
         return this;
     }
 
+    /** What to do with a step whose loss or gradient is not finite. */
+    public enum OnNonFinite {
+        /** Stop with {@link TrainingDivergedException} (after writing a checkpoint of the step before, if checkpointing). */
+        STOP,
+        /** Skip the step (no update), count it, and go on. */
+        SKIP;
+
+        /** Parses {@code stop} or {@code skip}. */
+        public static OnNonFinite parse(String s) {
+            return switch (s) {
+                case "stop" -> STOP;
+                case "skip" -> SKIP;
+                default -> throw new IllegalArgumentException("--on-nan must be stop or skip, got '" + s + "'");
+            };
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Writes checkpoints as {@code policy} says ({@code null}: none, the default). */
+    public Trainer checkpoints(CheckpointPolicy policy) {
+        this.checkpoints = policy;
+        return this;
+    }
+
+    /**
+     * Continues from {@code checkpoint} instead of starting at step 1: {@link #fit()} loads its
+     * parameters into the model and its state into the optimizer, and ends exactly as the run that
+     * wrote it would have (bit for bit on the same engine and thread count).
+     */
+    public Trainer resumeFrom(Checkpoint checkpoint, String source) {
+        if (checkpoint.step() > options.steps()) {
+            throw new IllegalArgumentException(source + ": the checkpoint is at step " + checkpoint.step()
+                    + ", beyond the run's " + options.steps() + " steps");
+        }
+        this.resume = checkpoint;
+        this.resumeSource = source;
+        return this;
+    }
+
+    /** Sets the policy for non-finite steps (default {@link OnNonFinite#STOP}). */
+    public Trainer onNonFinite(OnNonFinite policy) {
+        this.onNonFinite = Objects.requireNonNull(policy, "policy");
+        return this;
+    }
+
     /** Runs all steps and returns every evaluation; the last one covers the whole test set. */
     public TrainResult fit() {
         long start = System.nanoTime();
+        double wallBefore = 0;
         List<EvalRecord> evals = new ArrayList<>();
         StepStats window = StepStats.zero();
+        long skipped = 0;
+        long first = 1;
+        History history = new History();
         try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum())) {
-            for (long step = 1; step <= options.steps(); step++) {
+            if (resume != null) {
+                resume.restoreModel(model, resumeSource);
+                try {
+                    opt.importState(resume.optimizerState(), resume.optimizerSteps());
+                } catch (IllegalArgumentException e) {
+                    throw new dev.roaf.io.InvalidFileException(java.nio.file.Path.of(resumeSource), e.getMessage());
+                }
+                evals.addAll(resume.evaluations());
+                window = resume.window();
+                skipped = resume.skippedSteps();
+                wallBefore = resume.wallSeconds();
+                history.addAll(resume.history());
+                first = resume.step() + 1;
+                List<StepRecord> past = new ArrayList<>(history.size());
+                for (int i = 0; i < history.size(); i++) {
+                    long s = (long) history.get(i, 0);
+                    past.add(new StepRecord(s, epoch(s), s * options.batchSize(), history.get(i, 1), history.get(i, 2),
+                            Double.NaN, Double.NaN));
+                }
+                for (TrainListener l : listeners) {
+                    l.onRestore(List.copyOf(past), List.copyOf(evals));
+                }
+            }
+            long lastCheckpointStep = first - 1;
+            long lastCheckpointNanos = System.nanoTime();
+            for (long step = first; step <= options.steps(); step++) {
                 Batch batch = task.trainBatch(options.seed(), step - 1, options.batchSize());
                 StepStats stats = model.forwardBackward(batch);
                 double gradNorm = Math.sqrt(model.engine().sumOfSquares(model.parameters().grads()));
                 if (!Double.isFinite(stats.meanLoss()) || !Double.isFinite(gradNorm)) {
-                    throw new TrainingDivergedException(step, "step " + step + ": the " + (Double.isFinite(stats.meanLoss())
-                            ? "gradient" : "loss") + " is not finite (loss " + stats.meanLoss() + ", gradient norm " + gradNorm
-                            + "); parameters were left as they were after step " + (step - 1)
-                            + ". Try a smaller --lr (now " + options.lr() + ") or --clip-norm 1");
-                }
-                if (options.clipNorm() > 0f && gradNorm > options.clipNorm()) {
-                    model.engine().scale(model.parameters().grads(), (float) (options.clipNorm() / gradNorm));
-                }
-                opt.step(options.lr());
-                window = window.plus(stats);
-                double wall = seconds(start);
-                StepRecord rec = new StepRecord(step, epoch(step), step * options.batchSize(), stats.meanLoss(),
-                        stats.accuracy(), gradNorm, wall);
-                for (TrainListener l : listeners) {
-                    l.onStep(rec);
+                    if (onNonFinite == OnNonFinite.SKIP) {
+                        skipped++;
+                        for (TrainListener l : listeners) {
+                            l.onSkippedStep(step, stats.meanLoss(), gradNorm, skipped);
+                        }
+                    } else {
+                        String saved = "";
+                        if (checkpoints != null && step > 1) {
+                            if (lastCheckpointStep != step - 1) {
+                                writeCheckpoint(step - 1, opt, skipped, wallBefore + seconds(start), window, evals, history);
+                            }
+                            saved = "; the last good checkpoint (after step " + (step - 1) + ") is " + checkpoints.file()
+                                    + " (resume with --on-nan skip to skip such steps)";
+                        }
+                        throw new TrainingDivergedException(step, "step " + step + ": the " + (Double.isFinite(stats.meanLoss())
+                                ? "gradient" : "loss") + " is not finite (loss " + stats.meanLoss() + ", gradient norm " + gradNorm
+                                + "); parameters were left as they were after step " + (step - 1)
+                                + ". Try a smaller --lr (now " + options.lr() + ") or --clip-norm 1" + saved);
+                    }
+                } else {
+                    if (options.clipNorm() > 0f && gradNorm > options.clipNorm()) {
+                        model.engine().scale(model.parameters().grads(), (float) (options.clipNorm() / gradNorm));
+                    }
+                    opt.step(options.lr());
+                    window = window.plus(stats);
+                    history.add(step, stats.meanLoss(), stats.accuracy());
+                    double wall = wallBefore + seconds(start);
+                    StepRecord rec = new StepRecord(step, epoch(step), step * options.batchSize(), stats.meanLoss(),
+                            stats.accuracy(), gradNorm, wall);
+                    for (TrainListener l : listeners) {
+                        l.onStep(rec);
+                    }
                 }
                 boolean last = step == options.steps();
                 if (last || (options.evalEvery() > 0 && step % options.evalEvery() == 0)) {
                     StepStats test = evaluate(model, task, last ? 0 : options.evalSize(), evalBatch);
                     EvalRecord e = new EvalRecord(step, epoch(step), step * options.batchSize(), window.meanLoss(),
-                            window.accuracy(), test.meanLoss(), test.accuracy(), testExamples(last), seconds(start));
+                            window.accuracy(), test.meanLoss(), test.accuracy(), testExamples(last), wallBefore + seconds(start),
+                            onNonFinite == OnNonFinite.SKIP ? skipped : -1);
                     window = StepStats.zero();
                     evals.add(e);
                     for (TrainListener l : listeners) {
                         l.onEvaluation(e);
                     }
                 }
+                if (checkpoints != null && (last
+                        || (checkpoints.everySteps() > 0 && step % checkpoints.everySteps() == 0)
+                        || (checkpoints.everyMinutes() > 0
+                        && System.nanoTime() - lastCheckpointNanos >= checkpoints.everyMinutes() * 60e9))) {
+                    writeCheckpoint(step, opt, skipped, wallBefore + seconds(start), window, evals, history);
+                    lastCheckpointStep = step;
+                    lastCheckpointNanos = System.nanoTime();
+                }
             }
         }
-        TrainResult result = new TrainResult(options.steps(), List.copyOf(evals), seconds(start));
+        TrainResult result = new TrainResult(options.steps(), List.copyOf(evals), wallBefore + seconds(start), skipped);
         for (TrainListener l : listeners) {
             l.onFinish(result);
         }
         return result;
+    }
+
+    private void writeCheckpoint(long step, Optimizer opt, long skipped, double wall, StepStats window,
+                                 List<EvalRecord> evals, History history) {
+        Checkpoint c = new Checkpoint(step, opt.steps(), skipped, wall, window, evals, history.toArray(),
+                model.toTensorData(), opt.exportState(), checkpointMetadata());
+        try {
+            c.write(checkpoints.file());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the checkpoint " + checkpoints.file() + ": " + e.getMessage(), e);
+        }
+        for (TrainListener l : listeners) {
+            l.onCheckpoint(step, checkpoints.file());
+        }
+    }
+
+    private java.util.Map<String, String> checkpointMetadata() {
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(model.metadata(null));
+        meta.putAll(checkpoints.metadata());
+        meta.put("train_steps", Long.toString(options.steps()));
+        meta.put("optimizer", options.optimizer().toString());
+        return meta;
+    }
+
+    /** Per-step (step, loss, accuracy) triples in a growable array. */
+    private static final class History {
+        private double[] data = new double[3 * 64];
+        private int size;
+
+        void add(double step, double loss, double acc) {
+            if (3 * size + 3 > data.length) {
+                data = java.util.Arrays.copyOf(data, data.length * 2);
+            }
+            data[3 * size] = step;
+            data[3 * size + 1] = loss;
+            data[3 * size + 2] = acc;
+            size++;
+        }
+
+        void addAll(double[] triples) {
+            for (int i = 0; i + 2 < triples.length; i += 3) {
+                add(triples[i], triples[i + 1], triples[i + 2]);
+            }
+        }
+
+        int size() {
+            return size;
+        }
+
+        double get(int i, int field) {
+            return data[3 * i + field];
+        }
+
+        double[] toArray() {
+            return java.util.Arrays.copyOf(data, 3 * size);
+        }
     }
 
     private long testExamples(boolean last) {

@@ -1,0 +1,243 @@
+package dev.roaf.engine.cuda;
+
+import dev.roaf.engine.Filter;
+import dev.roaf.engine.Tensor;
+import jcuda.driver.CUevent;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * Timings for native-tests/gpu-check.sh: CUDA events on the engine's stream after warm-up, median of
+ * repeated runs, against the floor (FLOPs / peak). Prints a short table and writes it to
+ * {@code <dir>/gpu-check-<card>-<date>.md}. Usage: {@code GpuBench <results-dir>}.
+ * The peak numbers are the H100 SXM datasheet's (FP32 67 TFLOP/s, HBM3 3.35 TB/s); other cards are
+ * reported against the same numbers, so read the ratios with the card name.
+ */
+public final class GpuBench {
+    private static final double PEAK_FLOPS = 67e12;
+    private static final double PEAK_BYTES = 3.35e12;
+    private final List<String> rows = new ArrayList<>();
+
+    private interface Work {
+        void run();
+    }
+
+    /** Median milliseconds of {@code reps} timed runs after {@code warm} untimed ones. */
+    private static double time(CudaEngine e, int warm, int reps, Work w) {
+        e.makeCurrent();
+        for (int i = 0; i < warm; i++) {
+            w.run();
+        }
+        e.synchronize();
+        CUevent a = new CUevent(), b = new CUevent();
+        cuEventCreate(a, 0);
+        cuEventCreate(b, 0);
+        double[] ms = new double[reps];
+        float[] out = new float[1];
+        for (int i = 0; i < reps; i++) {
+            cuEventRecord(a, e.stream());
+            w.run();
+            cuEventRecord(b, e.stream());
+            cuEventSynchronize(b);
+            cuEventElapsedTime(out, a, b);
+            ms[i] = out[0];
+        }
+        cuEventDestroy(a);
+        cuEventDestroy(b);
+        Arrays.sort(ms);
+        return ms[reps / 2];
+    }
+
+    private void row(String what, double ms, double floorMs, String note) {
+        rows.add(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.2f | %s |", what, ms, floorMs, ms / floorMs, note));
+    }
+
+    private static Tensor rand(CudaEngine e, SplittableRandom r, double scale, int... shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] a = new float[Math.toIntExact(n)];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) ((r.nextDouble() * 2 - 1) * scale);
+        }
+        return e.fromHost(a, shape);
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args.length > 0 ? args[0] : "bench/results");
+        CudaProbe p = CudaProbe.get();
+        if (!p.usable()) {
+            System.out.println("GpuBench: " + p.reason());
+            return;
+        }
+        new GpuBench().run(dir);
+    }
+
+    private void run(Path dir) throws IOException {
+        SplittableRandom r = new SplittableRandom(1);
+        CudaEngine auto = new CudaEngine(0, CudaEngine.GemmPath.AUTO, System.out::println);
+        CudaEngine own = auto.usesCublas() ? new CudaEngine(0, CudaEngine.GemmPath.OWN, System.out::println) : auto;
+        String card = auto.deviceName();
+
+        // 1. GEMM 4096^3, both paths.
+        int s = 4096;
+        double gemmFloor = 2.0 * s * s * s / PEAK_FLOPS * 1e3;
+        double cublasMs = Double.NaN;
+        for (CudaEngine e : auto == own ? List.of(own) : List.of(auto, own)) {
+            Tensor a = rand(e, r, 1, s, s), b = rand(e, r, 1, s, s), c = e.zeros(s, s);
+            double ms = time(e, 2, 7, () -> e.gemm(false, false, 1f, a, b, 0f, c));
+            if (e.usesCublas()) {
+                cublasMs = ms;
+            }
+            row("gemm 4096^3 (" + e.gemmDescription() + ")", ms, gemmFloor,
+                    String.format(Locale.ROOT, "%.1f TFLOP/s", 2.0 * s * s * s / ms / 1e9)
+                            + (e == own && !Double.isNaN(cublasMs) ? String.format(Locale.ROOT, ", %.2fx cuBLAS", ms / cublasMs) : ""));
+            a.close();
+            b.close();
+            c.close();
+        }
+
+        // 2. ROAF layer forward + backward, B=128 N=1024, one dense layer, vs its five products alone.
+        for (CudaEngine e : auto == own ? List.of(own) : List.of(auto, own)) {
+            int bsz = 128, n = 1024;
+            Tensor x = e.zeros(2, bsz, n), w = rand(e, r, 1.0 / 32, 1, n, n), bias = rand(e, r, 0.1, 1, n);
+            Tensor o = rand(e, r, 1.0 / 32, n, n), z = e.zeros(1, bsz, n), g = rand(e, r, 1, bsz, n);
+            Tensor dw = e.zeros(1, n, n), db = e.zeros(1, n);
+            e.upload(new float[bsz * n], x.slice(0));
+            Filter f = Filter.dense(o);
+            double layer = time(e, 5, 51, () -> {
+                e.roafStackForward(x, w, bias, f, 0.9f, 0.1f, z);
+                e.roafStackBackward(x, w, f, 0.9f, 0.1f, z, g, dw, db);
+            });
+            Tensor x0 = x.slice(0), x1 = x.slice(1), z0 = z.slice(0), w0 = w.slice(0), dw0 = dw.slice(0);
+            double products = time(e, 5, 51, () -> {
+                e.gemm(false, true, 1f, x0, w0, 0f, x1);
+                e.gemm(false, true, 1f, x0, o, 0f, z0);
+                e.gemm(false, false, 1f, z0, w0, 0f, x1);
+                e.gemm(false, false, 0.9f, g, o, 1f, x1);
+                e.gemm(true, false, 1f, z0, x0, 0f, dw0);
+            });
+            double flops = 5 * 2.0 * bsz * n * n;
+            row("roaf layer fwd+bwd B=128 N=1024 dense (" + e.gemmDescription() + ")", layer, flops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%.2fx its 5 products alone (%.4f ms); target <= 1.5x", layer / products, products));
+            for (Tensor t : new Tensor[]{x, w, bias, o, z, g, dw, db}) {
+                t.close();
+            }
+        }
+
+        // 3. ROAF-RNN recurrence N=128 B=100 T=784 (per-step launches in this issue).
+        {
+            CudaEngine e = auto;
+            int n = 128, bsz = 100, steps = 784;
+            Tensor pp = rand(e, r, 1, steps, bsz, n), w = rand(e, r, 1.0 / 12, n, n), o = rand(e, r, 1.0 / 12, n, n);
+            Tensor h = e.zeros(steps + 1, bsz, n), z = e.zeros(steps, bsz, n), gOut = rand(e, r, 1, bsz, n), gh0 = e.zeros(bsz, n);
+            Filter f = Filter.dense(o);
+            double fwd = time(e, 2, 11, () -> e.recurrenceForward(pp, w, f, 0.9f, 0.1f, h, z));
+            double both = time(e, 2, 11, () -> {
+                e.recurrenceForward(pp, w, f, 0.9f, 0.1f, h, z);
+                e.recurrenceBackward(w, f, 0.9f, 0.1f, z, gOut, gh0);
+            });
+            double stepFlops = 2 * 2.0 * bsz * n * n;
+            row("roaf-rnn forward T=784 B=100 N=128 dense", fwd, steps * stepFlops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%.2f us/step (issue 5 target 1)", fwd * 1e3 / steps));
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense", both, 2 * steps * stepFlops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%.2f us/step (issue 5 target 3)", both * 1e3 / steps));
+            Tensor ix = e.fromHost(perm(r, n), n), sg = e.fromHost(signs(r, n), n);
+            Filter fp = Filter.signedPermutation(ix, sg);
+            double perm = time(e, 2, 11, () -> {
+                e.recurrenceForward(pp, w, fp, 0.9f, 0.1f, h, z);
+                e.recurrenceBackward(w, fp, 0.9f, 0.1f, z, gOut, gh0);
+            });
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 permutation", perm, steps * stepFlops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%.2f us/step", perm * 1e3 / steps));
+            for (Tensor t : new Tensor[]{pp, w, o, h, z, gOut, gh0, ix, sg}) {
+                t.close();
+            }
+        }
+
+        // 4. LSTM N=128 B=100 T=784.
+        {
+            CudaEngine e = auto;
+            int n = 128, bsz = 100, steps = 784;
+            Tensor pp = rand(e, r, 1, steps, bsz, 4 * n), w = rand(e, r, 1.0 / 12, 4 * n, n);
+            Tensor h = e.zeros(steps + 1, bsz, n), c = e.zeros(steps + 1, bsz, n), gates = e.zeros(steps, bsz, 4 * n);
+            Tensor gOut = rand(e, r, 1, bsz, n);
+            double both = time(e, 2, 11, () -> {
+                e.lstmForward(pp, w, h, c, gates);
+                e.lstmBackward(w, h, c, gates, gOut);
+            });
+            double flops = 2 * steps * 2.0 * bsz * 4 * n * n;
+            row("lstm fwd+bwd T=784 B=100 N=128", both, flops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%.2f us/step", both * 1e3 / steps));
+            for (Tensor t : new Tensor[]{pp, w, h, c, gates, gOut}) {
+                t.close();
+            }
+        }
+
+        // 5. Adam over 16M parameters (memory bound: 5 floats read/written... 4 read + 3 written).
+        {
+            CudaEngine e = auto;
+            int n = 16 << 20;
+            Tensor pp = rand(e, r, 1, n), g = rand(e, r, 1, n), m = e.zeros(n), v = e.zeros(n);
+            double ms = time(e, 3, 21, () -> e.adamStep(pp, g, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 3));
+            row("adam 16M params", ms, 7.0 * 4 * n / PEAK_BYTES * 1e3,
+                    String.format(Locale.ROOT, "%.0f GB/s", 7.0 * 4 * n / ms / 1e6));
+            for (Tensor t : new Tensor[]{pp, g, m, v}) {
+                t.close();
+            }
+        }
+
+        StringBuilder out = new StringBuilder();
+        out.append("# gpu-check timings: ").append(card).append(", ").append(LocalDate.now()).append("\n\n");
+        out.append("CUDA events on the engine stream, median after warm-up. Floor = FLOPs / 67 TFLOP/s (FP32) or bytes / 3.35 TB/s")
+                .append(" (H100 SXM datasheet). GEMM path of the default engine: ").append(auto.gemmDescription()).append(".\n\n");
+        out.append("| what | ms (median) | floor ms | x floor | note |\n| --- | --- | --- | --- | --- |\n");
+        for (String row : rows) {
+            out.append(row).append('\n');
+        }
+        Files.createDirectories(dir);
+        String slug = card.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "");
+        Path file = dir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".md");
+        Files.writeString(file, out.toString());
+        System.out.println();
+        System.out.print(out);
+        System.out.println("\nwritten to " + file);
+        if (own != auto) {
+            own.close();
+        }
+        auto.close();
+    }
+
+    private static int[] perm(SplittableRandom r, int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = p[i];
+            p[i] = p[j];
+            p[j] = t;
+        }
+        return p;
+    }
+
+    private static float[] signs(SplittableRandom r, int n) {
+        float[] s = new float[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = r.nextBoolean() ? 1f : -1f;
+        }
+        return s;
+    }
+}

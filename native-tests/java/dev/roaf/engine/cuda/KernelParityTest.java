@@ -1,0 +1,385 @@
+package dev.roaf.engine.cuda;
+
+import dev.roaf.engine.Filter;
+import dev.roaf.engine.Tensor;
+import dev.roaf.engine.cpu.CpuEngine;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static dev.roaf.engine.cuda.GpuTests.*;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * Every CUDA kernel against the CPU engine on fresh random inputs, at several shapes including
+ * ragged ones (sizes that are not multiples of any tile), with GPU outputs poisoned with NaN.
+ * Runs with both GEMM paths when cuBLAS loads. Skipped (not failed) without a GPU.
+ */
+@Tag("gpu")
+class KernelParityTest {
+    private final List<Pair> open = new ArrayList<>();
+    private SplittableRandom rnd;
+
+    @BeforeEach
+    void setUp() {
+        assumeGpu();
+        rnd = new SplittableRandom(20260127L);
+    }
+
+    @AfterEach
+    void tearDown() {
+        open.forEach(Pair::close);
+        open.clear();
+    }
+
+    private Pair r(CudaEngine g, double scale, int... shape) {
+        Pair p = rand(g, rnd, scale, shape);
+        open.add(p);
+        return p;
+    }
+
+    private Pair nan(CudaEngine g, int... shape) {
+        Pair p = poisoned(g, shape);
+        open.add(p);
+        return p;
+    }
+
+    private Pair ints(CudaEngine g, int[] data, int... shape) {
+        Pair p = ofInts(g, data, shape);
+        open.add(p);
+        return p;
+    }
+
+    private static CpuEngine c() {
+        return cpu();
+    }
+
+    // ------------------------------------------------------------------------ elementwise
+
+    @Test
+    void fillScaleCopySumOfSquares() {
+        for (CudaEngine g : gpus()) {
+            for (int n : new int[]{1, 255, 257, 100_003, 3_000_001}) {
+                Pair a = r(g, 1, n);
+                assertCloseScalar("sumOfSquares n=" + n, c().sumOfSquares(a.c), g.sumOfSquares(a.g));
+                c().scale(a.c, -0.37f);
+                g.scale(a.g, -0.37f);
+                assertClose("scale n=" + n, g, a);
+                Pair b = nan(g, n);
+                c().copy(a.c, b.c);
+                g.copy(a.g, b.g);
+                assertClose("copy n=" + n, g, b);
+                c().fill(b.c, 2.5f);
+                g.fill(b.g, 2.5f);
+                assertClose("fill n=" + n, g, b);
+            }
+        }
+    }
+
+    @Test
+    void addRowVectorAndSumRows() {
+        for (CudaEngine g : gpus()) {
+            for (int[] s : new int[][]{{1, 1}, {37, 10}, {1000, 33}, {70_001, 130}, {5, 1031}}) {
+                Pair m = r(g, 1, s[0], s[1]);
+                Pair bias = r(g, 1, s[1]);
+                c().addRowVector(m.c, bias.c);
+                g.addRowVector(m.g, bias.g);
+                assertClose("addRowVector " + s[0] + "x" + s[1], g, m);
+                Pair d = nan(g, s[1]);
+                c().sumRows(m.c, 0f, d.c);
+                g.sumRows(m.g, 0f, d.g);
+                assertClose("sumRows beta=0 " + s[0] + "x" + s[1], g, d);
+                c().sumRows(m.c, 0.7f, d.c);
+                g.sumRows(m.g, 0.7f, d.g);
+                assertClose("sumRows beta=0.7 " + s[0] + "x" + s[1], g, d);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------- products
+
+    @Test
+    void gemmAllTransposesRaggedShapes() {
+        int[][] shapes = {{1, 1, 1}, {7, 13, 5}, {33, 65, 17}, {128, 128, 128}, {129, 257, 100}, {300, 10, 513}, {1000, 600, 70}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
+                    Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
+                    Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
+                    String what = "gemm tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
+                    Pair cc = nan(g, m, n);
+                    c().gemm(tA, tB, 1.3f, a.c, b.c, 0f, cc.c);
+                    g.gemm(tA, tB, 1.3f, a.g, b.g, 0f, cc.g);
+                    assertClose(what + " beta=0", g, cc);
+                    c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
+                    g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
+                    assertClose(what + " beta=0.75", g, cc);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ filters
+
+    /** Filters on both engines: 0 none, 1 identity, 2 dense shared, 3 dense per layer, 4 permutation shared, 5 per layer. */
+    private Filter[] filter(CudaEngine g, int variant, int layers, int n) {
+        switch (variant) {
+            case 0:
+                return new Filter[]{Filter.none(), Filter.none()};
+            case 1:
+                return new Filter[]{Filter.identity(), Filter.identity()};
+            case 2:
+            case 3: {
+                Pair m = variant == 2 ? r(g, 1.0 / Math.sqrt(n), n, n) : r(g, 1.0 / Math.sqrt(n), layers, n, n);
+                return new Filter[]{Filter.dense(m.c), Filter.dense(m.g)};
+            }
+            default: {
+                int count = variant == 4 ? 1 : layers;
+                int[] idx = new int[count * n];
+                float[] sgn = new float[count * n];
+                for (int l = 0; l < count; l++) {
+                    int[] perm = new int[n];
+                    for (int i = 0; i < n; i++) {
+                        perm[i] = i;
+                    }
+                    for (int i = n - 1; i > 0; i--) {
+                        int j = rnd.nextInt(i + 1);
+                        int t = perm[i];
+                        perm[i] = perm[j];
+                        perm[j] = t;
+                    }
+                    for (int i = 0; i < n; i++) {
+                        idx[l * n + i] = perm[i];
+                        sgn[l * n + i] = rnd.nextBoolean() ? 1f : -1f;
+                    }
+                }
+                int[] shape = variant == 4 ? new int[]{n} : new int[]{layers, n};
+                Pair ix = ints(g, idx, shape);
+                Pair sg = of(g, sgn, shape);
+                open.add(sg);
+                return new Filter[]{Filter.signedPermutation(ix.c, sg.c), Filter.signedPermutation(ix.g, sg.g)};
+            }
+        }
+    }
+
+    private static final String[] FILTER_NAMES = {"none", "identity", "dense-shared", "dense-per-layer", "perm-shared", "perm-per-layer"};
+
+    @Test
+    void roafStackForwardBackwardInfer() {
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 33, 65}, {2, 128, 129}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                int layers = s[0], batch = s[1], n = s[2];
+                for (int fv = 0; fv < 6; fv++) {
+                    String what = "roafStack L=" + layers + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv];
+                    Filter[] f = filter(g, fv, layers, n);
+                    float alpha = fv == 1 ? 1f : 0.8f, beta = fv == 1 ? 1f : 0.6f;
+                    Pair w = r(g, 1.5 / Math.sqrt(n), layers, n, n);
+                    Pair b = r(g, 0.3, layers, n);
+                    Pair x = nan(g, layers + 1, batch, n);
+                    float[] x0 = random(rnd, (long) batch * n, 1);
+                    c().upload(x0, x.c.slice(0));
+                    g.upload(x0, x.g.slice(0));
+                    Pair z = nan(g, layers, batch, n);
+                    c().roafStackForward(x.c, w.c, b.c, f[0], alpha, beta, z.c);
+                    g.roafStackForward(x.g, w.g, b.g, f[1], alpha, beta, z.g);
+                    assertClose(what + " forward x", g, x);
+                    assertClose(what + " forward z", g, z);
+
+                    Pair xi = of(g, x0, batch, n);
+                    open.add(xi);
+                    c().roafStackInfer(xi.c, w.c, b.c, f[0], alpha, beta);
+                    g.roafStackInfer(xi.g, w.g, b.g, f[1], alpha, beta);
+                    assertClose(what + " infer", g, xi);
+
+                    Pair gr = r(g, 1, batch, n);
+                    Pair dw = nan(g, layers, n, n);
+                    Pair db = nan(g, layers, n);
+                    c().roafStackBackward(x.c, w.c, f[0], alpha, beta, z.c, gr.c, dw.c, db.c);
+                    g.roafStackBackward(x.g, w.g, f[1], alpha, beta, z.g, gr.g, dw.g, db.g);
+                    assertClose(what + " backward d (in z)", g, z);
+                    assertClose(what + " backward g", g, gr);
+                    assertClose(what + " backward dw", g, dw);
+                    assertClose(what + " backward db", g, db);
+                }
+            }
+        }
+    }
+
+    @Test
+    void recurrenceForwardBackward() {
+        int[][] shapes = {{1, 3, 5}, {7, 5, 33}, {20, 65, 17}, {50, 100, 128}};
+        int[] filters = {0, 1, 2, 4};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                int steps = s[0], batch = s[1], n = s[2];
+                for (int fv : filters) {
+                    for (boolean perStep : new boolean[]{false, true}) {
+                        String what = "recurrence T=" + steps + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv]
+                                + (perStep ? " per-step gOut" : " last-step gOut");
+                        Filter[] f = filter(g, fv, 1, n);
+                        float alpha = fv == 0 ? 0f : 0.9f, beta = fv == 0 ? 1f : 0.3f;
+                        Pair w = r(g, 1.2 / Math.sqrt(n), n, n);
+                        Pair p = r(g, 1, steps, batch, n);
+                        Pair h = nan(g, steps + 1, batch, n);
+                        float[] h0 = random(rnd, (long) batch * n, 0.5);
+                        c().upload(h0, h.c.slice(0));
+                        g.upload(h0, h.g.slice(0));
+                        Pair z = nan(g, steps, batch, n);
+                        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h.c, z.c);
+                        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h.g, z.g);
+                        assertClose(what + " forward h", g, h);
+                        assertClose(what + " forward z", g, z);
+                        // Without z (inference).
+                        Pair h2 = nan(g, steps + 1, batch, n);
+                        g.upload(h0, h2.g.slice(0));
+                        c().upload(h0, h2.c.slice(0));
+                        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h2.c, null);
+                        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h2.g, null);
+                        assertClose(what + " forward h (z null)", g, h2);
+
+                        Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
+                        Pair gh0 = nan(g, batch, n);
+                        c().recurrenceBackward(w.c, f[0], alpha, beta, z.c, gOut.c, gh0.c);
+                        g.recurrenceBackward(w.g, f[1], alpha, beta, z.g, gOut.g, gh0.g);
+                        assertClose(what + " backward d (in z)", g, z);
+                        assertClose(what + " backward gH0", g, gh0);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void lstmForwardBackward() {
+        int[][] shapes = {{1, 2, 3}, {7, 5, 33}, {12, 33, 20}, {30, 100, 128}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                int steps = s[0], batch = s[1], n = s[2];
+                for (boolean perStep : new boolean[]{false, true}) {
+                    String what = "lstm T=" + steps + " B=" + batch + " N=" + n + (perStep ? " per-step gOut" : " last-step gOut");
+                    Pair w = r(g, 1.0 / Math.sqrt(n), 4 * n, n);
+                    Pair p = r(g, 1, steps, batch, 4 * n);
+                    Pair h = nan(g, steps + 1, batch, n);
+                    Pair cc = nan(g, steps + 1, batch, n);
+                    float[] h0 = random(rnd, (long) batch * n, 0.5), c0 = random(rnd, (long) batch * n, 0.5);
+                    c().upload(h0, h.c.slice(0));
+                    g.upload(h0, h.g.slice(0));
+                    c().upload(c0, cc.c.slice(0));
+                    g.upload(c0, cc.g.slice(0));
+                    Pair gates = nan(g, steps, batch, 4 * n);
+                    c().lstmForward(p.c, w.c, h.c, cc.c, gates.c);
+                    g.lstmForward(p.g, w.g, h.g, cc.g, gates.g);
+                    assertClose(what + " forward h", g, h);
+                    assertClose(what + " forward c", g, cc);
+                    assertClose(what + " forward gates", g, gates);
+                    Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
+                    c().lstmBackward(w.c, h.c, cc.c, gates.c, gOut.c);
+                    g.lstmBackward(w.g, h.g, cc.g, gates.g, gOut.g);
+                    assertClose(what + " backward dGates", g, gates);
+                    // Forward without gates.
+                    Pair h2 = nan(g, steps + 1, batch, n), c2 = nan(g, steps + 1, batch, n);
+                    g.upload(h0, h2.g.slice(0));
+                    g.upload(c0, c2.g.slice(0));
+                    c().upload(h0, h2.c.slice(0));
+                    c().upload(c0, c2.c.slice(0));
+                    c().lstmForward(p.c, w.c, h2.c, c2.c, null);
+                    g.lstmForward(p.g, w.g, h2.g, c2.g, null);
+                    assertClose(what + " forward h (gates null)", g, h2);
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------ losses
+
+    @Test
+    void softmaxCrossEntropy() {
+        int[][] shapes = {{1, 1}, {37, 10}, {1000, 10}, {300, 129}, {78_400, 10}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                int m = s[0], classes = s[1];
+                String what = "softmaxCrossEntropy M=" + m + " C=" + classes;
+                int[] labels = new int[m];
+                for (int i = 0; i < m; i++) {
+                    labels[i] = rnd.nextInt(8) == 0 ? -1 : rnd.nextInt(classes);
+                }
+                Pair y = ints(g, labels, m);
+                Pair logits = r(g, 4, m, classes);
+                Pair d = nan(g, m, classes);
+                Pair pred = poisonedInts(g, m);
+                open.add(pred);
+                double lc = c().softmaxCrossEntropy(logits.c, y.c, 0.01f, d.c, pred.c);
+                double lg = g.softmaxCrossEntropy(logits.g, y.g, 0.01f, d.g, pred.g);
+                assertCloseScalar(what + " loss", lc, lg);
+                assertClose(what + " dLogits", g, d);
+                assertSameInts(what + " predictions", g, pred);
+                // In place, no predictions.
+                lc = c().softmaxCrossEntropy(logits.c, y.c, 1f, logits.c, null);
+                lg = g.softmaxCrossEntropy(logits.g, y.g, 1f, logits.g, null);
+                assertCloseScalar(what + " loss (in place)", lc, lg);
+                assertClose(what + " dLogits (in place)", g, logits);
+            }
+            Pair bad = ints(g, new int[]{0, 10}, 2);
+            Pair logits = r(g, 1, 2, 10);
+            assertThrows(IllegalArgumentException.class, () -> g.softmaxCrossEntropy(logits.g, bad.g, 1f, null, null));
+        }
+    }
+
+    @Test
+    void squaredError() {
+        for (CudaEngine g : gpus()) {
+            for (int n : new int[]{1, 100, 12_345, 2_000_001}) {
+                Pair p = r(g, 1, n), t = r(g, 1, n), d = nan(g, n);
+                assertCloseScalar("squaredError n=" + n, c().squaredError(p.c, t.c, 0.5f, d.c), g.squaredError(p.g, t.g, 0.5f, d.g));
+                assertClose("squaredError dPred n=" + n, g, d);
+                assertCloseScalar("squaredError in place n=" + n, c().squaredError(p.c, t.c, 0.5f, p.c),
+                        g.squaredError(p.g, t.g, 0.5f, p.g));
+                assertClose("squaredError dPred in place n=" + n, g, p);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------- optimizers
+
+    @Test
+    void sgdAndAdam() {
+        for (CudaEngine g : gpus()) {
+            for (int n : new int[]{1, 1000, 1_234_567}) {
+                Pair p = r(g, 1, n), gr = r(g, 1, n), v = r(g, 0.1, n);
+                c().sgdStep(p.c, gr.c, null, 0.1f, 0f);
+                g.sgdStep(p.g, gr.g, null, 0.1f, 0f);
+                assertClose("sgd n=" + n, g, p);
+                c().sgdStep(p.c, gr.c, v.c, 0.1f, 0.9f);
+                g.sgdStep(p.g, gr.g, v.g, 0.1f, 0.9f);
+                assertClose("sgd momentum n=" + n, g, p);
+                assertClose("sgd velocity n=" + n, g, v);
+                Pair m = r(g, 0.1, n), vv = of(g, random(rnd, n, 0.01), n);
+                open.add(vv);
+                c().scale(vv.c, 0f);
+                g.scale(vv.g, 0f);
+                for (int t = 1; t <= 5; t++) {
+                    c().adamStep(p.c, gr.c, m.c, vv.c, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                    g.adamStep(p.g, gr.g, m.g, vv.g, 1e-3f, 0.9f, 0.999f, 1e-8f, t);
+                }
+                assertClose("adam params n=" + n, g, p);
+                assertClose("adam m n=" + n, g, m);
+                assertClose("adam v n=" + n, g, vv);
+            }
+        }
+    }
+
+    @Test
+    void tensorsFromAnotherEngineAreRejected() {
+        CudaEngine g = gpus().get(0);
+        Tensor onCpu = c().zeros(3);
+        assertThrows(IllegalArgumentException.class, () -> g.fill(onCpu, 1f));
+    }
+}

@@ -1,0 +1,104 @@
+package dev.roaf.engine.cuda;
+
+import dev.roaf.data.Batch;
+import dev.roaf.engine.Engine;
+import dev.roaf.engine.Tensor;
+import dev.roaf.model.FilterKind;
+import dev.roaf.model.Model;
+import dev.roaf.model.ModelConfig;
+import dev.roaf.model.ModelKind;
+import dev.roaf.model.StepStats;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static dev.roaf.engine.cuda.GpuTests.*;
+
+/**
+ * Whole-model parity: three Adam steps from the same initialisation on the CPU engine and on CUDA
+ * give the same parameters within 1e-4 relative (and the same losses). Skipped without a GPU.
+ */
+@Tag("gpu")
+class ModelParityTest {
+    @BeforeEach
+    void setUp() {
+        assumeGpu();
+    }
+
+    private static Batch classBatch(SplittableRandom rnd, int size, int steps, int features, int classes, boolean perStep) {
+        float[] inputs = GpuTests.random(rnd, (long) Math.max(1, steps) * size * features, 1);
+        int[] labels = new int[perStep ? steps * size : size];
+        for (int i = 0; i < labels.length; i++) {
+            labels[i] = rnd.nextInt(classes);
+        }
+        return new Batch(size, steps, features, inputs, perStep ? Batch.Target.CLASS_PER_STEP : Batch.Target.CLASS, labels,
+                null, classes);
+    }
+
+    /** Runs three Adam steps on one engine and returns the parameters and the three losses. */
+    private static float[][] train(Engine e, ModelConfig config, Batch[] batches) {
+        try (Model m = Model.create(e, config, 1234L)) {
+            Tensor values = m.parameters().values();
+            Tensor mom = e.zeros(values.shape());
+            Tensor var = e.zeros(values.shape());
+            float[] losses = new float[batches.length];
+            try {
+                for (int t = 1; t <= batches.length; t++) {
+                    StepStats s = m.forwardBackward(batches[t - 1]);
+                    losses[t - 1] = (float) s.meanLoss();
+                    e.adamStep(values, m.parameters().grads(), mom, var, 1e-2f, 0.9f, 0.999f, 1e-8f, t);
+                }
+                return new float[][]{e.toHost(values), losses, e.toHost(m.parameters().grads())};
+            } finally {
+                mom.close();
+                var.close();
+            }
+        }
+    }
+
+    private static void check(String what, ModelConfig config, Batch[] batches) {
+        float[][] ref = train(cpu(), config, batches);
+        for (CudaEngine g : gpus()) {
+            float[][] out = train(g, config, batches);
+            String tag = what + " [" + g.gemmDescription() + "]";
+            assertClose(tag + " losses", ref[1], out[1]);
+            assertClose(tag + " last gradients", ref[2], out[2]);
+            assertClose(tag + " parameters after 3 Adam steps", ref[0], out[0]);
+        }
+    }
+
+    @Test
+    void roafMlp() {
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (FilterKind f : FilterKind.values()) {
+            ModelConfig cfg = new ModelConfig(ModelKind.ROAF_MLP, 50, 33, 10, 4, 0.8f, 0.2f, f, false);
+            Batch[] b = {classBatch(rnd, 17, 0, 50, 10, false), classBatch(rnd, 17, 0, 50, 10, false),
+                classBatch(rnd, 17, 0, 50, 10, false)};
+            check("roaf-mlp filter=" + f, cfg, b);
+        }
+    }
+
+    @Test
+    void roafRnn() {
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (FilterKind f : FilterKind.values()) {
+            ModelConfig cfg = new ModelConfig(ModelKind.ROAF_RNN, 3, 29, 10, 1, 0.9f, 0.1f, f, false);
+            Batch[] b = {classBatch(rnd, 6, 25, 3, 10, false), classBatch(rnd, 6, 25, 3, 10, false),
+                classBatch(rnd, 6, 25, 3, 10, false)};
+            check("roaf-rnn filter=" + f, cfg, b);
+        }
+        ModelConfig seq = new ModelConfig(ModelKind.ROAF_RNN, 10, 21, 9, 1, 0.9f, 0.1f, FilterKind.HAAR, true);
+        Batch[] b = {classBatch(rnd, 5, 12, 10, 9, true), classBatch(rnd, 5, 12, 10, 9, true), classBatch(rnd, 5, 12, 10, 9, true)};
+        check("roaf-rnn per-step head", seq, b);
+    }
+
+    @Test
+    void lstm() {
+        SplittableRandom rnd = new SplittableRandom(9);
+        ModelConfig cfg = new ModelConfig(ModelKind.LSTM, 3, 19, 10, 1, 0f, 1f, null, false);
+        Batch[] b = {classBatch(rnd, 7, 15, 3, 10, false), classBatch(rnd, 7, 15, 3, 10, false), classBatch(rnd, 7, 15, 3, 10, false)};
+        check("lstm", cfg, b);
+    }
+}

@@ -1,0 +1,1103 @@
+package dev.roaf.engine.cuda;
+
+import dev.roaf.engine.DType;
+import dev.roaf.engine.Engine;
+import dev.roaf.engine.Filter;
+import dev.roaf.engine.Tensor;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUmodule;
+import jcuda.driver.CUstream;
+import jcuda.driver.JCudaDriver;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import static jcuda.driver.JCudaDriver.*;
+
+/**
+ * The CUDA engine: every {@link Engine} operation on one GPU through the JCuda driver API, with the
+ * fused kernels of {@code kernels/*.cu} (shipped as fatbins in the jar, loaded with
+ * cuModuleLoadData) and cuBLAS for the products when {@code libcublas.so.12} loads, else the
+ * project's own tiled GEMM ({@code kernels/gemm.cu}).
+ *
+ * <p>How it runs: the device's primary context is made current on every call (so any thread may
+ * use the engine, one at a time); all work goes to one stream per engine; uploads go through a
+ * pinned staging buffer; downloads and reductions synchronise the stream. Recurrences launch their
+ * products and fused elementwise kernels once per time step (the persistent whole-sequence kernels
+ * are issue 5). Every CUDA error becomes a {@link CudaEngineException} naming the operation.
+ *
+ * <p>NOT YET RUN ON A GPU: written and compiled on a machine without one; native-tests/ checks it
+ * against the CPU engine when a GPU is available (native-tests/gpu-check.sh).
+ */
+public final class CudaEngine implements Engine {
+    /** Threads per block of the one-dimensional kernels (ROAF_BLOCK in kernels/common.cuh). */
+    private static final int BLOCK = 256;
+    /** Upper bound on blocks of a grid-stride kernel, and on the partial sums of a reduction. */
+    private static final int MAX_BLOCKS = 4096;
+    private static final int MAX_REDUCE_BLOCKS = 1024;
+    /** Transfers above this size bypass the pinned staging buffer. */
+    private static final long STAGING_LIMIT = 64L << 20;
+    private static final String[] MODULES = {"elementwise", "gemm", "loss", "lstm", "optim", "roaf_layer"};
+
+    /** How products are computed. */
+    public enum GemmPath {
+        /** cuBLAS when it loads, else the own kernels. */
+        AUTO,
+        /** Only cuBLAS (opening fails when it does not load). */
+        CUBLAS,
+        /** Only the own tiled kernels. */
+        OWN
+    }
+
+    private final int ordinal;
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private final CUstream stream = new CUstream();
+    private final String name;
+    private final int smCount;
+    private final int ccMajor, ccMinor;
+    private final List<CUmodule> modules = new ArrayList<>();
+    private final Map<String, CUfunction> functions = new HashMap<>();
+    private final Map<String, Scratch> scratch = new HashMap<>();
+    private final CublasGemm cublas;
+    private final String gemmDescription;
+    private Pointer staging;
+    private ByteBuffer stagingBuffer;
+    private long stagingBytes;
+    private final CUevent stagingFree = new CUevent();
+    private boolean stagingPending;
+    private boolean closed;
+    private boolean contextRetained;
+
+    private static final CUdeviceptr NULL = new CUdeviceptr();
+
+    /** A growable device buffer reused across operations (the engine is used by one thread at a time). */
+    private static final class Scratch {
+        CUdeviceptr ptr;
+        long bytes;
+    }
+
+    /**
+     * Opens device {@code ordinal}.
+     *
+     * @param log receives one line saying which GEMM path is used (may be null)
+     * @throws CudaEngineException when CUDA is not usable (the message says why, in one line)
+     */
+    public CudaEngine(int ordinal, GemmPath gemm, Consumer<String> log) {
+        CudaProbe probe = CudaProbe.get();
+        if (!probe.usable()) {
+            throw new CudaEngineException(probe.reason());
+        }
+        if (ordinal < 0 || ordinal >= probe.devices()) {
+            throw new CudaEngineException("cuda:" + ordinal + " does not exist: this machine has " + probe.devices()
+                    + " CUDA device(s), cuda:0.." + (probe.devices() - 1));
+        }
+        this.ordinal = ordinal;
+        try {
+            cuDeviceGet(device, ordinal);
+            byte[] nameBytes = new byte[256];
+            cuDeviceGetName(nameBytes, nameBytes.length, device);
+            int len = 0;
+            while (len < nameBytes.length && nameBytes[len] != 0) {
+                len++;
+            }
+            name = new String(nameBytes, 0, len, java.nio.charset.StandardCharsets.UTF_8).strip();
+            smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
+            ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+            ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            cuDevicePrimaryCtxRetain(context, device);
+            contextRetained = true;
+            cuCtxSetCurrent(context);
+            cuStreamCreate(stream, 0);
+            cuEventCreate(stagingFree, 0);
+            loadModules(probe);
+        } catch (jcuda.CudaException e) {
+            releaseQuietly();
+            throw new CudaEngineException("cuda:" + ordinal + ": opening the device failed: " + CudaProbe.firstLine(e.getMessage())
+                    + "; check nvidia-smi, or use --device cpu", e);
+        } catch (RuntimeException e) {
+            releaseQuietly();
+            throw e;
+        }
+        CublasGemm cb = null;
+        String why = "own kernels requested";
+        if (gemm != GemmPath.OWN) {
+            CublasGemm.Loaded loaded = CublasGemm.load(stream);
+            cb = loaded.gemm();
+            why = loaded.reason();
+            if (cb == null && gemm == GemmPath.CUBLAS) {
+                releaseQuietly();
+                throw new CudaEngineException("cuBLAS was requested but does not load: " + why);
+            }
+        }
+        cublas = cb;
+        gemmDescription = cb != null ? "cuBLAS (" + cb.version() + ")" : "own tiled kernels (" + why + ")";
+        if (log != null) {
+            log.accept("roaf: cuda:" + ordinal + " " + name + ": GEMM through " + gemmDescription);
+        }
+    }
+
+    /** Device 0, GEMM path from the system property {@code roaf.cuda.gemm} (auto, cublas, own). */
+    public CudaEngine(Consumer<String> log) {
+        this(0, GemmPath.valueOf(System.getProperty("roaf.cuda.gemm", "auto").toUpperCase(java.util.Locale.ROOT)), log);
+    }
+
+    private int attribute(int attr) {
+        int[] v = new int[1];
+        cuDeviceGetAttribute(v, attr, device);
+        return v[0];
+    }
+
+    private void loadModules(CudaProbe probe) {
+        for (String m : MODULES) {
+            String res = "/dev/roaf/kernels/" + m + ".fatbin";
+            byte[] image;
+            try (InputStream in = CudaEngine.class.getResourceAsStream(res)) {
+                if (in == null) {
+                    throw new CudaEngineException("kernel module " + res + " is missing from the jar; rebuild with kernels/build.sh and mvn package");
+                }
+                image = in.readAllBytes();
+            } catch (IOException e) {
+                throw new CudaEngineException("reading kernel module " + res + ": " + e.getMessage(), e);
+            }
+            CUmodule module = new CUmodule();
+            try {
+                cuModuleLoadData(module, image);
+            } catch (jcuda.CudaException e) {
+                throw new CudaEngineException("kernel module " + m + ".fatbin does not load on " + name + " (sm_" + ccMajor + ccMinor
+                        + ", driver CUDA " + probe.driverVersion() / 1000 + "." + probe.driverVersion() % 1000 / 10 + "): "
+                        + CudaProbe.firstLine(e.getMessage()) + "; the jar ships SASS for sm_75..sm_90 and PTX that needs a"
+                        + " CUDA 13 driver: add this architecture in kernels/build.sh and rebuild", e);
+            }
+            modules.add(module);
+        }
+    }
+
+    private CUfunction fn(String kernel) {
+        CUfunction f = functions.get(kernel);
+        if (f == null) {
+            for (CUmodule m : modules) {
+                CUfunction cand = new CUfunction();
+                try {
+                    cuModuleGetFunction(cand, m, kernel);
+                    f = cand;
+                    break;
+                } catch (jcuda.CudaException e) {
+                    // not in this module
+                }
+            }
+            if (f == null) {
+                throw new CudaEngineException("kernel " + kernel + " is in none of the shipped modules; rebuild with kernels/build.sh");
+            }
+            functions.put(kernel, f);
+        }
+        return f;
+    }
+
+    // --------------------------------------------------------------------------------- plumbing
+
+    /** Makes the primary context current on the calling thread. */
+    private void enter() {
+        if (closed) {
+            throw new IllegalStateException("the CUDA engine was used after close()");
+        }
+        cuCtxSetCurrent(context);
+    }
+
+    private CudaEngineException fail(String op, jcuda.CudaException e) {
+        String msg = CudaProbe.firstLine(e.getMessage());
+        String advice = msg.contains("ILLEGAL_ADDRESS") || msg.contains("LAUNCH_FAILED") || msg.contains("MISALIGNED")
+                ? "the CUDA context is now unusable: restart the process; this is a bug in roaf's kernels, please report it"
+                + " with the shapes used (errors of asynchronous launches surface at the next synchronising call)"
+                : "check nvidia-smi and the driver, or rerun with --device cpu";
+        return new CudaEngineException("cuda:" + ordinal + " " + op + " failed: " + msg + "; " + advice, e);
+    }
+
+    private interface Body<T> {
+        T run();
+    }
+
+    private <T> T op(String op, Body<T> body) {
+        enter();
+        try {
+            return body.run();
+        } catch (jcuda.CudaException e) {
+            throw fail(op, e);
+        }
+    }
+
+    private void op(String op, Runnable body) {
+        enter();
+        try {
+            body.run();
+        } catch (jcuda.CudaException e) {
+            throw fail(op, e);
+        }
+    }
+
+    private CudaTensor cu(Tensor t, String name) {
+        if (t == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        if (!(t instanceof CudaTensor c) || c.storage().engine != this) {
+            throw new IllegalArgumentException(name + " lives on another engine: " + t);
+        }
+        if (!c.isOpen()) {
+            throw new IllegalStateException(name + " was used after its storage was closed");
+        }
+        return c;
+    }
+
+    private CudaTensor f32(Tensor t, String name) {
+        CudaTensor c = cu(t, name);
+        if (c.dtype() != DType.F32) {
+            throw new IllegalArgumentException(name + ": expected an F32 tensor, got " + c);
+        }
+        return c;
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    private static Pointer arg(Object o) {
+        if (o == null) {
+            return Pointer.to(NULL);
+        }
+        if (o instanceof CudaTensor t) {
+            return Pointer.to(t.ptr());
+        }
+        if (o instanceof CUdeviceptr p) {
+            return Pointer.to(p);
+        }
+        if (o instanceof Integer i) {
+            return Pointer.to(new int[]{i});
+        }
+        if (o instanceof Long l) {
+            return Pointer.to(new long[]{l});
+        }
+        if (o instanceof Float f) {
+            return Pointer.to(new float[]{f});
+        }
+        throw new IllegalArgumentException("unsupported kernel argument " + o.getClass());
+    }
+
+    private void launch(String kernel, int gx, int gy, int bx, int by, Object... args) {
+        NativePointerObject[] ps = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            ps[i] = arg(args[i]);
+        }
+        cuLaunchKernel(fn(kernel), gx, gy, 1, bx, by, 1, 0, stream, Pointer.to(ps), null);
+    }
+
+    /** A grid-stride kernel over {@code work} elements. */
+    private void launch1d(String kernel, long work, Object... args) {
+        if (work <= 0) {
+            return;
+        }
+        launch(kernel, blocks(work, MAX_BLOCKS), 1, BLOCK, 1, args);
+    }
+
+    private static int blocks(long work, int max) {
+        return (int) Math.max(1, Math.min(max, (work + BLOCK - 1) / BLOCK));
+    }
+
+    private CUdeviceptr scratch(String key, long bytes) {
+        Scratch s = scratch.computeIfAbsent(key, k -> new Scratch());
+        if (s.bytes < bytes) {
+            if (s.ptr != null) {
+                cuStreamSynchronize(stream);
+                cuMemFree(s.ptr);
+                s.ptr = null;
+                s.bytes = 0;
+            }
+            s.ptr = allocate(Math.max(bytes, 256), "scratch " + key);
+            s.bytes = Math.max(bytes, 256);
+        }
+        return s.ptr;
+    }
+
+    private CUdeviceptr allocate(long bytes, String what) {
+        CUdeviceptr p = new CUdeviceptr();
+        try {
+            cuMemAlloc(p, Math.max(bytes, 4));
+        } catch (jcuda.CudaException e) {
+            if (e.getMessage() != null && e.getMessage().contains("OUT_OF_MEMORY")) {
+                long[] free = new long[1], total = new long[1];
+                long f = -1;
+                try {
+                    cuMemGetInfo(free, total);
+                    f = free[0];
+                } catch (jcuda.CudaException ignored) {
+                    // keep -1
+                }
+                throw new CudaOutOfMemoryException("cuda:" + ordinal + " out of memory allocating " + what + ": asked for "
+                        + mib(bytes) + ", " + (f < 0 ? "free memory unknown" : mib(f) + " free of " + mib(total[0]))
+                        + "; use a smaller batch, sequence or model, or another GPU", bytes, f);
+            }
+            throw e;
+        }
+        return p;
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    void free(CudaTensor.Storage s) {
+        if (closed) {
+            return; // the context is gone; its memory with it
+        }
+        op("free", () -> cuMemFree(s.base));
+    }
+
+    /** The engine's stream (for timing with CUDA events in native-tests). */
+    CUstream stream() {
+        return stream;
+    }
+
+    /** Makes the engine's context current on this thread (for native-tests). */
+    void makeCurrent() {
+        enter();
+    }
+
+    /** Which GEMM path this engine uses, in words. */
+    public String gemmDescription() {
+        return gemmDescription;
+    }
+
+    /** Whether products go through cuBLAS. */
+    public boolean usesCublas() {
+        return cublas != null;
+    }
+
+    /** Waits until all work queued on the engine's stream is done. */
+    public void synchronize() {
+        op("synchronize", () -> cuStreamSynchronize(stream));
+    }
+
+    @Override
+    public String deviceName() {
+        return "cuda:" + ordinal + " " + name + " (sm_" + ccMajor + ccMinor + ", " + smCount + " SMs)";
+    }
+
+    // ----------------------------------------------------------------------------------- memory
+
+    @Override
+    public Tensor zeros(DType dtype, int... shape) {
+        return op("zeros", () -> {
+            long n = 1;
+            for (int d : shape) {
+                require(d >= 0, "negative dimension in shape " + java.util.Arrays.toString(shape));
+                n = Math.multiplyExact(n, d);
+            }
+            long bytes = n * 4L;
+            CUdeviceptr p = allocate(bytes, java.util.Arrays.toString(shape) + " " + dtype);
+            if (n > 0) {
+                cuMemsetD32Async(p, 0, n, stream);
+            }
+            return new CudaTensor(dtype, new CudaTensor.Storage(this, p, bytes), true, 0, shape);
+        });
+    }
+
+    private ByteBuffer staging(long bytes) {
+        if (stagingPending) {
+            cuEventSynchronize(stagingFree);
+            stagingPending = false;
+        }
+        if (stagingBytes < bytes) {
+            if (staging != null) {
+                cuMemFreeHost(staging);
+            }
+            long size = Math.max(bytes, 1L << 20);
+            staging = new Pointer();
+            cuMemAllocHost(staging, size);
+            stagingBytes = size;
+            stagingBuffer = staging.getByteBuffer(0, size).order(ByteOrder.nativeOrder());
+        }
+        stagingBuffer.clear();
+        return stagingBuffer;
+    }
+
+    @Override
+    public void upload(float[] src, Tensor dst) {
+        op("upload", () -> {
+            CudaTensor d = cu(dst, "dst");
+            require(d.dtype() == DType.F32, "upload: floats into " + d);
+            require(src.length == d.size(), "upload: " + src.length + " floats into " + d);
+            long bytes = 4L * src.length;
+            if (bytes == 0) {
+                return;
+            }
+            if (bytes > STAGING_LIMIT) {
+                cuStreamSynchronize(stream);
+                cuMemcpyHtoD(d.ptr(), Pointer.to(src), bytes);
+                return;
+            }
+            staging(bytes).asFloatBuffer().put(src);
+            cuMemcpyHtoDAsync(d.ptr(), staging, bytes, stream);
+            cuEventRecord(stagingFree, stream);
+            stagingPending = true;
+        });
+    }
+
+    @Override
+    public void upload(int[] src, Tensor dst) {
+        op("upload", () -> {
+            CudaTensor d = cu(dst, "dst");
+            require(d.dtype() == DType.I32, "upload: ints into " + d);
+            require(src.length == d.size(), "upload: " + src.length + " ints into " + d);
+            long bytes = 4L * src.length;
+            if (bytes == 0) {
+                return;
+            }
+            if (bytes > STAGING_LIMIT) {
+                cuStreamSynchronize(stream);
+                cuMemcpyHtoD(d.ptr(), Pointer.to(src), bytes);
+                return;
+            }
+            staging(bytes).asIntBuffer().put(src);
+            cuMemcpyHtoDAsync(d.ptr(), staging, bytes, stream);
+            cuEventRecord(stagingFree, stream);
+            stagingPending = true;
+        });
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst) {
+        op("download", () -> {
+            CudaTensor s = cu(src, "src");
+            require(s.dtype() == DType.F32, "download: " + s + " into floats");
+            require(dst.length == s.size(), "download: " + s + " into " + dst.length + " floats");
+            long bytes = 4L * dst.length;
+            if (bytes == 0) {
+                return;
+            }
+            if (bytes > STAGING_LIMIT) {
+                cuStreamSynchronize(stream);
+                cuMemcpyDtoH(Pointer.to(dst), s.ptr(), bytes);
+                return;
+            }
+            ByteBuffer b = staging(bytes);
+            cuMemcpyDtoHAsync(staging, s.ptr(), bytes, stream);
+            cuStreamSynchronize(stream);
+            b.asFloatBuffer().get(dst);
+        });
+    }
+
+    @Override
+    public void download(Tensor src, int[] dst) {
+        op("download", () -> {
+            CudaTensor s = cu(src, "src");
+            require(s.dtype() == DType.I32, "download: " + s + " into ints");
+            require(dst.length == s.size(), "download: " + s + " into " + dst.length + " ints");
+            long bytes = 4L * dst.length;
+            if (bytes == 0) {
+                return;
+            }
+            if (bytes > STAGING_LIMIT) {
+                cuStreamSynchronize(stream);
+                cuMemcpyDtoH(Pointer.to(dst), s.ptr(), bytes);
+                return;
+            }
+            ByteBuffer b = staging(bytes);
+            cuMemcpyDtoHAsync(staging, s.ptr(), bytes, stream);
+            cuStreamSynchronize(stream);
+            b.asIntBuffer().get(dst);
+        });
+    }
+
+    /** Sums {@code count} doubles of a device buffer on the host, in order. */
+    private double sumPartials(CUdeviceptr partial, int count) {
+        double[] h = new double[count];
+        cuStreamSynchronize(stream);
+        cuMemcpyDtoH(Pointer.to(h), partial, 8L * count);
+        double s = 0;
+        for (double v : h) {
+            s += v;
+        }
+        return s;
+    }
+
+    @Override
+    public void fill(Tensor t, float value) {
+        op("fill", () -> {
+            CudaTensor c = f32(t, "t");
+            launch1d("roaf_fill", c.size(), c, c.size(), value);
+        });
+    }
+
+    private void fillRaw(CUdeviceptr p, long n, float value) {
+        launch1d("roaf_fill", n, p, n, value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        op("copy", () -> {
+            CudaTensor s = cu(src, "src"), d = cu(dst, "dst");
+            require(s.size() == d.size() && s.dtype() == d.dtype(), "copy: " + s + " into " + d);
+            if (s.size() > 0) {
+                cuMemcpyDtoDAsync(d.ptr(), s.ptr(), 4L * s.size(), stream);
+            }
+        });
+    }
+
+    @Override
+    public void scale(Tensor t, float factor) {
+        op("scale", () -> {
+            CudaTensor c = f32(t, "t");
+            launch1d("roaf_scale", c.size(), c, c.size(), factor);
+        });
+    }
+
+    @Override
+    public double sumOfSquares(Tensor t) {
+        return op("sumOfSquares", () -> {
+            CudaTensor c = f32(t, "t");
+            if (c.size() == 0) {
+                return 0.0;
+            }
+            int blocks = blocks(c.size(), MAX_REDUCE_BLOCKS);
+            CUdeviceptr partial = scratch("partial", 8L * blocks);
+            launch("roaf_sum_squares", blocks, 1, BLOCK, 1, c, c.size(), partial);
+            return sumPartials(partial, blocks);
+        });
+    }
+
+    // ------------------------------------------------------------------------------- products
+
+    @Override
+    public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
+        op("gemm", () -> {
+            CudaTensor ta = f32(a, "gemm A"), tb = f32(b, "gemm B"), tc = f32(c, "gemm C");
+            int m = transA ? ta.cols() : ta.rows();
+            int k = transA ? ta.rows() : ta.cols();
+            int kb = transB ? tb.cols() : tb.rows();
+            int n = transB ? tb.rows() : tb.cols();
+            require(k == kb && tc.rows() == m && tc.cols() == n, "gemm: op(A) is [" + m + "," + k + "], op(B) is [" + kb + ","
+                    + n + "], C is [" + tc.rows() + "," + tc.cols() + "] (A " + ta + " transposed=" + transA + ", B " + tb
+                    + " transposed=" + transB + ")");
+            gemmRaw(transA, transB, m, n, k, alpha, ta.ptr(), ta.cols(), tb.ptr(), tb.cols(), beta, tc.ptr(), n);
+        });
+    }
+
+    /** {@code C = alpha op(A) op(B) + beta C} on raw row-major device matrices; C is contiguous ({@code ldc == n}). */
+    void gemmRaw(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
+                 float beta, CUdeviceptr c, int ldc) {
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || alpha == 0f) {
+            long count = (long) m * n;
+            if (beta == 0f) {
+                fillRaw(c, count, 0f);
+            } else if (beta != 1f) {
+                launch1d("roaf_scale", count, c, count, beta);
+            }
+            return;
+        }
+        if (cublas != null) {
+            cublas.sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        ownGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /** The own tiled GEMM (kernels/gemm.cu): 128x128 tiles when they fill the GPU, else 32x32. */
+    void ownGemm(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
+                 float beta, CUdeviceptr c, int ldc) {
+        String suffix = (tA ? "t" : "n") + (tB ? "t" : "n");
+        long bigTiles = (long) ((m + 127) / 128) * ((n + 127) / 128);
+        boolean big = bigTiles >= smCount;
+        int tile = big ? 128 : 32;
+        launch(big ? "roaf_gemm_" + suffix : "roaf_gemm_small_" + suffix, (n + tile - 1) / tile, (m + tile - 1) / tile, 256, 1,
+                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    @Override
+    public void addRowVector(Tensor c, Tensor bias) {
+        op("addRowVector", () -> {
+            CudaTensor tc = f32(c, "c"), tb = f32(bias, "bias");
+            int n = tc.cols();
+            require(tb.size() == n, "addRowVector: bias " + tb + " does not match the columns of " + tc);
+            launch1d("roaf_add_row_vector", tc.size(), tc, tb, (long) tc.rows(), n);
+        });
+    }
+
+    @Override
+    public void sumRows(Tensor src, float beta, Tensor dst) {
+        op("sumRows", () -> {
+            CudaTensor ts = f32(src, "src"), td = f32(dst, "dst");
+            int n = ts.cols(), m = ts.rows();
+            require(td.size() == n, "sumRows: dst " + td + " does not match the columns of " + ts);
+            sumRowsRaw(ts.ptr(), m, n, beta, td.ptr());
+        });
+    }
+
+    private void sumRowsRaw(CUdeviceptr src, long rows, int cols, float beta, CUdeviceptr dst) {
+        if (cols == 0) {
+            return;
+        }
+        int chunks = (int) Math.max(1, Math.min(64, (rows + 255) / 256));
+        long perChunk = (rows + chunks - 1) / chunks;
+        CUdeviceptr partial = scratch("rowsums", 8L * chunks * cols);
+        launch("roaf_sum_rows_partial", (cols + 31) / 32, chunks, 32, 8, src, rows, cols, Math.max(1, perChunk), partial);
+        launch("roaf_sum_rows_final", (cols + BLOCK - 1) / BLOCK, 1, BLOCK, 1, partial, chunks, cols, beta, dst);
+    }
+
+    // ------------------------------------------------------------------------ filter operands
+
+    /** A filter resolved for one operation: kind code (kernels/common.cuh) and per-layer pointers. */
+    private final class FilterOps {
+        final Filter.Kind kind;
+        final int code;
+        final CudaTensor matrix, index, sign;
+        final boolean perLayer;
+        final int n;
+
+        FilterOps(Filter o, int n, int layers, String op) {
+            require(o != null, op + ": filter must not be null (use Filter.none())");
+            kind = o.kind();
+            this.n = n;
+            perLayer = o.perLayer();
+            if (perLayer) {
+                require(o.layers() == layers, op + ": " + o.layers() + " per-layer filters for " + layers + " layers");
+            }
+            code = switch (kind) {
+                case NONE -> 0;
+                case IDENTITY -> 1;
+                case DENSE -> 2;
+                case SIGNED_PERMUTATION -> 3;
+            };
+            if (kind == Filter.Kind.DENSE) {
+                matrix = f32(o.matrix(), op + " filter");
+                require(matrix.dim(-1) == n, op + ": filter " + matrix + " does not match width " + n);
+                index = null;
+                sign = null;
+            } else if (kind == Filter.Kind.SIGNED_PERMUTATION) {
+                matrix = null;
+                index = cu(o.index(), op + " filter index");
+                sign = f32(o.sign(), op + " filter sign");
+                require(index.dim(-1) == n, op + ": permutation " + index + " does not match width " + n);
+            } else {
+                matrix = null;
+                index = null;
+                sign = null;
+            }
+        }
+
+        boolean dense() {
+            return kind == Filter.Kind.DENSE;
+        }
+
+        CUdeviceptr mat(int l) {
+            return matrix.ptr(perLayer ? (long) l * n * n : 0);
+        }
+
+        Object idx(int l) {
+            return index == null ? null : index.ptr(perLayer ? (long) l * n : 0);
+        }
+
+        Object sgn(int l) {
+            return sign == null ? null : sign.ptr(perLayer ? (long) l * n : 0);
+        }
+    }
+
+    /**
+     * One forward layer/step: {@code out = W in} (and {@code ox = O in} for dense filters) by GEMM,
+     * then the fused epilogue. {@code add} is a bias row (stride 0) or per-row projections (stride N).
+     */
+    private void forwardStep(CUdeviceptr in, CUdeviceptr w, FilterOps f, int layer, CUdeviceptr add, int addStride,
+                             float alpha, float beta, CUdeviceptr out, CUdeviceptr z, CUdeviceptr oxScratch, int rows, int n) {
+        gemmRaw(false, true, rows, n, n, 1f, in, n, w, n, 0f, out, n);
+        CUdeviceptr ox = null;
+        if (f.dense()) {
+            ox = z != null ? z : oxScratch;
+            gemmRaw(false, true, rows, n, n, 1f, in, n, f.mat(layer), n, 0f, ox, n);
+        }
+        launch1d("roaf_forward_epilogue", (long) rows * n, out, ox, in, add, addStride, f.idx(layer), f.sgn(layer), z,
+                (long) rows, n, f.code, alpha, beta);
+    }
+
+    /**
+     * One backward layer/step: {@code d = flush(beta (1 - z^2) (g + gExtra))} over z, then
+     * {@code gIn = flush(d W + alpha O^T gsum)}.
+     */
+    private void backwardStep(CUdeviceptr z, CUdeviceptr g, CUdeviceptr gExtra, CUdeviceptr gSumScratch, CUdeviceptr w,
+                              FilterOps f, int layer, float alpha, float beta, CUdeviceptr gIn, int rows, int n) {
+        long count = (long) rows * n;
+        CUdeviceptr gsum = g;
+        if (gExtra != null && f.kind != Filter.Kind.NONE) {
+            gsum = gSumScratch;
+        }
+        launch1d("roaf_backward_prologue", count, z, g, gExtra, gsum == g ? null : gsum, count, beta);
+        gemmRaw(false, false, rows, n, n, 1f, z, n, w, n, 0f, gIn, n);
+        if (f.dense()) {
+            gemmRaw(false, false, rows, n, n, alpha, gsum, n, f.mat(layer), n, 1f, gIn, n);
+        }
+        launch1d("roaf_backward_finish", count, gIn, gsum, f.idx(layer), f.sgn(layer), (long) rows, n, f.code, alpha);
+    }
+
+    // ----------------------------------------------------------------------- ROAF layer stacks
+
+    @Override
+    public void roafStackForward(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta, Tensor z) {
+        op("roafStackForward", () -> {
+            CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tb = f32(b, "b"), tz = f32(z, "z");
+            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackForward: w must be [L,N,N], got " + tw);
+            int layers = tw.dim(0), n = tw.dim(1);
+            require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackForward: x must be [L+1,B,N] = ["
+                    + (layers + 1) + ",B," + n + "], got " + tx);
+            int batch = tx.dim(1);
+            tb.requireShape("roafStackForward b", layers, n);
+            tz.requireShape("roafStackForward z", layers, batch, n);
+            FilterOps f = new FilterOps(o, n, layers, "roafStackForward");
+            long plane = (long) batch * n;
+            for (int l = 0; l < layers; l++) {
+                forwardStep(tx.ptr(l * plane), tw.ptr((long) l * n * n), f, l, tb.ptr((long) l * n), 0, alpha, beta,
+                        tx.ptr((l + 1) * plane), tz.ptr(l * plane), null, batch, n);
+            }
+        });
+    }
+
+    @Override
+    public void roafStackInfer(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta) {
+        op("roafStackInfer", () -> {
+            CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tb = f32(b, "b");
+            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackInfer: w must be [L,N,N], got " + tw);
+            int layers = tw.dim(0), n = tw.dim(1);
+            require(tx.rank() == 2 && tx.dim(1) == n, "roafStackInfer: x must be [B," + n + "], got " + tx);
+            int batch = tx.dim(0);
+            tb.requireShape("roafStackInfer b", layers, n);
+            FilterOps f = new FilterOps(o, n, layers, "roafStackInfer");
+            long bytes = 4L * batch * n;
+            CUdeviceptr other = scratch("inferState", bytes);
+            CUdeviceptr ox = f.dense() ? scratch("ox", bytes) : null;
+            CUdeviceptr cur = tx.ptr(), next = other;
+            for (int l = 0; l < layers; l++) {
+                forwardStep(cur, tw.ptr((long) l * n * n), f, l, tb.ptr((long) l * n), 0, alpha, beta, next, null, ox, batch, n);
+                CUdeviceptr t = cur;
+                cur = next;
+                next = t;
+            }
+            if (layers % 2 == 1 && bytes > 0) {
+                cuMemcpyDtoDAsync(tx.ptr(), cur, bytes, stream);
+            }
+        });
+    }
+
+    @Override
+    public void roafStackBackward(Tensor x, Tensor w, Filter o, float alpha, float beta, Tensor z, Tensor g, Tensor dw,
+                                  Tensor db) {
+        op("roafStackBackward", () -> {
+            CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tz = f32(z, "z"), tg = f32(g, "g"), tdw = f32(dw, "dw"),
+                    tdb = f32(db, "db");
+            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackBackward: w must be [L,N,N], got " + tw);
+            int layers = tw.dim(0), n = tw.dim(1);
+            require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackBackward: x must be [L+1,B,N], got "
+                    + tx);
+            int batch = tx.dim(1);
+            tz.requireShape("roafStackBackward z", layers, batch, n);
+            tg.requireShape("roafStackBackward g", batch, n);
+            tdw.requireShape("roafStackBackward dw", layers, n, n);
+            tdb.requireShape("roafStackBackward db", layers, n);
+            FilterOps f = new FilterOps(o, n, layers, "roafStackBackward");
+            long plane = (long) batch * n;
+            CUdeviceptr other = scratch("gradState", 4L * plane);
+            CUdeviceptr gCur = tg.ptr(), gNext = other;
+            for (int l = layers - 1; l >= 0; l--) {
+                backwardStep(tz.ptr(l * plane), gCur, null, null, tw.ptr((long) l * n * n), f, l, alpha, beta, gNext, batch, n);
+                CUdeviceptr t = gCur;
+                gCur = gNext;
+                gNext = t;
+            }
+            if (layers % 2 == 1 && plane > 0) {
+                cuMemcpyDtoDAsync(tg.ptr(), gCur, 4L * plane, stream);
+            }
+            for (int l = 0; l < layers; l++) {
+                gemmRaw(true, false, n, n, batch, 1f, tz.ptr(l * plane), n, tx.ptr(l * plane), n, 0f, tdw.ptr((long) l * n * n), n);
+                sumRowsRaw(tz.ptr(l * plane), batch, n, 0f, tdb.ptr((long) l * n));
+            }
+        });
+    }
+
+    // ----------------------------------------------------------------------------- recurrences
+
+    @Override
+    public void recurrenceForward(Tensor p, Tensor w, Filter o, float alpha, float beta, Tensor h, Tensor z) {
+        op("recurrenceForward", () -> {
+            CudaTensor tp = f32(p, "p"), tw = f32(w, "w"), th = f32(h, "h");
+            CudaTensor tz = z == null ? null : f32(z, "z");
+            require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceForward: w must be [N,N], got " + tw);
+            int n = tw.dim(0);
+            require(tp.rank() == 3 && tp.dim(2) == n, "recurrenceForward: p must be [T,B," + n + "], got " + tp);
+            int steps = tp.dim(0), batch = tp.dim(1);
+            th.requireShape("recurrenceForward h", steps + 1, batch, n);
+            if (tz != null) {
+                tz.requireShape("recurrenceForward z", steps, batch, n);
+            }
+            require(!o.perLayer(), "recurrenceForward: the filter must be shared by all steps, got a per-layer filter");
+            FilterOps f = new FilterOps(o, n, 1, "recurrenceForward");
+            long plane = (long) batch * n;
+            CUdeviceptr ox = tz == null && f.dense() ? scratch("ox", 4L * plane) : null;
+            for (int t = 0; t < steps; t++) {
+                forwardStep(th.ptr(t * plane), tw.ptr(), f, 0, tp.ptr(t * plane), n, alpha, beta, th.ptr((t + 1) * plane),
+                        tz == null ? null : tz.ptr(t * plane), ox, batch, n);
+            }
+        });
+    }
+
+    @Override
+    public void recurrenceBackward(Tensor w, Filter o, float alpha, float beta, Tensor z, Tensor gOut, Tensor gH0) {
+        op("recurrenceBackward", () -> {
+            CudaTensor tw = f32(w, "w"), tz = f32(z, "z"), tg = f32(gOut, "gOut");
+            CudaTensor th0 = gH0 == null ? null : f32(gH0, "gH0");
+            require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceBackward: w must be [N,N], got " + tw);
+            int n = tw.dim(0);
+            require(tz.rank() == 3 && tz.dim(2) == n, "recurrenceBackward: z must be [T,B," + n + "], got " + tz);
+            int steps = tz.dim(0), batch = tz.dim(1);
+            boolean perStep = tg.rank() == 3;
+            if (perStep) {
+                tg.requireShape("recurrenceBackward gOut", steps, batch, n);
+            } else {
+                tg.requireShape("recurrenceBackward gOut", batch, n);
+            }
+            if (th0 != null) {
+                th0.requireShape("recurrenceBackward gH0", batch, n);
+            }
+            require(!o.perLayer(), "recurrenceBackward: the filter must be shared by all steps");
+            FilterOps f = new FilterOps(o, n, 1, "recurrenceBackward");
+            long plane = (long) batch * n;
+            CUdeviceptr carry = scratch("carry", 4L * plane), next = scratch("carry2", 4L * plane),
+                    gsum = scratch("gsum", 4L * plane);
+            fillRaw(carry, plane, 0f);
+            for (int t = steps - 1; t >= 0; t--) {
+                CUdeviceptr extra = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
+                backwardStep(tz.ptr(t * plane), carry, extra, gsum, tw.ptr(), f, 0, alpha, beta, next, batch, n);
+                CUdeviceptr tmp = carry;
+                carry = next;
+                next = tmp;
+            }
+            if (th0 != null && plane > 0) {
+                cuMemcpyDtoDAsync(th0.ptr(), carry, 4L * plane, stream);
+            }
+        });
+    }
+
+    @Override
+    public void lstmForward(Tensor p, Tensor w, Tensor h, Tensor c, Tensor gates) {
+        op("lstmForward", () -> {
+            CudaTensor tp = f32(p, "p"), tw = f32(w, "w"), th = f32(h, "h"), tc = f32(c, "c");
+            CudaTensor tgt = gates == null ? null : f32(gates, "gates");
+            require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmForward: w must be [4N,N], got " + tw);
+            int n = tw.dim(1), n4 = 4 * n;
+            require(tp.rank() == 3 && tp.dim(2) == n4, "lstmForward: p must be [T,B," + n4 + "], got " + tp);
+            int steps = tp.dim(0), batch = tp.dim(1);
+            th.requireShape("lstmForward h", steps + 1, batch, n);
+            tc.requireShape("lstmForward c", steps + 1, batch, n);
+            if (tgt != null) {
+                tgt.requireShape("lstmForward gates", steps, batch, n4);
+            }
+            long plane = (long) batch * n, plane4 = (long) batch * n4;
+            CUdeviceptr tmp = tgt == null ? scratch("lstmGates", 4L * plane4) : null;
+            for (int t = 0; t < steps; t++) {
+                CUdeviceptr acc = tgt == null ? tmp : tgt.ptr(t * plane4);
+                gemmRaw(false, true, batch, n4, n, 1f, th.ptr(t * plane), n, tw.ptr(), n, 0f, acc, n4);
+                launch1d("roaf_lstm_cell_forward", plane, acc, tp.ptr(t * plane4), tc.ptr(t * plane), tc.ptr((t + 1) * plane),
+                        th.ptr((t + 1) * plane), acc, (long) batch, n);
+            }
+        });
+    }
+
+    @Override
+    public void lstmBackward(Tensor w, Tensor h, Tensor c, Tensor gates, Tensor gOut) {
+        op("lstmBackward", () -> {
+            CudaTensor tw = f32(w, "w"), th = f32(h, "h"), tc = f32(c, "c"), tgt = f32(gates, "gates"), tg = f32(gOut, "gOut");
+            require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmBackward: w must be [4N,N], got " + tw);
+            int n = tw.dim(1), n4 = 4 * n;
+            require(tgt.rank() == 3 && tgt.dim(2) == n4, "lstmBackward: gates must be [T,B," + n4 + "], got " + tgt);
+            int steps = tgt.dim(0), batch = tgt.dim(1);
+            th.requireShape("lstmBackward h", steps + 1, batch, n);
+            tc.requireShape("lstmBackward c", steps + 1, batch, n);
+            boolean perStep = tg.rank() == 3;
+            if (perStep) {
+                tg.requireShape("lstmBackward gOut", steps, batch, n);
+            } else {
+                tg.requireShape("lstmBackward gOut", batch, n);
+            }
+            long plane = (long) batch * n, plane4 = (long) batch * n4;
+            CUdeviceptr dh = scratch("lstmDh", 4L * plane), dc = scratch("lstmDc", 4L * plane);
+            fillRaw(dc, plane, 0f);
+            for (int t = steps - 1; t >= 0; t--) {
+                CUdeviceptr gO = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
+                launch1d("roaf_lstm_cell_backward", plane, tgt.ptr(t * plane4), tc.ptr((t + 1) * plane), tc.ptr(t * plane),
+                        t == steps - 1 ? null : dh, gO, dc, (long) batch, n);
+                if (t > 0) {
+                    gemmRaw(false, false, batch, n, n4, 1f, tgt.ptr(t * plane4), n4, tw.ptr(), n, 0f, dh, n);
+                }
+            }
+        });
+    }
+
+    // ----------------------------------------------------------------------------------- losses
+
+    @Override
+    public double softmaxCrossEntropy(Tensor logits, Tensor labels, float gradScale, Tensor dLogits, Tensor predictions) {
+        return op("softmaxCrossEntropy", () -> {
+            CudaTensor tl = f32(logits, "logits"), ty = cu(labels, "labels");
+            require(ty.dtype() == DType.I32, "softmaxCrossEntropy: labels must be I32, got " + ty);
+            CudaTensor td = dLogits == null ? null : f32(dLogits, "dLogits");
+            CudaTensor tp = predictions == null ? null : cu(predictions, "predictions");
+            int m = tl.rows(), classes = tl.cols();
+            require(ty.size() == m, "softmaxCrossEntropy: " + ty.size() + " labels for " + m + " rows");
+            if (td != null) {
+                require(td.size() == tl.size(), "softmaxCrossEntropy: dLogits " + td + " does not match logits " + tl);
+            }
+            if (tp != null) {
+                require(tp.dtype() == DType.I32 && tp.size() == m, "softmaxCrossEntropy: predictions " + tp + " for " + m + " rows");
+            }
+            if (m == 0) {
+                return 0.0;
+            }
+            int blocks = (m + BLOCK - 1) / BLOCK;
+            CUdeviceptr partial = scratch("partial", 8L * blocks);
+            CUdeviceptr bad = scratch("flag", 4);
+            cuMemsetD32Async(bad, 0, 1, stream);
+            launch("roaf_softmax_xent", blocks, 1, BLOCK, 1, tl, ty, m, classes, gradScale, td, tp, partial, bad);
+            double sum = sumPartials(partial, blocks);
+            int[] flag = new int[1];
+            cuMemcpyDtoH(Pointer.to(flag), bad, 4);
+            if (flag[0] != 0) {
+                throw new IllegalArgumentException("softmaxCrossEntropy: label " + (flag[0] - 1) + " out of range [0," + classes + ")");
+            }
+            return sum;
+        });
+    }
+
+    @Override
+    public double squaredError(Tensor pred, Tensor target, float gradScale, Tensor dPred) {
+        return op("squaredError", () -> {
+            CudaTensor tp = f32(pred, "pred"), tt = f32(target, "target");
+            CudaTensor td = dPred == null ? null : f32(dPred, "dPred");
+            require(tp.size() == tt.size(), "squaredError: pred " + tp + " and target " + tt + " differ in size");
+            if (td != null) {
+                require(td.size() == tp.size(), "squaredError: dPred " + td + " does not match pred " + tp);
+            }
+            if (tp.size() == 0) {
+                return 0.0;
+            }
+            int blocks = blocks(tp.size(), MAX_REDUCE_BLOCKS);
+            CUdeviceptr partial = scratch("partial", 8L * blocks);
+            launch("roaf_squared_error", blocks, 1, BLOCK, 1, tp, tt, tp.size(), gradScale, td, partial);
+            return sumPartials(partial, blocks);
+        });
+    }
+
+    // ------------------------------------------------------------------------------- optimizers
+
+    @Override
+    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum) {
+        op("sgdStep", () -> {
+            CudaTensor tp = f32(params, "params"), tg = f32(grads, "grads");
+            require(tp.size() == tg.size(), "sgdStep: params " + tp + " and grads " + tg + " differ in size");
+            CudaTensor tv = momentum != 0f ? f32(velocity, "velocity") : null;
+            if (tv != null) {
+                require(tv.size() == tp.size(), "sgdStep: velocity " + tv + " does not match params " + tp);
+            }
+            launch1d("roaf_sgd_step", tp.size(), tp, tg, tv, tp.size(), lr, momentum);
+        });
+    }
+
+    @Override
+    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t) {
+        op("adamStep", () -> {
+            CudaTensor tp = f32(params, "params"), tg = f32(grads, "grads"), tm = f32(m, "m"), tv = f32(v, "v");
+            require(tp.size() == tg.size() && tp.size() == tm.size() && tp.size() == tv.size(),
+                    "adamStep: params, grads, m and v must have the same size");
+            require(t >= 1, "adamStep: step t must be at least 1, got " + t);
+            double bc1 = 1.0 - Math.pow(beta1, t);
+            double bc2 = 1.0 - Math.pow(beta2, t);
+            float stepSize = (float) (lr / bc1);
+            float sqrtBc2 = (float) Math.sqrt(bc2);
+            launch1d("roaf_adam_step", tp.size(), tp, tg, tm, tv, tp.size(), beta1, beta2, stepSize, sqrtBc2, eps);
+        });
+    }
+
+    // ------------------------------------------------------------------------------------ close
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try {
+            cuCtxSetCurrent(context);
+            cuStreamSynchronize(stream);
+        } catch (jcuda.CudaException e) {
+            // closing anyway
+        }
+        releaseQuietly();
+        closed = true;
+    }
+
+    private void releaseQuietly() {
+        Runnable[] steps = {
+            () -> {
+                if (cublas != null) {
+                    cublas.close();
+                }
+            },
+            () -> {
+                for (Scratch s : scratch.values()) {
+                    if (s.ptr != null) {
+                        cuMemFree(s.ptr);
+                    }
+                }
+                scratch.clear();
+            },
+            () -> {
+                if (staging != null) {
+                    cuMemFreeHost(staging);
+                    staging = null;
+                }
+            },
+            () -> {
+                for (CUmodule m : modules) {
+                    cuModuleUnload(m);
+                }
+                modules.clear();
+            },
+            () -> cuEventDestroy(stagingFree),
+            () -> cuStreamDestroy(stream),
+            () -> {
+                if (contextRetained) {
+                    contextRetained = false;
+                    cuDevicePrimaryCtxRelease(device);
+                }
+            },
+        };
+        for (Runnable r : steps) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                // best effort: the process may be exiting with a broken context
+            }
+        }
+    }
+}
