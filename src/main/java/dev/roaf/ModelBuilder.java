@@ -1,0 +1,337 @@
+package dev.roaf;
+
+import dev.roaf.model.ModelConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Builds a {@link Model} of one {@link ModelFamily}; get one from {@link Model#roafRnn()},
+ * {@link Model#roafMlp()}, {@link Model#builder(String)} and the like.
+ *
+ * <p>Required ({@code set}-prefixed): {@link #setInputSize input size} D, {@link #setHiddenSize
+ * hidden size} N and {@link #setOutputs outputs} C, and for the MLP families the
+ * {@link #setDepth depth} L. {@link #setShapeFrom(Dataset)} sets D, C, the per-step head and the
+ * sequence length from a dataset. Optional ({@code opt}-prefixed), for the ROAF families:
+ * {@link #optAlpha alpha}, {@link #optBeta beta}, {@link #optBetaScale beta-scale},
+ * {@link #optFilter filter}, {@link #optSequenceLength sequence length}; for all:
+ * {@link #optSeed seed}, {@link #optDevice device}; for recurrent families
+ * {@link #optHeadEveryStep a per-step head}.
+ *
+ * <p><b>Alpha and beta</b> (ROAF families), resolved in this order: a beta-scale c gives
+ * {@code beta = min(c / L, 1/2)}; otherwise an explicit beta is used; otherwise an explicit alpha
+ * gives {@code beta = 1 - alpha}; with none of the three, c = {@link Model#DEFAULT_BETA_SCALE}.
+ * Alpha, when not given, is {@code 1 - beta}. L is the depth of a roaf-mlp or the sequence length T
+ * of a roaf-rnn ({@link #optSequenceLength}). With a fixed beta a signal shrinks by about alpha per
+ * layer or step; {@code beta = c / L} keeps the end-to-end factor near {@code exp(-c)} at any depth.
+ *
+ * <p>Settings are checked by {@link #build()}, which throws {@link IllegalArgumentException} naming
+ * the setting, the value and what is allowed. A builder can build several models.
+ */
+public final class ModelBuilder {
+    private final ModelFamily family;
+    private Integer inputSize;
+    private Integer hidden;
+    private Integer outputs;
+    private Integer depth;
+    private Double alpha;
+    private Double beta;
+    private Double betaScale;
+    private Integer sequenceLength;
+    private FilterType filter;
+    private long seed = 1;
+    private boolean headEveryStep;
+    private boolean headSet;
+    private Device device = Device.best();
+
+    ModelBuilder(ModelFamily family) {
+        this.family = family;
+    }
+
+    /**
+     * Sets D, the number of features per step (recurrent families) or the vector length (MLPs). Required.
+     *
+     * @param inputSize D, at least 1
+     * @return this builder
+     */
+    public ModelBuilder setInputSize(int inputSize) {
+        this.inputSize = inputSize;
+        return this;
+    }
+
+    /**
+     * Sets N, the width of the hidden state. Required.
+     *
+     * @param hiddenSize N, at least 1
+     * @return this builder
+     */
+    public ModelBuilder setHiddenSize(int hiddenSize) {
+        this.hidden = hiddenSize;
+        return this;
+    }
+
+    /**
+     * Sets C, the number of classes (logits) or the regression width. Required.
+     *
+     * @param outputs C, at least 1
+     * @return this builder
+     */
+    public ModelBuilder setOutputs(int outputs) {
+        this.outputs = outputs;
+        return this;
+    }
+
+    /**
+     * Sets L, the number of ROAF (or tanh) layers between the input projection and the head.
+     * Required for roaf-mlp, mlp and resmlp; not allowed for recurrent families.
+     *
+     * @param depth L, at least 1
+     * @return this builder
+     */
+    public ModelBuilder setDepth(int depth) {
+        this.depth = depth;
+        return this;
+    }
+
+    /**
+     * Sets the input size, the outputs, the per-step head (for per-step labels) and, for a
+     * roaf-rnn, the sequence length, from a dataset the model will be trained on.
+     *
+     * @param data the dataset
+     * @return this builder
+     * @throws IllegalArgumentException if the dataset's examples do not suit this family (sequences
+     *                                  for recurrent families, vectors for MLPs)
+     */
+    public ModelBuilder setShapeFrom(Dataset data) {
+        Objects.requireNonNull(data, "data");
+        if (family.isRecurrent() != data.isSequence()) {
+            throw new IllegalArgumentException(family + (family.isRecurrent()
+                    ? " reads sequences; dataset " + data.name() + " has vectors"
+                    : " reads vectors; dataset " + data.name() + " has sequences"));
+        }
+        inputSize = data.inputSize();
+        outputs = data.outputs();
+        if (family.isRecurrent()) {
+            headEveryStep = data.targetType() == TargetType.CLASS_PER_STEP;
+            headSet = headEveryStep;
+        }
+        if (family == ModelFamily.ROAF_RNN) {
+            sequenceLength = data.steps();
+        }
+        return this;
+    }
+
+    /**
+     * Sets alpha, the weight of the filter term (ROAF families only).
+     *
+     * @param alpha in (0, 1] (default {@code 1 - beta})
+     * @return this builder
+     */
+    public ModelBuilder optAlpha(double alpha) {
+        this.alpha = alpha;
+        return this;
+    }
+
+    /**
+     * Sets beta, the weight of the nonlinear term (ROAF families only); excludes {@link #optBetaScale}.
+     *
+     * @param beta greater than 0 (default: from the depth-aware rule)
+     * @return this builder
+     */
+    public ModelBuilder optBeta(double beta) {
+        this.beta = beta;
+        return this;
+    }
+
+    /**
+     * Sets c of the depth-aware rule {@code beta = min(c / L, 1/2)} (ROAF families only); excludes
+     * {@link #optBeta}. A roaf-rnn also needs {@link #optSequenceLength}.
+     *
+     * @param betaScale c, greater than 0 (default {@link Model#DEFAULT_BETA_SCALE} when neither alpha nor beta is given)
+     * @return this builder
+     */
+    public ModelBuilder optBetaScale(double betaScale) {
+        this.betaScale = betaScale;
+        return this;
+    }
+
+    /**
+     * Sets T, the length of the sequences a roaf-rnn will be trained on: the L of
+     * {@code beta = c / L}. Needed by a roaf-rnn unless beta or alpha is given; no other use.
+     *
+     * @param steps T, at least 1
+     * @return this builder
+     */
+    public ModelBuilder optSequenceLength(int steps) {
+        this.sequenceLength = steps;
+        return this;
+    }
+
+    /**
+     * Sets how the orthogonal filters are drawn (ROAF families only).
+     *
+     * @param filter the filter type (default {@link FilterType#HAAR})
+     * @return this builder
+     */
+    public ModelBuilder optFilter(FilterType filter) {
+        this.filter = Objects.requireNonNull(filter, "filter");
+        return this;
+    }
+
+    /**
+     * Sets the seed of every random draw of the initialisation (weights and filters).
+     *
+     * @param seed the seed (default 1)
+     * @return this builder
+     */
+    public ModelBuilder optSeed(long seed) {
+        this.seed = seed;
+        return this;
+    }
+
+    /**
+     * Makes a recurrent model read out at every step (sequence to sequence, for per-step labels)
+     * instead of after the last step.
+     *
+     * @param everyStep true for a per-step head (default false)
+     * @return this builder
+     */
+    public ModelBuilder optHeadEveryStep(boolean everyStep) {
+        this.headEveryStep = everyStep;
+        this.headSet = everyStep;
+        return this;
+    }
+
+    /**
+     * Sets the device the model's parameters live on.
+     *
+     * @param device the device (default {@link Device#best()})
+     * @return this builder
+     */
+    public ModelBuilder optDevice(Device device) {
+        this.device = Objects.requireNonNull(device, "device");
+        return this;
+    }
+
+    /**
+     * The family this builder makes.
+     *
+     * @return the family
+     */
+    public ModelFamily family() {
+        return family;
+    }
+
+    /**
+     * Checks the settings, opens an engine on the device and draws the initial parameters.
+     *
+     * @return the new model; the caller owns it and must close it
+     * @throws IllegalArgumentException if a required setting is missing, a value is out of range, or
+     *                                  a setting does not apply to this family; the message says which
+     */
+    public Model build() {
+        ModelConfig config = config();
+        long s = seed;
+        return Model.open(device, engine -> dev.roaf.model.Model.create(engine, config, s));
+    }
+
+    /** The validated internal configuration. */
+    ModelConfig config() {
+        List<String> missing = new ArrayList<>();
+        if (inputSize == null) {
+            missing.add("setInputSize(D)");
+        }
+        if (hidden == null) {
+            missing.add("setHiddenSize(N)");
+        }
+        if (outputs == null) {
+            missing.add("setOutputs(C)");
+        }
+        if (!family.isRecurrent() && depth == null) {
+            missing.add("setDepth(L)");
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(family + " model: missing required setting" + (missing.size() > 1 ? "s " : " ")
+                    + String.join(", ", missing));
+        }
+        atLeastOne("setInputSize", inputSize);
+        atLeastOne("setHiddenSize", hidden);
+        atLeastOne("setOutputs", outputs);
+        if (family.isRecurrent() && depth != null) {
+            throw new IllegalArgumentException("setDepth applies to the MLP families (roaf-mlp, mlp, resmlp), not " + family);
+        }
+        if (depth != null) {
+            atLeastOne("setDepth", depth);
+        }
+        if (!family.isRecurrent() && headSet) {
+            throw new IllegalArgumentException("optHeadEveryStep applies to recurrent families (roaf-rnn, rnn, lstm), not " + family);
+        }
+        if (sequenceLength != null && family != ModelFamily.ROAF_RNN) {
+            throw new IllegalArgumentException("optSequenceLength applies to roaf-rnn (for beta = c / T), not " + family);
+        }
+        if (sequenceLength != null) {
+            atLeastOne("optSequenceLength", sequenceLength);
+        }
+        float a = 0f, b = 0f;
+        if (family.hasFilter()) {
+            float[] ab = resolveAlphaBeta();
+            a = ab[0];
+            b = ab[1];
+        } else {
+            String given = alpha != null ? "optAlpha" : beta != null ? "optBeta" : betaScale != null ? "optBetaScale"
+                    : filter != null ? "optFilter" : null;
+            if (given != null) {
+                throw new IllegalArgumentException(given + " applies to roaf-rnn and roaf-mlp, not " + family);
+            }
+        }
+        int layers = family.isRecurrent() ? 1 : depth;
+        return new ModelConfig(family.kind(), inputSize, hidden, outputs, layers, a, b,
+                family.hasFilter() ? (filter == null ? FilterType.HAAR : filter).kind() : null, headEveryStep);
+    }
+
+    private float[] resolveAlphaBeta() {
+        if (beta != null && betaScale != null) {
+            throw new IllegalArgumentException("optBeta and optBetaScale are alternatives: give one of them");
+        }
+        if (alpha != null && !(alpha > 0 && alpha <= 1)) {
+            throw new IllegalArgumentException("optAlpha must be in (0, 1], got " + alpha);
+        }
+        if (beta != null && !(beta > 0 && Double.isFinite(beta))) {
+            throw new IllegalArgumentException("optBeta must be > 0 and finite, got " + beta);
+        }
+        if (betaScale != null && !(betaScale > 0 && Double.isFinite(betaScale))) {
+            throw new IllegalArgumentException("optBetaScale must be > 0 and finite, got " + betaScale);
+        }
+        boolean rule = betaScale != null || (beta == null && alpha == null);
+        int l;
+        if (family.isRecurrent()) {
+            if (rule && sequenceLength == null) {
+                throw new IllegalArgumentException("roaf-rnn: beta = c / T needs the sequence length: call optSequenceLength(T)"
+                        + " (or setShapeFrom(dataset)), or give optBeta or optAlpha");
+            }
+            l = sequenceLength == null ? 1 : sequenceLength;
+        } else {
+            l = depth;
+        }
+        if (alpha != null && beta == null && betaScale == null && alpha >= 1) {
+            throw new IllegalArgumentException("optAlpha(" + alpha + ") alone gives beta = 1 - alpha = 0; give optBeta or"
+                    + " optBetaScale too");
+        }
+        if (alpha == null && beta != null && beta >= 1) {
+            throw new IllegalArgumentException("optBeta(" + beta + ") alone gives alpha = 1 - beta <= 0; give optAlpha too");
+        }
+        try {
+            return ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, l, Model.DEFAULT_BETA_SCALE);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage().replace("--beta-scale", "optBetaScale")
+                    .replace("--alpha", "optAlpha").replace("--beta", "optBeta"), e);
+        }
+    }
+
+    private static void atLeastOne(String setting, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(setting + " must be at least 1, got " + value);
+        }
+    }
+}
