@@ -33,10 +33,18 @@ import java.util.Objects;
  */
 public final class Model implements AutoCloseable {
     /**
-     * The default c of the depth-aware rule {@code beta = min(c / L, 1/2)} used when none of alpha,
-     * beta and beta-scale is given (L: depth of an MLP, sequence length of a recurrence).
+     * The default c of the depth-aware rule {@code beta = min(c / T, 1/2)} for a roaf-rnn over T steps,
+     * used when none of alpha, beta and beta-scale is given: 30 learned psMNIST fastest in a sweep of
+     * c in {1, 10, 30, 100, 300} (bench/results/psmnist-beta-scale-sweep-cpu.md).
      */
-    public static final double DEFAULT_BETA_SCALE = 1.0;
+    public static final double DEFAULT_BETA_SCALE_RECURRENT = 30.0;
+
+    /**
+     * The default c of the depth-aware rule {@code beta = min(c / L, 1/2)} for a roaf-mlp of depth L,
+     * used when none of alpha, beta and beta-scale is given: 1 keeps the end-to-end gain near
+     * {@code exp(-1)} at any depth.
+     */
+    public static final double DEFAULT_BETA_SCALE_MLP = 1.0;
 
     private final Device device;
     private final Engine engine;

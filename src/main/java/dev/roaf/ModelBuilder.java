@@ -21,7 +21,8 @@ import java.util.Objects;
  *
  * <p><b>Alpha and beta</b> (ROAF families), resolved in this order: a beta-scale c gives
  * {@code beta = min(c / L, 1/2)}; otherwise an explicit beta is used; otherwise an explicit alpha
- * gives {@code beta = 1 - alpha}; with none of the three, c = {@link Model#DEFAULT_BETA_SCALE}.
+ * gives {@code beta = 1 - alpha}; with none of the three, c = {@link Model#DEFAULT_BETA_SCALE_RECURRENT}
+ * for a roaf-rnn and {@link Model#DEFAULT_BETA_SCALE_MLP} for a roaf-mlp.
  * Alpha, when not given, is {@code 1 - beta}. L is the depth of a roaf-mlp or the sequence length T
  * of a roaf-rnn ({@link #optSequenceLength}). With a fixed beta a signal shrinks by about alpha per
  * layer or step; {@code beta = c / L} keeps the end-to-end factor near {@code exp(-c)} at any depth.
@@ -148,7 +149,8 @@ public final class ModelBuilder {
      * Sets c of the depth-aware rule {@code beta = min(c / L, 1/2)} (ROAF families only); excludes
      * {@link #optBeta}. A roaf-rnn also needs {@link #optSequenceLength}.
      *
-     * @param betaScale c, greater than 0 (default {@link Model#DEFAULT_BETA_SCALE} when neither alpha nor beta is given)
+     * @param betaScale c, greater than 0 (default {@link Model#DEFAULT_BETA_SCALE_RECURRENT} or
+     *                  {@link Model#DEFAULT_BETA_SCALE_MLP} when neither alpha nor beta is given)
      * @return this builder
      */
     public ModelBuilder optBetaScale(double betaScale) {
@@ -322,7 +324,8 @@ public final class ModelBuilder {
             throw new IllegalArgumentException("optBeta(" + beta + ") alone gives alpha = 1 - beta <= 0; give optAlpha too");
         }
         try {
-            return ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, l, Model.DEFAULT_BETA_SCALE);
+            return ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, l, family.isRecurrent()
+                    ? Model.DEFAULT_BETA_SCALE_RECURRENT : Model.DEFAULT_BETA_SCALE_MLP);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(e.getMessage().replace("--beta-scale", "optBetaScale")
                     .replace("--alpha", "optAlpha").replace("--beta", "optBeta"), e);

@@ -9,6 +9,7 @@ import dev.roaf.engine.Engine;
 import dev.roaf.engine.Engines;
 import dev.roaf.io.Safetensors;
 import dev.roaf.model.FilterKind;
+import dev.roaf.model.MemoryPlan;
 import dev.roaf.model.Model;
 import dev.roaf.model.ModelConfig;
 import dev.roaf.model.ModelKind;
@@ -60,15 +61,15 @@ final class TrainCommand implements Callable<Integer> {
      * c in {1, 10, 30, 100, 300} x lr in {0.002, 0.005, 0.01} (80 steps, N=128, batch 100; README,
      * "Choosing alpha and beta").
      */
-    static final double DEFAULT_BETA_SCALE_RECURRENT = 30.0;
+    static final double DEFAULT_BETA_SCALE_RECURRENT = dev.roaf.Model.DEFAULT_BETA_SCALE_RECURRENT;
     /**
      * The default c of beta = c / L for MLPs: 1 keeps the end-to-end gain near exp(-1) at any depth
      * (roaf-math.md section 2), so 50,000 layers train from the defaults.
      */
-    static final double DEFAULT_BETA_SCALE_MLP = 1.0;
+    static final double DEFAULT_BETA_SCALE_MLP = dev.roaf.Model.DEFAULT_BETA_SCALE_MLP;
 
     /** Adam's default learning rate: 0.005 (the sweep above; 0.01 learned as fast at 80 steps but is riskier over long runs). */
-    static final float DEFAULT_LR = 0.005f;
+    static final float DEFAULT_LR = (float) dev.roaf.Trainer.DEFAULT_LEARNING_RATE;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -134,6 +135,10 @@ final class TrainCommand implements Callable<Integer> {
     String onNan = "stop";
     @Option(names = "--resume", description = "Continue the run in this folder from its checkpoint, with the options recorded there")
     Path resume;
+    @Option(names = "--recompute-every", description = "MLP models: keep every K-th layer state and recompute the others in the"
+            + " backward pass (same gradients bit for bit, about one more forward pass; default: automatic, only when storing"
+            + " every layer would exceed half the heap)")
+    Integer recomputeEvery;
 
     /** The checkpoint being continued, set by {@link #resumeRun} on the command rebuilt from the recorded options. */
     private Checkpoint resumeFrom;
@@ -159,6 +164,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (length < 0) {
             throw new IllegalArgumentException("--length must be >= 1, got " + length);
+        }
+        if (recomputeEvery != null && recomputeEvery < 1) {
+            throw new IllegalArgumentException("--recompute-every must be at least 1 layer, got " + recomputeEvery);
         }
         Task t = Tasks.create(task, TaskOptions.defaults().withLength(length).withPermSeed(permSeed).withDataDir(dataDir));
         Object data = t.describe().get("data");
@@ -199,9 +207,15 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 + "-" + kind + "-" + task);
 
+        int recompute = recomputeEvery == null ? 0 : recomputeEvery;
+        if (!kind.recurrent()) {
+            err.println("roaf: " + MemoryPlan.estimate(config, batch, optKind == Optimizer.Kind.ADAM ? 2 : momentum != 0 ? 1 : 0,
+                    recompute, MemoryPlan.defaultBudgetBytes()).describe());
+        }
         try (Engine engine = Engines.open(device, threads, err::println);
              Model m = Model.create(engine, config, seed);
              RunRecord record = new RunRecord(dir, kind + " on " + t.name(), t.target() != Batch.Target.REGRESSION)) {
+            MemoryPlan.configure(m, recompute, MemoryPlan.defaultBudgetBytes());
             if (init != null && resumeFrom == null) {
                 m.loadTensors(Safetensors.read(init), init.toString());
             }
@@ -265,7 +279,8 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Options that may differ from the recorded ones when resuming (they do not change the result). */
-    private static final Set<String> CHANGEABLE = Set.of("--threads", "--device", "--checkpoint-every", "--checkpoint-minutes", "--on-nan");
+    private static final Set<String> CHANGEABLE = Set.of("--threads", "--device", "--checkpoint-every", "--checkpoint-minutes", "--on-nan",
+            "--recompute-every");
     /** Options that are not part of a run's definition. */
     private static final Set<String> NOT_RECORDED = Set.of("--help", "--version", "--verbose", "--resume", "--out");
 
