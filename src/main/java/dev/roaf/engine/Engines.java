@@ -12,6 +12,14 @@ import java.util.function.Consumer;
  * {@code auto} (the GPU when one is usable, otherwise the CPU).
  */
 public final class Engines {
+    /**
+     * Whether the CUDA engine of this build has passed {@code native-tests/gpu-check.sh} on a GPU
+     * (kernels against the CPU engine, whole-model parity). Until it has, {@code auto} keeps to the
+     * CPU so that nobody trains on unverified kernels without asking for them; {@code cuda} still
+     * opens it. Set to true in the change that records a passing GPU check in bench/results.
+     */
+    static final boolean VERIFIED_ON_A_GPU = false;
+
     private Engines() {
     }
 
@@ -32,7 +40,10 @@ public final class Engines {
                 // One line either way: the CUDA engine names the card (and its GEMM path), or the CPU fallback says why.
                 CudaProbe probe = CudaProbe.get();
                 String why = probe.reason();
-                if (probe.usable()) {
+                if (probe.usable() && !VERIFIED_ON_A_GPU) {
+                    why = "a CUDA device is present, but this build's CUDA engine has not yet passed its GPU check"
+                            + " (native-tests/gpu-check.sh); pass --device cuda to use it anyway";
+                } else if (probe.usable()) {
                     try {
                         return new CudaEngine(0, CudaEngine.GemmPath.AUTO, notices);
                     } catch (CudaEngineException e) {

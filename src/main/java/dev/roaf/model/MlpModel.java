@@ -24,6 +24,9 @@ final class MlpModel extends Model {
     private final Filter filter;
     private final float alpha;
     private final float beta;
+    /** Activation recomputation: K &gt;= 1 stores every K-th state, 0 chooses from {@link #activationBudget}. */
+    private int recomputeEvery;
+    private long activationBudget = MemoryPlan.defaultBudgetBytes();
 
     MlpModel(Engine engine, ModelConfig config) {
         super(engine, config, layout(config));
@@ -80,10 +83,25 @@ final class MlpModel extends Model {
         engine.addRowVector(x0, params.param("input.bias"));
     }
 
+    /** See {@link MemoryPlan#configure}. */
+    void recompute(int every, long budgetBytes) {
+        this.recomputeEvery = every;
+        this.activationBudget = budgetBytes;
+    }
+
+    /** The segment length a step of {@code batch} rows uses (L: every state stored). */
+    int segmentLength(int batch) {
+        return MemoryPlan.segmentLength(recomputeEvery, activationBudget, config.depth(), batch, config.hidden());
+    }
+
     @Override
     public StepStats forwardBackward(Batch batch) {
         checkBatch(batch);
         int b = batch.size, n = config.hidden(), layers = config.depth();
+        int k = segmentLength(b);
+        if (k < layers) {
+            return forwardBackwardRecomputed(batch, k);
+        }
         Tensor xs = ws("xs", layers + 1, b, n);
         Tensor z = ws("z", layers, b, n);
         project(batch, xs.slice(0));
@@ -95,6 +113,48 @@ final class MlpModel extends Model {
         engine.gemm(true, false, 1f, g, ws("u", b, config.inputSize()), 0f, params.grad("input.weight"));
         engine.sumRows(g, 0f, params.grad("input.bias"));
         return stats;
+    }
+
+    /**
+     * The same step storing only {@code x_0, x_k, x_2k, .., x_L}: each segment's states and
+     * activations are rebuilt from its first state just before its backward pass, with the same
+     * engine operations on the same inputs as the full store, so the gradients are bit for bit the
+     * same. The last segment is still in the segment buffers after the forward pass.
+     */
+    private StepStats forwardBackwardRecomputed(Batch batch, int k) {
+        int b = batch.size, n = config.hidden(), layers = config.depth();
+        int segments = (layers + k - 1) / k;
+        Tensor marks = ws("marks", segments + 1, b, n);
+        Tensor segX = ws("seg.xs", k + 1, b, n);
+        Tensor segZ = ws("seg.z", k, b, n);
+        project(batch, marks.slice(0));
+        for (int s = 0; s < segments; s++) {
+            int len = segmentForward(marks.slice(s), s * k, Math.min(layers, s * k + k), segX, segZ);
+            engine.copy(segX.slice(len), marks.slice(s + 1));
+        }
+        Tensor g = ws("g", b, n);
+        StepStats stats = head(marks.slice(segments), batch, g, null);
+        Tensor w = params.param("layers.W"), dw = params.grad("layers.W"), db = params.grad("layers.b");
+        for (int s = segments - 1; s >= 0; s--) {
+            int from = s * k, to = Math.min(layers, from + k), len = to - from;
+            if (s != segments - 1) {
+                segmentForward(marks.slice(s), from, to, segX, segZ);
+            }
+            engine.roafStackBackward(segX.slice(0, len + 1), w.slice(from, to), filter.layers(from, to), alpha, beta,
+                    segZ.slice(0, len), g, dw.slice(from, to), db.slice(from, to));
+        }
+        engine.gemm(true, false, 1f, g, ws("u", b, config.inputSize()), 0f, params.grad("input.weight"));
+        engine.sumRows(g, 0f, params.grad("input.bias"));
+        return stats;
+    }
+
+    /** Layers {@code [from, to)} forward from {@code x} into the segment buffers; returns their count. */
+    private int segmentForward(Tensor x, int from, int to, Tensor segX, Tensor segZ) {
+        int len = to - from;
+        engine.copy(x, segX.slice(0));
+        engine.roafStackForward(segX.slice(0, len + 1), params.param("layers.W").slice(from, to),
+                params.param("layers.b").slice(from, to), filter.layers(from, to), alpha, beta, segZ.slice(0, len));
+        return len;
     }
 
     private Tensor forwardInfer(Batch batch) {
