@@ -234,7 +234,15 @@ public final class Ticks {
     }
 
     private static String plain(double v) {
-        return new BigDecimal(Double.toString(v)).stripTrailingZeros().toPlainString();
+        return rounded(v).toPlainString();
+    }
+
+    /**
+     * {@code v} to 12 significant digits: tick values made by pow/multiplication carry binary noise
+     * in the 17th digit (10^-28 is 1.0000000000000001E-28 as a double), which must not reach a label.
+     */
+    private static BigDecimal rounded(double v) {
+        return new BigDecimal(Double.toString(v)).round(new java.math.MathContext(12)).stripTrailingZeros();
     }
 
     /** Formats e.g. 0.00015 as {@code 1.5e-4}; zero stays {@code 0}. */
@@ -242,7 +250,7 @@ public final class Ticks {
         if (v == 0) {
             return "0";
         }
-        BigDecimal bd = new BigDecimal(Double.toString(v)).stripTrailingZeros();
+        BigDecimal bd = rounded(v);
         int exp = bd.precision() - bd.scale() - 1;
         return bd.movePointLeft(exp).toPlainString() + "e" + exp;
     }

@@ -52,6 +52,14 @@ class TicksTest {
     }
 
     @Test
+    void tinyDecadesHaveCleanLabels() {
+        // 1e-28 as a double prints as 1.0000000000000001E-28; the label must not show that noise.
+        for (String label : Ticks.log(1e-30, 1e-20, 12).labels()) {
+            assertTrue(label.matches("1e-\\d+"), label);
+        }
+    }
+
+    @Test
     void logThinsManyDecades() {
         Ticks t = Ticks.log(1e-8, 1e8, 4);
         assertArrayEquals(new double[] {1e-8, 1e-4, 1, 1e4, 1e8}, t.values(), 0);
