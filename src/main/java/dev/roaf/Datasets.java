@@ -1,13 +1,21 @@
 package dev.roaf;
 
 import dev.roaf.data.DataException;
+import dev.roaf.data.DataFetch;
+import dev.roaf.data.MnistFiles;
 import dev.roaf.data.TaskOptions;
 import dev.roaf.data.Tasks;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * roaf's built-in tasks as {@link Dataset}s: the (permuted) pixel-by-pixel MNIST and Fashion-MNIST
@@ -59,6 +67,82 @@ public final class Datasets {
         } catch (DataException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The folder {@link #fetch} puts a downloadable dataset in by default, where the image tasks
+     * find it later: {@code $ROAF_DATA/<name>} when {@code ROAF_DATA} is set, else the per-user
+     * folder's {@code <name>} ({@code $XDG_DATA_HOME/roaf} or {@code ~/.local/share/roaf}).
+     *
+     * @param name {@code mnist} or {@code fashion} (case-insensitive)
+     * @return the folder (it may not exist yet)
+     * @throws IllegalArgumentException for any other name
+     */
+    public static Path defaultFetchDir(String name) {
+        Objects.requireNonNull(name, "name");
+        return new MnistFiles(null, TaskOptions.defaults().env()).fetchDir(MnistFiles.Dataset.of(name));
+    }
+
+    /**
+     * The display title of a downloadable dataset: {@code MNIST} or {@code Fashion-MNIST}.
+     *
+     * @param name {@code mnist} or {@code fashion} (case-insensitive)
+     * @return the title
+     * @throws IllegalArgumentException for any other name
+     */
+    public static String title(String name) {
+        Objects.requireNonNull(name, "name");
+        return MnistFiles.Dataset.of(name).title();
+    }
+
+    /**
+     * Downloads the four IDX files ({@code .gz}) of MNIST or Fashion-MNIST into a folder and
+     * verifies each against its known SHA-256 and the official sizes; files already present and
+     * verified are kept. No unverified file is left at its final name.
+     *
+     * @param name   {@code mnist} or {@code fashion} (case-insensitive)
+     * @param dir    the target folder, created if needed; null for {@link #defaultFetchDir(String)}
+     * @param mirror the base URL the file names are appended to; null for the dataset's usual mirror
+     * @param log    receives one line per step (download, verification); null for none
+     * @return the folder the files are in
+     * @throws IllegalArgumentException for an unknown name, or when a download fails (HTTP or network
+     *                                  error), a hash does not match or a file is malformed; the
+     *                                  message names the file or URL
+     */
+    public static Path fetch(String name, Path dir, URI mirror, Consumer<String> log) {
+        Objects.requireNonNull(name, "name");
+        Path target = dir != null ? dir : defaultFetchDir(name);
+        URI from = mirror != null ? mirror : DataFetch.defaultMirror(name);
+        try (PrintStream out = lines(log)) {
+            new DataFetch().fetch(name, target, from, out);
+        } catch (DataException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        return target;
+    }
+
+    /** A print stream that hands each completed line to {@code sink}. */
+    private static PrintStream lines(Consumer<String> sink) {
+        OutputStream o = new OutputStream() {
+            private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+
+            @Override
+            public void write(int b) {
+                if (b == '\n') {
+                    String s = line.toString(StandardCharsets.UTF_8);
+                    line.reset();
+                    if (s.endsWith("\r")) {
+                        s = s.substring(0, s.length() - 1);
+                    }
+                    if (sink != null) {
+                        sink.accept(s);
+                    }
+                } else {
+                    line.write(b);
+                }
+            }
+        };
+        return new PrintStream(o, true, StandardCharsets.UTF_8);
     }
 
     /**

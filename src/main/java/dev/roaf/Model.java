@@ -357,6 +357,18 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * The number of CPU worker threads this model's engine runs on: the resolved count (a requested
+     * 0 becomes the number of processors), or 0 when the model lives on a GPU.
+     *
+     * @return the thread count, or 0 on a GPU
+     * @throws IllegalStateException if the model was closed
+     */
+    public int cpuThreads() {
+        checkOpen();
+        return engine instanceof dev.roaf.engine.cpu.CpuEngine cpu ? cpu.threads() : 0;
+    }
+
+    /**
      * The metadata {@link #save(Path)} writes: the model's family, sizes, alpha, beta, filter,
      * nonlinearity and head, as strings.
      *

@@ -1,5 +1,6 @@
 package dev.roaf;
 
+import dev.roaf.model.MemoryPlan;
 import dev.roaf.model.ModelConfig;
 
 import java.util.ArrayList;
@@ -45,6 +46,7 @@ public final class ModelBuilder {
     private boolean headEveryStep;
     private boolean headSet;
     private Device device = Device.best();
+    private Integer recomputeEvery;
 
     ModelBuilder(ModelFamily family) {
         this.family = family;
@@ -206,6 +208,44 @@ public final class ModelBuilder {
     }
 
     /**
+     * Sets activation recomputation for the MLP families: a training step keeps only every K-th
+     * layer state and recomputes the others in the backward pass (about one more forward pass, the
+     * same gradients bit for bit). Without this setting the model chooses K itself, storing every
+     * layer unless that would exceed half of the JVM's maximum heap.
+     *
+     * @param everyLayers K, at least 1 (K &gt;= the depth stores every layer)
+     * @return this builder
+     */
+    public ModelBuilder optRecomputeEvery(int everyLayers) {
+        this.recomputeEvery = everyLayers;
+        return this;
+    }
+
+    /**
+     * A one-line estimate of the memory one training step of the model this builder describes
+     * needs (MLP families): parameters, gradients, optimizer state, filters and stored activations,
+     * e.g. {@code memory: 0.298 GiB (parameters 0.0507 GiB, activations 0.0477 GiB, all layers stored)}.
+     * It draws no parameters and opens no device.
+     *
+     * @param batchSize B, examples per step, at least 1
+     * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
+     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam)
+     * @return the estimate, one line without a trailing newline
+     * @throws IllegalArgumentException if the settings are incomplete or invalid, or the family is
+     *                                  recurrent (the estimate covers the MLP families)
+     */
+    public String memoryEstimate(int batchSize, OptimizerType optimizer, double momentum) {
+        Objects.requireNonNull(optimizer, "optimizer");
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
+        }
+        ModelConfig config = config();
+        int copies = optimizer == OptimizerType.ADAM ? 2 : momentum != 0 ? 1 : 0;
+        return MemoryPlan.estimate(config, batchSize, copies, recomputeEvery == null ? 0 : recomputeEvery,
+                MemoryPlan.defaultBudgetBytes()).describe();
+    }
+
+    /**
      * Sets the device the model's parameters live on.
      *
      * @param device the device (default {@link Device#best()})
@@ -235,7 +275,19 @@ public final class ModelBuilder {
     public Model build() {
         ModelConfig config = config();
         long s = seed;
-        return Model.open(device, engine -> dev.roaf.model.Model.create(engine, config, s));
+        Integer k = recomputeEvery;
+        return Model.open(device, engine -> {
+            dev.roaf.model.Model m = dev.roaf.model.Model.create(engine, config, s);
+            if (k != null) {
+                try {
+                    MemoryPlan.configure(m, k, MemoryPlan.defaultBudgetBytes());
+                } catch (RuntimeException e) {
+                    m.close();
+                    throw e;
+                }
+            }
+            return m;
+        });
     }
 
     /** The validated internal configuration. */
@@ -268,6 +320,12 @@ public final class ModelBuilder {
         }
         if (!family.isRecurrent() && headSet) {
             throw new IllegalArgumentException("optHeadEveryStep applies to recurrent families (roaf-rnn, rnn, lstm), not " + family);
+        }
+        if (recomputeEvery != null && family.isRecurrent()) {
+            throw new IllegalArgumentException("optRecomputeEvery applies to the MLP families (roaf-mlp, mlp, resmlp), not " + family);
+        }
+        if (recomputeEvery != null) {
+            atLeastOne("optRecomputeEvery", recomputeEvery);
         }
         if (sequenceLength != null && family != ModelFamily.ROAF_RNN) {
             throw new IllegalArgumentException("optSequenceLength applies to roaf-rnn (for beta = c / T), not " + family);

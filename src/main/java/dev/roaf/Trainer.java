@@ -38,6 +38,12 @@ public final class Trainer {
      */
     public static final double DEFAULT_LEARNING_RATE = 0.005;
 
+    /**
+     * The file name {@code roaf train} gives its checkpoints inside a run folder:
+     * {@value}.
+     */
+    public static final String CHECKPOINT_FILE_NAME = Checkpoint.FILE_NAME;
+
     private final Model model;
     private final Dataset data;
     private final TrainOptions options;
@@ -96,6 +102,13 @@ public final class Trainer {
         }
         List<EvaluationEvent> evaluations = new ArrayList<>();
         trainer.addListener(new TrainListener() {
+            @Override
+            public void onSkippedStep(long step, double loss, double gradNorm, long skippedSoFar) {
+                for (TrainingListener l : listeners) {
+                    l.onSkippedStep(step, loss, gradNorm, skippedSoFar);
+                }
+            }
+
             @Override
             public void onStep(StepRecord s) {
                 StepEvent e = step(s);
@@ -187,13 +200,34 @@ public final class Trainer {
         return data;
     }
 
+    /**
+     * Reads what a checkpoint written by {@link Builder#optCheckpoints} records about its run (the
+     * step reached, the skipped steps and the metadata), without restoring anything; a caller uses it
+     * to rebuild the run's settings before resuming with {@link Builder#optResumeFrom}.
+     *
+     * @param checkpointFile the checkpoint file
+     * @return what it records
+     * @throws IllegalArgumentException if the file is not a valid roaf checkpoint (the message names
+     *                                  the file and what is wrong)
+     * @throws IOException              if the file cannot be read (e.g. {@link java.nio.file.NoSuchFileException})
+     */
+    public static CheckpointInfo readCheckpoint(Path checkpointFile) throws IOException {
+        Objects.requireNonNull(checkpointFile, "checkpointFile");
+        try {
+            Checkpoint c = Checkpoint.read(checkpointFile);
+            return new CheckpointInfo(c.step(), c.skippedSteps(), c.metadata());
+        } catch (InvalidFileException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
     static StepEvent step(StepRecord s) {
         return new StepEvent(s.step(), s.epoch(), s.examples(), s.loss(), s.accuracy(), s.gradNorm(), s.wallSeconds());
     }
 
     static EvaluationEvent evaluation(EvalRecord r) {
         return new EvaluationEvent(r.step(), r.epoch(), r.examples(), r.trainLoss(), r.trainAcc(), r.testLoss(),
-                r.testAcc(), r.testExamples(), r.wallSeconds());
+                r.testAcc(), r.testExamples(), r.wallSeconds(), r.skippedSteps());
     }
 
     static StepRecord internal(StepEvent e) {
@@ -202,7 +236,7 @@ public final class Trainer {
 
     static EvalRecord internal(EvaluationEvent e) {
         return new EvalRecord(e.step(), e.epoch(), e.examples(), e.trainLoss(), e.trainAccuracy(), e.testLoss(),
-                e.testAccuracy(), e.testExamples(), e.wallSeconds());
+                e.testAccuracy(), e.testExamples(), e.wallSeconds(), e.skippedSteps());
     }
 
     /** Throws unless {@code data}'s examples and targets fit {@code model}. */

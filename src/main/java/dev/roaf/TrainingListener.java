@@ -28,6 +28,20 @@ public interface TrainingListener {
     }
 
     /**
+     * Called after a step that was skipped, without an update, because its loss or gradient was not
+     * finite (only when the trainer was built with {@link Trainer.Builder#optSkipNonFiniteSteps(boolean)});
+     * {@link #onStep} is not called for it.
+     *
+     * @param step         the step number, counted from 1
+     * @param loss         the step's mean loss (may be NaN or infinite)
+     * @param gradientNorm the L2 norm of the step's gradient (may be NaN or infinite)
+     * @param skippedSoFar steps skipped so far in the run, this one included (resumed runs count from
+     *                     the start of the run)
+     */
+    default void onSkippedStep(long step, double loss, double gradientNorm, long skippedSoFar) {
+    }
+
+    /**
      * Called after each evaluation on the test set (after the {@link #onStep} of the same step).
      *
      * @param evaluation what the evaluation measured

@@ -1,8 +1,6 @@
 package dev.roaf.cli;
 
-import dev.roaf.data.DataFetch;
-import dev.roaf.data.MnistFiles;
-import dev.roaf.data.TaskOptions;
+import dev.roaf.Datasets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -41,13 +39,10 @@ final class DataCommand implements Runnable {
 
         @Override
         public Integer call() {
-            MnistFiles.Dataset ds = MnistFiles.Dataset.of(dataset);
-            MnistFiles files = new MnistFiles(null, TaskOptions.defaults().env());
-            Path target = dir != null ? dir : files.fetchDir(ds);
-            URI from = mirror != null ? mirror : DataFetch.defaultMirror(dataset);
+            String title = Datasets.title(dataset);
             PrintStream log = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true);
-            new DataFetch().fetch(dataset, target, from, log);
-            spec.commandLine().getOut().println("fetched " + ds.title() + " into " + target);
+            Path target = Datasets.fetch(dataset, dir, mirror, log::println);
+            spec.commandLine().getOut().println("fetched " + title + " into " + target);
             return 0;
         }
     }

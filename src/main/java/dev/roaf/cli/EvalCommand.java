@@ -1,15 +1,11 @@
 package dev.roaf.cli;
 
-import dev.roaf.data.Task;
-import dev.roaf.data.TaskOptions;
-import dev.roaf.data.Tasks;
-import dev.roaf.engine.Engine;
-import dev.roaf.engine.Engines;
-import dev.roaf.io.Json;
-import dev.roaf.io.Safetensors;
-import dev.roaf.model.Model;
-import dev.roaf.model.StepStats;
-import dev.roaf.train.Trainer;
+import dev.roaf.Dataset;
+import dev.roaf.Datasets;
+import dev.roaf.Device;
+import dev.roaf.Evaluation;
+import dev.roaf.JsonText;
+import dev.roaf.Model;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,26 +45,34 @@ final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Map<String, String> meta = Safetensors.read(modelFile).metadata();
+        Map<String, String> meta = Model.readMetadata(modelFile);
         String taskName = task != null ? task : meta.get("task");
         if (taskName == null) {
             throw new IllegalArgumentException(modelFile + " does not record its task; pass --task");
         }
         int len = length != null ? length : parseInt(meta.get("length"));
         long perm = permSeed != null ? permSeed : parseLong(meta.get("perm_seed"));
-        Task t = Tasks.create(taskName, TaskOptions.defaults().withLength(isSequenceOnlyLength(taskName) ? len : 0)
+        Dataset t = Datasets.builtIn(taskName, Datasets.Options.defaults().withLength(isSequenceOnlyLength(taskName) ? len : 0)
                 .withPermSeed(perm).withDataDir(dataDir));
-        try (Engine engine = Engines.open(device, threads, spec.commandLine().getErr()::println);
-             Model m = Model.load(engine, modelFile)) {
-            StepStats s = Trainer.evaluate(m, t, evalSize, 100);
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
+        }
+        Model loaded;
+        try {
+            loaded = Model.load(modelFile, TrainCommand.device(device, threads, spec.commandLine().getErr()::println));
+        } catch (IllegalArgumentException e) {
+            throw TrainCommand.asTyped(device, e);
+        }
+        try (Model m = loaded) {
+            Evaluation s = m.evaluate(t, evalSize);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("model", modelFile.toString());
             out.put("task", t.name());
-            out.put("test_loss", s.meanLoss());
+            out.put("test_loss", s.loss());
             out.put("test_acc", Double.isNaN(s.accuracy()) ? null : s.accuracy());
-            out.put("test_examples", evalSize == 0 ? t.testSize() : Math.min(evalSize, t.testSize()));
-            out.put("device", engine.deviceName());
-            spec.commandLine().getOut().println(Json.write(out));
+            out.put("test_examples", s.examples());
+            out.put("device", m.deviceName());
+            spec.commandLine().getOut().println(JsonText.write(out));
         }
         return 0;
     }

@@ -1,9 +1,7 @@
 package dev.roaf.cli;
 
+import dev.roaf.TrainingDivergedException;
 import dev.roaf.Version;
-import dev.roaf.data.DataException;
-import dev.roaf.io.InvalidFileException;
-import dev.roaf.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -71,8 +69,7 @@ public final class Main implements Runnable {
     }
 
     static int exitCode(Throwable e) {
-        if (e instanceof IllegalArgumentException || e instanceof DataException || e instanceof InvalidFileException
-                || e instanceof java.nio.file.NoSuchFileException) {
+        if (e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException) {
             return 2;
         }
         if (e instanceof TrainingDivergedException || e instanceof IOException) {

@@ -1,32 +1,23 @@
 package dev.roaf.cli;
 
+import dev.roaf.CheckpointInfo;
+import dev.roaf.ConsoleProgress;
+import dev.roaf.Dataset;
+import dev.roaf.Datasets;
+import dev.roaf.Device;
+import dev.roaf.EvaluationEvent;
+import dev.roaf.FilterType;
+import dev.roaf.JsonText;
+import dev.roaf.Model;
+import dev.roaf.ModelBuilder;
+import dev.roaf.ModelFamily;
+import dev.roaf.OptimizerType;
+import dev.roaf.RunRecorder;
+import dev.roaf.TargetType;
+import dev.roaf.Trainer;
+import dev.roaf.TrainingListener;
+import dev.roaf.TrainingResult;
 import dev.roaf.Version;
-import dev.roaf.data.Batch;
-import dev.roaf.data.Task;
-import dev.roaf.data.TaskOptions;
-import dev.roaf.data.Tasks;
-import dev.roaf.engine.Engine;
-import dev.roaf.engine.Engines;
-import dev.roaf.io.Safetensors;
-import dev.roaf.model.FilterKind;
-import dev.roaf.model.MemoryPlan;
-import dev.roaf.model.Model;
-import dev.roaf.model.ModelConfig;
-import dev.roaf.model.ModelKind;
-import dev.roaf.engine.cpu.CpuEngine;
-import dev.roaf.io.InvalidFileException;
-import dev.roaf.io.Json;
-import dev.roaf.train.Checkpoint;
-import dev.roaf.train.CheckpointPolicy;
-import dev.roaf.train.EvalRecord;
-import dev.roaf.train.Optimizer;
-import dev.roaf.train.Progress;
-import dev.roaf.train.RunRecord;
-import dev.roaf.train.StepRecord;
-import dev.roaf.train.TrainListener;
-import dev.roaf.train.TrainOptions;
-import dev.roaf.train.TrainResult;
-import dev.roaf.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -61,15 +52,15 @@ final class TrainCommand implements Callable<Integer> {
      * c in {1, 10, 30, 100, 300} x lr in {0.002, 0.005, 0.01} (80 steps, N=128, batch 100; README,
      * "Choosing alpha and beta").
      */
-    static final double DEFAULT_BETA_SCALE_RECURRENT = dev.roaf.Model.DEFAULT_BETA_SCALE_RECURRENT;
+    static final double DEFAULT_BETA_SCALE_RECURRENT = Model.DEFAULT_BETA_SCALE_RECURRENT;
     /**
      * The default c of beta = c / L for MLPs: 1 keeps the end-to-end gain near exp(-1) at any depth
      * (roaf-math.md section 2), so 50,000 layers train from the defaults.
      */
-    static final double DEFAULT_BETA_SCALE_MLP = dev.roaf.Model.DEFAULT_BETA_SCALE_MLP;
+    static final double DEFAULT_BETA_SCALE_MLP = Model.DEFAULT_BETA_SCALE_MLP;
 
     /** Adam's default learning rate: 0.005 (the sweep above; 0.01 learned as fast at 80 steps but is riskier over long runs). */
-    static final float DEFAULT_LR = (float) dev.roaf.Trainer.DEFAULT_LEARNING_RATE;
+    static final float DEFAULT_LR = (float) Trainer.DEFAULT_LEARNING_RATE;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -141,7 +132,7 @@ final class TrainCommand implements Callable<Integer> {
     Integer recomputeEvery;
 
     /** The checkpoint being continued, set by {@link #resumeRun} on the command rebuilt from the recorded options. */
-    private Checkpoint resumeFrom;
+    private CheckpointInfo resumeFrom;
 
     @Override
     public Integer call() throws Exception {
@@ -149,10 +140,10 @@ final class TrainCommand implements Callable<Integer> {
             return resumeRun();
         }
         PrintWriter err = spec.commandLine().getErr();
-        ModelKind kind = ModelKind.parse(model);
-        Optimizer.Kind optKind = Optimizer.Kind.parse(optimizer);
-        FilterKind filterKind = FilterKind.parse(filter);
-        Trainer.OnNonFinite nanPolicy = Trainer.OnNonFinite.parse(onNan);
+        ModelFamily kind = ModelFamily.parse(model);
+        OptimizerType optKind = OptimizerType.parse(optimizer);
+        FilterType filterKind = FilterType.parse(filter);
+        boolean skipNonFinite = parseOnNan(onNan);
         if (threads < 0) {
             throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
         }
@@ -168,19 +159,20 @@ final class TrainCommand implements Callable<Integer> {
         if (recomputeEvery != null && recomputeEvery < 1) {
             throw new IllegalArgumentException("--recompute-every must be at least 1 layer, got " + recomputeEvery);
         }
-        Task t = Tasks.create(task, TaskOptions.defaults().withLength(length).withPermSeed(permSeed).withDataDir(dataDir));
+        Dataset t = Datasets.builtIn(task, Datasets.Options.defaults().withLength(length).withPermSeed(permSeed)
+                .withDataDir(dataDir));
         Object data = t.describe().get("data");
         if (data instanceof Map<?, ?> dm && Boolean.TRUE.equals(dm.get("sample"))) {
             err.println("roaf: using the " + dm.get("source") + " bundled in the jar; for the full dataset run"
                     + " 'roaf data fetch mnist' or pass --data-dir");
         }
-        if (kind.recurrent() != (t.steps() > 0)) {
-            throw new IllegalArgumentException("--model " + kind + (kind.recurrent()
+        if (kind.isRecurrent() != (t.steps() > 0)) {
+            throw new IllegalArgumentException("--model " + kind + (kind.isRecurrent()
                     ? " reads sequences; task " + task + " gives vectors (use psmnist, smnist, psfashion, sfashion, adding or copy)"
                     : " reads vectors; task " + task + " gives sequences (use mnist or fashion)"));
         }
-        int layers = kind.recurrent() ? 1 : depth;
-        if (!kind.recurrent() && depth < 1) {
+        int layers = kind.isRecurrent() ? 1 : depth;
+        if (!kind.isRecurrent() && depth < 1) {
             throw new IllegalArgumentException("--depth must be at least 1, got " + depth);
         }
         if (beta != null && !(beta > 0 && Double.isFinite(beta))) {
@@ -192,74 +184,95 @@ final class TrainCommand implements Callable<Integer> {
         if (betaScale != null && !(betaScale > 0 && Double.isFinite(betaScale))) {
             throw new IllegalArgumentException("--beta-scale must be > 0, got " + betaScale);
         }
-        float[] ab = {0f, 0f};
+        ModelBuilder builder = Model.builder(kind).setShapeFrom(t).setHiddenSize(hidden).optSeed(seed);
+        if (!kind.isRecurrent()) {
+            builder.setDepth(layers);
+        }
         if (kind.hasFilter()) {
-            ab = ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, kind.recurrent() ? t.steps() : layers,
-                    kind.recurrent() ? DEFAULT_BETA_SCALE_RECURRENT : DEFAULT_BETA_SCALE_MLP);
+            if (betaScale != null && beta != null) {
+                throw new IllegalArgumentException("give --beta or --beta-scale, not both");
+            }
+            if (alpha != null && beta == null && betaScale == null && alpha >= 1) {
+                throw new IllegalArgumentException("--beta must be > 0, got " + (1 - alpha)
+                        + " (from beta = 1 - alpha; give --beta or --beta-scale with --alpha 1)");
+            }
+            if (alpha == null && beta != null && beta >= 1) {
+                throw new IllegalArgumentException("--alpha must be in (0, 1], got " + (1 - beta));
+            }
+            if (alpha != null) {
+                builder.optAlpha(alpha);
+            }
+            if (beta != null) {
+                builder.optBeta(beta);
+            }
+            if (betaScale != null) {
+                builder.optBetaScale(betaScale);
+            }
+            builder.optFilter(filterKind);
         } else if (alpha != null || beta != null || betaScale != null) {
             throw new IllegalArgumentException("--alpha, --beta and --beta-scale apply to roaf-rnn and roaf-mlp, not " + kind);
         }
-        ModelConfig config = new ModelConfig(kind, t.inputSize(), hidden, t.outputSize(), layers, ab[0], ab[1],
-                kind.hasFilter() ? filterKind : null, t.target() == Batch.Target.CLASS_PER_STEP);
+        if (hidden < 1) {
+            throw new IllegalArgumentException("hidden size must be at least 1, got " + hidden);
+        }
         long totalSteps = resolveSteps(t);
         long every = evalEvery != null ? evalEvery : Math.max(1, totalSteps / 10);
-        TrainOptions options = new TrainOptions(totalSteps, batch, lr, optKind, momentum, seed, every, evalSize, clipNorm);
+        checkTrainOptions(totalSteps, every);
+        if (t.trainSize() > 0 && t.trainSize() < batch) {
+            throw new IllegalArgumentException("--batch " + batch + " is larger than the " + t.trainSize()
+                    + " training examples of " + t.name());
+        }
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 + "-" + kind + "-" + task);
 
-        int recompute = recomputeEvery == null ? 0 : recomputeEvery;
-        if (!kind.recurrent()) {
-            err.println("roaf: " + MemoryPlan.estimate(config, batch, optKind == Optimizer.Kind.ADAM ? 2 : momentum != 0 ? 1 : 0,
-                    recompute, MemoryPlan.defaultBudgetBytes()).describe());
+        if (!kind.isRecurrent()) {
+            if (recomputeEvery != null) {
+                builder.optRecomputeEvery(recomputeEvery);
+            }
+            err.println("roaf: " + apiNames(() -> builder.memoryEstimate(batch, optKind, momentum)));
         }
-        try (Engine engine = Engines.open(device, threads, err::println);
-             Model m = Model.create(engine, config, seed);
-             RunRecord record = new RunRecord(dir, kind + " on " + t.name(), t.target() != Batch.Target.REGRESSION)) {
-            MemoryPlan.configure(m, recompute, MemoryPlan.defaultBudgetBytes());
+        builder.optDevice(device(device, threads, err::println));
+        try (Model m = asTyped(device, () -> apiNames(builder::build));
+             RunRecorder record = new RunRecorder(dir, kind + " on " + t.name(), t.targetType() != TargetType.REGRESSION)) {
             if (init != null && resumeFrom == null) {
-                m.loadTensors(Safetensors.read(init), init.toString());
+                m.loadParameters(init);
             }
             err.println(String.format(Locale.ROOT, "roaf: %s N=%d%s on %s%s, %s, %,d parameters, %d steps of %d on %s -> %s",
-                    kind, hidden, kind.recurrent() ? "" : " L=" + layers, t.name(), t.steps() > 0 ? " (T=" + t.steps() + ")" : "",
-                    kind.hasFilter() ? String.format(Locale.ROOT, "alpha=%.6g beta=%.6g %s", ab[0], ab[1], filterKind) : "baseline",
-                    m.parameters().count(), totalSteps, batch, engine.deviceName(), dir));
-            Map<String, Object> runConfig = runConfig(config, options, t, engine);
+                    kind, hidden, kind.isRecurrent() ? "" : " L=" + layers, t.name(), t.steps() > 0 ? " (T=" + t.steps() + ")" : "",
+                    kind.hasFilter() ? String.format(Locale.ROOT, "alpha=%.6g beta=%.6g %s", m.alpha(), m.beta(), filterKind) : "baseline",
+                    m.parameterCount(), totalSteps, batch, m.deviceName(), dir));
+            Map<String, Object> runConfig = runConfig(m, totalSteps, every, t);
             if (resumeFrom != null) {
-                runConfig = resumedConfig(dir, runConfig, engine);
+                runConfig = resumedConfig(dir, runConfig, m);
             }
             record.writeConfig(runConfig);
-            Progress progress = Progress.forStderr(totalSteps);
-            Trainer trainer = new Trainer(m, t, options).onNonFinite(nanPolicy);
+            ConsoleProgress progress = ConsoleProgress.forStderr(totalSteps);
+            Trainer.Builder trainer = Trainer.builder(m, t).setSteps(totalSteps).optBatchSize(batch).optLearningRate(lr)
+                    .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0).optSeed(seed)
+                    .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
+                    .optSkipNonFiniteSteps(skipNonFinite);
             if (checkpointEvery != null || checkpointMinutes != null) {
-                trainer.checkpoints(new CheckpointPolicy(dir.resolve(Checkpoint.FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
-                        checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", Json.write(recordedArgs(engine)))));
+                trainer.optCheckpoints(dir.resolve(Trainer.CHECKPOINT_FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
+                        checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", JsonText.write(recordedArgs(m))));
             }
             if (resumeFrom != null) {
-                trainer.resumeFrom(resumeFrom, dir.resolve(Checkpoint.FILE_NAME).toString());
-                err.println("roaf: resuming " + dir + " after step " + resumeFrom.step() + " of " + totalSteps);
+                trainer.optResumeFrom(dir.resolve(Trainer.CHECKPOINT_FILE_NAME));
             }
-            trainer.addListener(record).addListener(new TrainListener() {
+            trainer.addListener(record).addListener(progress).addListener(new TrainingListener() {
                 @Override
-                public void onSkippedStep(long step, double loss, double gradNorm, long skippedSoFar) {
+                public void onSkippedStep(long step, double loss, double gradientNorm, long skippedSoFar) {
                     if (skippedSoFar <= 10) {
-                        progress.message("step " + step + " skipped: loss " + loss + ", gradient norm " + gradNorm
+                        progress.message("step " + step + " skipped: loss " + loss + ", gradient norm " + gradientNorm
                                 + (skippedSoFar == 10 ? " (further skips are only counted)" : ""));
                     }
                 }
-
-                @Override
-                public void onStep(StepRecord s) {
-                    progress.update(s.step(), s.loss(), Double.isNaN(s.accuracy()) ? "" : String.format(Locale.ROOT, "acc %.3f", s.accuracy()));
-                }
-
-                @Override
-                public void onEvaluation(EvalRecord e) {
-                    progress.message(describe(e));
-                }
             });
-            TrainResult result = trainer.fit();
-            progress.finish();
-            if (nanPolicy == Trainer.OnNonFinite.SKIP) {
+            Trainer built = trainer.build();
+            if (resumeFrom != null) {
+                err.println("roaf: resuming " + dir + " after step " + resumeFrom.step() + " of " + totalSteps);
+            }
+            TrainingResult result = built.fit();
+            if (skipNonFinite) {
                 err.println("roaf: skipped " + result.skippedSteps() + " of " + totalSteps
                         + " steps with a non-finite loss or gradient (--on-nan skip)");
             }
@@ -270,12 +283,101 @@ final class TrainCommand implements Callable<Integer> {
             meta.put("steps", Long.toString(totalSteps));
             meta.put("seed", Long.toString(seed));
             m.save(dir.resolve("model.safetensors"), meta);
-            EvalRecord last = result.last();
+            EvaluationEvent last = result.last();
             spec.commandLine().getOut().println(String.format(Locale.ROOT, "%s on %s after %d steps: test loss %.4f%s (%d test examples); run record in %s",
-                    kind, t.name(), last.step(), last.testLoss(), Double.isNaN(last.testAcc()) ? ""
-                            : String.format(Locale.ROOT, ", test accuracy %.4f", last.testAcc()), last.testExamples(), dir));
+                    kind, t.name(), last.step(), last.testLoss(), Double.isNaN(last.testAccuracy()) ? ""
+                            : String.format(Locale.ROOT, ", test accuracy %.4f", last.testAccuracy()), last.testExamples(), dir));
         }
         return 0;
+    }
+
+    /** Parses {@code --on-nan}: whether to skip non-finite steps. */
+    private static boolean parseOnNan(String s) {
+        return switch (s) {
+            case "stop" -> false;
+            case "skip" -> true;
+            default -> throw new IllegalArgumentException("--on-nan must be stop or skip, got '" + s + "'");
+        };
+    }
+
+    /** The training options' checks, with messages that name the command-line options. */
+    private void checkTrainOptions(long totalSteps, long every) {
+        if (totalSteps < 1) {
+            throw new IllegalArgumentException("--steps must be at least 1, got " + totalSteps);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        if (!(lr > 0f) || Float.isInfinite(lr)) {
+            throw new IllegalArgumentException("--lr must be a positive number, got " + lr);
+        }
+        if (!(momentum >= 0f && momentum < 1f)) {
+            throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+        }
+        if (every < 0) {
+            throw new IllegalArgumentException("--eval-every must be >= 0, got " + every);
+        }
+        if (evalSize < 0) {
+            throw new IllegalArgumentException("--eval-size must be >= 0, got " + evalSize);
+        }
+        if (!(clipNorm >= 0f) || Float.isInfinite(clipNorm)) {
+            throw new IllegalArgumentException("--clip-norm must be >= 0, got " + clipNorm);
+        }
+    }
+
+    /**
+     * The device named by {@code --device} with {@code --threads}; an unknown name is reported as
+     * {@code --device}'s error.
+     */
+    static Device device(String name, int threads, java.util.function.Consumer<String> notices) {
+        try {
+            return Device.parse(name, threads).withNotices(notices);
+        } catch (IllegalArgumentException e) {
+            if (name.equals("cuda") || name.startsWith("cuda:")) {
+                throw new IllegalArgumentException("--device " + name + ": expected cuda or cuda:N with N a device number (0, 1, ...)", e);
+            }
+            throw new IllegalArgumentException("unknown --device '" + name + "'; expected auto, cpu, cuda or cuda:N", e);
+        }
+    }
+
+    /**
+     * Runs {@code action}; when it fails to open {@code --device cuda}, the message names the device
+     * as given ({@code cuda}), not as the API resolved it ({@code cuda:0}).
+     */
+    static <T> T asTyped(String device, java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (IllegalArgumentException e) {
+            throw asTyped(device, e);
+        }
+    }
+
+    /** {@code e}, with {@code --device cuda:0} named {@code --device cuda} when that is what was given. */
+    static IllegalArgumentException asTyped(String device, IllegalArgumentException e) {
+        String m = e.getMessage();
+        if (device.equals("cuda") && m != null && m.startsWith("--device cuda:0:")) {
+            return new IllegalArgumentException("--device cuda:" + m.substring("--device cuda:0:".length()), e);
+        }
+        return e;
+    }
+
+    /** Runs {@code action}, naming the command-line options in the messages of the API's setting errors. */
+    private static <T> T apiNames(java.util.function.Supplier<T> action) {
+        try {
+            return action.get();
+        } catch (IllegalArgumentException e) {
+            String m = e.getMessage();
+            if (m == null) {
+                throw e;
+            }
+            String named = m.replace("optBetaScale", "--beta-scale").replace("optAlpha", "--alpha").replace("optBeta", "--beta")
+                    .replace("optRecomputeEvery", "--recompute-every").replace("setHiddenSize", "--hidden")
+                    .replace("setDepth", "--depth");
+            if (named.equals(m)) {
+                throw e;
+            }
+            throw new IllegalArgumentException(named, e);
+        }
     }
 
     /** Options that may differ from the recorded ones when resuming (they do not change the result). */
@@ -289,30 +391,36 @@ final class TrainCommand implements Callable<Integer> {
      * options given now that conflict with them, and continues the run in DIR.
      */
     private Integer resumeRun() throws Exception {
-        Path file = resume.resolve(Checkpoint.FILE_NAME);
+        Path file = resume.resolve(Trainer.CHECKPOINT_FILE_NAME);
         if (!Files.isRegularFile(file)) {
-            throw new IllegalArgumentException("--resume " + resume + ": expected a run folder with " + Checkpoint.FILE_NAME + ", found "
+            throw new IllegalArgumentException("--resume " + resume + ": expected a run folder with " + Trainer.CHECKPOINT_FILE_NAME + ", found "
                     + (Files.isDirectory(resume) ? "none (the run wrote no checkpoint: checkpoints need --checkpoint-every N"
                     + " or --checkpoint-minutes M)" : "no such folder"));
         }
-        Checkpoint cp = Checkpoint.read(file);
+        CheckpointInfo cp = Trainer.readCheckpoint(file);
         // A crash during a checkpoint write leaves a temporary file next to the (intact) checkpoint.
-        try (var stale = Files.newDirectoryStream(resume, "." + Checkpoint.FILE_NAME + ".*.tmp")) {
+        try (var stale = Files.newDirectoryStream(resume, "." + Trainer.CHECKPOINT_FILE_NAME + ".*.tmp")) {
             for (Path p : stale) {
                 Files.deleteIfExists(p);
             }
         }
         String argsJson = cp.metadata().get("train_args");
         if (argsJson == null) {
-            throw new InvalidFileException(file, "expected the run's options in __metadata__ train_args, found none");
+            throw new IllegalArgumentException(file + ": expected the run's options in __metadata__ train_args, found none");
         }
         List<String> args = new ArrayList<>();
         try {
-            for (Object o : Json.asArray(Json.parse(argsJson), "train_args")) {
-                args.add(Json.asString(o, "train_args"));
+            if (!(JsonText.parse(argsJson) instanceof List<?> list)) {
+                throw new IllegalArgumentException("train_args: expected an array of strings");
+            }
+            for (Object o : list) {
+                if (!(o instanceof String a)) {
+                    throw new IllegalArgumentException("train_args: expected a string, found " + o);
+                }
+                args.add(a);
             }
         } catch (RuntimeException e) {
-            throw new InvalidFileException(file.toString(), "__metadata__ train_args: " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + ": __metadata__ train_args: " + e.getMessage(), e);
         }
         TrainCommand rec = new TrainCommand();
         CommandLine cl = new CommandLine(rec);
@@ -321,7 +429,7 @@ final class TrainCommand implements Callable<Integer> {
         try {
             cl.parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw new InvalidFileException(file.toString(), "__metadata__ train_args: " + e.getMessage(), e);
+            throw new IllegalArgumentException(file + ": __metadata__ train_args: " + e.getMessage(), e);
         }
         CommandLine.ParseResult now = spec.commandLine().getParseResult();
         for (CommandLine.Model.OptionSpec o : spec.options()) {
@@ -360,7 +468,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** The options that define this run, as command-line arguments (threads resolved to the engine's count). */
-    private List<String> recordedArgs(Engine engine) {
+    private List<String> recordedArgs(Model m) {
         List<String> args = new ArrayList<>();
         for (CommandLine.Model.OptionSpec o : spec.options()) {
             String name = o.longestName();
@@ -368,8 +476,8 @@ final class TrainCommand implements Callable<Integer> {
             if (NOT_RECORDED.contains(name) || v == null || v instanceof Boolean) {
                 continue;
             }
-            if (name.equals("--threads") && engine instanceof CpuEngine cpu) {
-                v = cpu.threads();
+            if (name.equals("--threads") && m.cpuThreads() > 0) {
+                v = m.cpuThreads();
             }
             args.add(name);
             args.add(String.valueOf(v));
@@ -378,10 +486,14 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** The run's original config.json (or {@code fresh} if it is unreadable) with this resume appended to "resumed". */
-    private Map<String, Object> resumedConfig(Path dir, Map<String, Object> fresh, Engine engine) {
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> resumedConfig(Path dir, Map<String, Object> fresh, Model m) {
         Map<String, Object> c;
         try {
-            c = new LinkedHashMap<>(Json.asObject(Json.parse(Files.readString(dir.resolve("config.json"))), "config.json"));
+            if (!(JsonText.parse(Files.readString(dir.resolve("config.json"))) instanceof Map<?, ?> old)) {
+                throw new IllegalArgumentException("config.json: expected an object");
+            }
+            c = new LinkedHashMap<>((Map<String, Object>) old);
         } catch (java.io.IOException | RuntimeException e) {
             c = new LinkedHashMap<>(fresh);
         }
@@ -392,13 +504,13 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("at", java.time.Instant.now().toString());
         r.put("after_step", resumeFrom.step());
-        r.put("device", engine.deviceName());
+        r.put("device", m.deviceName());
         resumed.add(r);
         c.put("resumed", resumed);
         return c;
     }
 
-    private long resolveSteps(Task t) {
+    private long resolveSteps(Dataset t) {
         if (steps != null && epochs != null) {
             throw new IllegalArgumentException("give --steps or --epochs, not both");
         }
@@ -414,14 +526,7 @@ final class TrainCommand implements Callable<Integer> {
         return steps != null ? steps : DEFAULT_STEPS;
     }
 
-    static String describe(EvalRecord e) {
-        return String.format(Locale.ROOT, "step %d%s: train loss %.4f%s | test loss %.4f%s (%d examples) | %.1f s", e.step(),
-                Double.isNaN(e.epoch()) ? "" : String.format(Locale.ROOT, " (epoch %.2f)", e.epoch()), e.trainLoss(),
-                Double.isNaN(e.trainAcc()) ? "" : String.format(Locale.ROOT, " acc %.3f", e.trainAcc()), e.testLoss(),
-                Double.isNaN(e.testAcc()) ? "" : String.format(Locale.ROOT, " acc %.4f", e.testAcc()), e.testExamples(), e.wallSeconds());
-    }
-
-    private Map<String, Object> runConfig(ModelConfig config, TrainOptions o, Task t, Engine engine) {
+    private Map<String, Object> runConfig(Model m, long totalSteps, long every, Dataset t) {
         Map<String, Object> c = new LinkedHashMap<>();
         List<String> argv = new ArrayList<>(List.of("roaf"));
         CommandLine root = spec.commandLine();
@@ -434,21 +539,21 @@ final class TrainCommand implements Callable<Integer> {
         c.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
         c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " processors");
-        c.put("device", engine.deviceName());
+        c.put("device", m.deviceName());
         c.put("started", java.time.Instant.now().toString());
-        Map<String, Object> modelMap = new LinkedHashMap<>(config.toMetadata());
+        Map<String, Object> modelMap = new LinkedHashMap<>(m.metadata());
         modelMap.put("seed", seed);
         c.put("model", modelMap);
         Map<String, Object> train = new LinkedHashMap<>();
-        train.put("steps", o.steps());
-        train.put("batch", o.batchSize());
-        train.put("lr", o.lr());
-        train.put("optimizer", o.optimizer().toString());
-        train.put("momentum", o.momentum());
-        train.put("clip_norm", o.clipNorm());
-        train.put("seed", o.seed());
-        train.put("eval_every", o.evalEvery());
-        train.put("eval_size", o.evalSize());
+        train.put("steps", totalSteps);
+        train.put("batch", batch);
+        train.put("lr", lr);
+        train.put("optimizer", OptimizerType.parse(optimizer).toString());
+        train.put("momentum", momentum);
+        train.put("clip_norm", clipNorm);
+        train.put("seed", seed);
+        train.put("eval_every", every);
+        train.put("eval_size", evalSize);
         train.put("init", init == null ? null : init.toString());
         c.put("train", train);
         c.put("task", t.describe());
