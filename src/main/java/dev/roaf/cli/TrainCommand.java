@@ -161,9 +161,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         Dataset t = Datasets.builtIn(task, Datasets.Options.defaults().withLength(length).withPermSeed(permSeed)
                 .withDataDir(dataDir));
-        Object data = t.describe().get("data");
-        if (data instanceof Map<?, ?> dm && Boolean.TRUE.equals(dm.get("sample"))) {
-            err.println("roaf: using the " + dm.get("source") + " bundled in the jar; for the full dataset run"
+        Map<String, Object> described = t.describe();
+        if (Boolean.TRUE.equals(described.get("sample"))) {
+            err.println("roaf: using the " + described.get("source") + " bundled in the jar; for the full dataset run"
                     + " 'roaf data fetch mnist' or pass --data-dir");
         }
         if (kind.isRecurrent() != (t.steps() > 0)) {

@@ -125,6 +125,18 @@ class CliTest {
     }
 
     @Test
+    void saysWhenItUsesTheBundledSample(@TempDir Path tmp) throws IOException {
+        Path run = tmp.resolve("run");
+        Result r = roaf("train", "--task", "psmnist", "--hidden", "4", "--batch", "10", "--steps", "1", "--device", "cpu",
+                "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+        Map<String, Object> task = Json.asObject(Json.asObject(Json.parse(Files.readString(run.resolve("config.json"))),
+                "config").get("task"), "task");
+        // Where MNIST is installed (ROAF_DATA, the user folder) the sample is not used; otherwise it must be announced.
+        assertEquals(Boolean.TRUE.equals(task.get("sample")), r.err().contains("bundled in the jar"), r.err());
+    }
+
+    @Test
     void initStartsFromAFileAndRejectsWrongShapes(@TempDir Path tmp) throws IOException {
         Path first = tmp.resolve("a");
         assertEquals(0, roaf("train", "--task", "adding", "--length", "6", "--hidden", "6", "--batch", "8", "--steps", "3",

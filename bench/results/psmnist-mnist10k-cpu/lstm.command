@@ -1,0 +1,1 @@
+java -jar target/roaf.jar train --model lstm --task psmnist --data-dir /work/shared/data/mnist-10k --hidden 128 --batch 100 --steps 800 --eval-every 80 --eval-size 0 --seed 1 --perm-seed 0 --device cpu --out bench/results/psmnist-mnist10k-cpu/lstm
