@@ -29,7 +29,9 @@ import java.util.Objects;
  * classification; softmax them for probabilities) or regression values,
  * {@code float[batch][outputs]}, or {@code float[batch][steps][outputs]} for a per-step head.
  *
- * <p>A model is not thread-safe: use it from one thread at a time.
+ * <p><b>Threads.</b> A model may be shared between threads: its operations (and the whole of a
+ * {@link Trainer#fit()} on it) take the model's lock, so they run one at a time, each seeing the
+ * parameters the previous one left. For parallel inference, load one model per thread.
  */
 public final class Model implements AutoCloseable {
     /**
@@ -220,7 +222,7 @@ public final class Model implements AutoCloseable {
      * @param extraMetadata more string entries, e.g. the task the model was trained on
      * @throws IOException if it cannot be written
      */
-    public void save(Path file, Map<String, String> extraMetadata) throws IOException {
+    public synchronized void save(Path file, Map<String, String> extraMetadata) throws IOException {
         checkOpen();
         model.save(Objects.requireNonNull(file, "file"), extraMetadata);
     }
@@ -235,7 +237,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalArgumentException if a tensor is missing, extra or of another shape (the message
      *                                  names the tensor)
      */
-    public void loadParameters(Path file) throws IOException {
+    public synchronized void loadParameters(Path file) throws IOException {
         checkOpen();
         try {
             model.loadTensors(Safetensors.read(file), file.toString());
@@ -332,7 +334,7 @@ public final class Model implements AutoCloseable {
      *
      * @return the count
      */
-    public long parameterCount() {
+    public synchronized long parameterCount() {
         checkOpen();
         return model.parameters().count();
     }
@@ -374,7 +376,7 @@ public final class Model implements AutoCloseable {
      *
      * @return an insertion-ordered copy
      */
-    public Map<String, String> metadata() {
+    public synchronized Map<String, String> metadata() {
         checkOpen();
         return model.metadata(Map.of());
     }
@@ -391,7 +393,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalStateException    if the model has a per-step head (use {@link #predictEveryStep})
      *                                  or was closed
      */
-    public float[][] predict(float[][][] sequences) {
+    public synchronized float[][] predict(float[][][] sequences) {
         checkOpen();
         requireRecurrent();
         if (headEveryStep()) {
@@ -410,7 +412,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalStateException    if the model reads out at the last step only (use
      *                                  {@link #predict(float[][][])}) or was closed
      */
-    public float[][][] predictEveryStep(float[][][] sequences) {
+    public synchronized float[][][] predictEveryStep(float[][][] sequences) {
         checkOpen();
         requireRecurrent();
         if (!headEveryStep()) {
@@ -436,7 +438,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalArgumentException if the shapes do not fit, or this model reads sequences
      * @throws IllegalStateException    if the model was closed
      */
-    public float[][] predict(float[][] vectors) {
+    public synchronized float[][] predict(float[][] vectors) {
         checkOpen();
         if (family().isRecurrent()) {
             throw new IllegalArgumentException(family() + " reads sequences float[batch][steps][features], not vectors");
@@ -464,7 +466,7 @@ public final class Model implements AutoCloseable {
      * @throws IllegalArgumentException if the dataset does not fit this model
      * @throws IllegalStateException    if the model was closed
      */
-    public Evaluation evaluate(Dataset data, int maxExamples) {
+    public synchronized Evaluation evaluate(Dataset data, int maxExamples) {
         checkOpen();
         Trainer.checkFits(this, data);
         if (maxExamples < 0) {
@@ -574,7 +576,7 @@ public final class Model implements AutoCloseable {
      * afterwards every other method throws {@link IllegalStateException}.
      */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }

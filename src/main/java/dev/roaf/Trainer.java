@@ -86,6 +86,14 @@ public final class Trainer {
      * @throws IllegalStateException     if {@code fit()} was already called, or the model was closed
      */
     public TrainingResult fit() {
+        // Holding the model's lock for the whole run keeps other threads' predict/evaluate/save from
+        // interleaving with training steps on the shared workspace (they wait instead).
+        synchronized (model) {
+            return fitLocked();
+        }
+    }
+
+    private TrainingResult fitLocked() {
         if (fitted) {
             throw new IllegalStateException("fit() was already called on this trainer; build a new Trainer to train more");
         }
