@@ -6,7 +6,8 @@
 #   run(command="bash native-tests/gpu-check.sh", carry=["target/gpu-carry"], timeout_s=540)
 #
 # Steps, each bounded by `timeout`: (1) discovery: card, driver, java, every libcublas/libcurand on
-# the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity);
+# the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity,
+# device memory over create/close cycles, GPU faults; every @Tag("gpu") class in test-classes is found);
 # (3) timings (CUDA events, medians) printed as a short table LAST, written to
 # bench/results/gpu-check-<card>-<date>.md. Everything is also copied to $OUT when it is set.
 # Java: $JAVA_HOME/bin/java if set, else target/gpu-carry/jdk/bin/java (jlink runtime), else java.

@@ -1,10 +1,16 @@
 package dev.roaf.model;
 
+import dev.roaf.engine.cuda.CudaEngine;
+import dev.roaf.engine.cuda.CudaOutOfMemoryException;
+
 import java.util.Locale;
 
 /**
- * How much memory a training step of an MLP-family model (roaf-mlp, mlp, resmlp) needs, and whether
- * its layer activations are all stored or recomputed segment by segment.
+ * How much memory a training step needs: for an MLP-family model (roaf-mlp, mlp, resmlp), and whether
+ * its layer activations are all stored or recomputed segment by segment; for a recurrent model
+ * (roaf-rnn, rnn, lstm), its per-step storage ({@link #recurrentEstimate}). On a GPU the trainer
+ * refuses, before allocating anything, a run whose estimate exceeds the device's free memory
+ * ({@link #checkDeviceMemory}).
  *
  * <p>A step holds the parameters, their gradients, the optimizer state (Adam: two copies, SGD with
  * momentum: one), the fixed filters, and the activations of the stack: the states
@@ -37,7 +43,13 @@ public final class MemoryPlan {
      * @param recomputeEvery  K when activations are recomputed every K layers, 0 when all are stored
      */
     public record Estimate(long parameterBytes, long gradientBytes, long optimizerBytes, long filterBytes,
-                           long activationBytes, long workspaceBytes, int recomputeEvery) {
+                           long activationBytes, long workspaceBytes, int recomputeEvery, int steps) {
+        /** An MLP-family estimate ({@code steps} 0). */
+        public Estimate(long parameterBytes, long gradientBytes, long optimizerBytes, long filterBytes, long activationBytes,
+                        long workspaceBytes, int recomputeEvery) {
+            this(parameterBytes, gradientBytes, optimizerBytes, filterBytes, activationBytes, workspaceBytes, recomputeEvery, 0);
+        }
+
         /** Everything together. */
         public long totalBytes() {
             return parameterBytes + gradientBytes + optimizerBytes + filterBytes + activationBytes + workspaceBytes;
@@ -46,7 +58,8 @@ public final class MemoryPlan {
         /** One line, e.g. {@code memory: 1.23 GiB (activations 0.90 GiB, all layers stored)}. */
         public String describe() {
             return String.format(Locale.ROOT, "memory: %s (parameters %s, activations %s, %s)", gib(totalBytes()),
-                    gib(parameterBytes), gib(activationBytes), recomputeEvery == 0 ? "all layers stored"
+                    gib(parameterBytes), gib(activationBytes), steps > 0 ? "all " + steps + " steps stored"
+                            : recomputeEvery == 0 ? "all layers stored"
                             : "stored every " + recomputeEvery + " layers and recomputed in the backward pass");
         }
     }
@@ -118,9 +131,132 @@ public final class MemoryPlan {
         }
         int k = segmentLength(recomputeEvery, budgetBytes, layers, batch, n);
         long acts = segmentedActivationFloats(layers, batch, n, k);
-        long work = (long) batch * d + 2L * batch * n + 2L * batch * c;
+        // input batch, gradient rows and the engine's backward state, logits and targets, labels and
+        // predictions, the engine's row-sum partials and reduction scratch
+        long work = (long) batch * d + 2L * batch * n + 2L * batch * c + 2L * batch + 128L * n + 128;
         return new Estimate(params * F32, params * F32, optimizerCopies * params * F32, filters * F32, acts * F32,
                 work * F32, k >= layers ? 0 : k);
+    }
+
+    /**
+     * The memory of one training step of a recurrent model (roaf-rnn, rnn, lstm) on sequences of
+     * {@code steps} steps, as {@code RecurrentModel} and {@code LstmModel} allocate it. With
+     * {@code G} the gate width ({@code N} for roaf-rnn and rnn, {@code 4N} for lstm) and {@code M}
+     * the rows the head reads ({@code T B} with a per-step head, else {@code B}):
+     * <ul>
+     * <li>parameters: roaf-rnn/rnn {@code N N + N D + N + C N + C}, lstm {@code 4N D + 4N N + 4N + C N + C};
+     *     as many gradients; {@code optimizerCopies} times as many optimizer floats;</li>
+     * <li>filter (roaf-rnn): {@code N N} (Haar), {@code 2 N} (signed permutation);</li>
+     * <li>activations, stored for every step: the states {@code h} ({@code (T+1) B N}), the input
+     *     projections ({@code T B G}), and {@code z = tanh(..)} overwritten by {@code d} in the
+     *     backward pass ({@code T B N}; lstm: the gates {@code T B 4N} and the cell states
+     *     {@code (T+1) B N});</li>
+     * <li>workspace: the input batch ({@code T B D}), the gradient at the head ({@code M N}), logits
+     *     and labels or targets ({@code 2 M C + 2 M}), the engine's carried gradients
+     *     ({@code 3 B N}; lstm {@code 2 B N}), row-sum partials ({@code 128 G}) and reduction scratch
+     *     ({@code 128}).</li>
+     * </ul>
+     *
+     * @param config          a recurrent configuration
+     * @param steps           T, at least 1
+     * @param batch           B, at least 1
+     * @param optimizerCopies optimizer floats per parameter (2 Adam, 1 SGD with momentum, 0 plain SGD)
+     */
+    public static Estimate recurrentEstimate(ModelConfig config, int steps, int batch, int optimizerCopies) {
+        if (!config.kind().recurrent()) {
+            throw new IllegalArgumentException("the recurrent memory plan covers roaf-rnn, rnn and lstm, not " + config.kind());
+        }
+        if (steps < 1 || batch < 1 || optimizerCopies < 0) {
+            throw new IllegalArgumentException("steps and batch must be at least 1 and optimizer copies >= 0, got T=" + steps
+                    + " B=" + batch + " copies=" + optimizerCopies);
+        }
+        long n = config.hidden(), d = config.inputSize(), c = config.outputs(), t = steps, b = batch;
+        boolean lstm = config.kind() == ModelKind.LSTM;
+        long g = lstm ? 4 * n : n;
+        long params = g * d + g * n + g + c * n + c;
+        long filters = 0;
+        if (config.kind() == ModelKind.ROAF_RNN) {
+            filters = config.filter() == FilterKind.PERMUTATION ? 2 * n : n * n;
+        }
+        long plane = t * b * n;
+        long acts = (t + 1) * b * n + t * b * g + (lstm ? t * b * 4 * n + (t + 1) * b * n : plane);
+        long m = config.headEveryStep() ? t * b : b;
+        long work = t * b * d + m * n + 2 * m * c + 2 * m + (lstm ? 2 : 3) * b * n + 128 * g + 128;
+        return new Estimate(params * F32, params * F32, optimizerCopies * params * F32, filters * F32, acts * F32, work * F32,
+                0, steps);
+    }
+
+    /**
+     * The estimate of one training step of {@code model} as it is set up now: the recurrent plan for
+     * sequences of {@code steps} steps, or the MLP plan with the model's segment length.
+     */
+    public static Estimate estimateFor(Model model, int steps, int batch, int optimizerCopies) {
+        ModelConfig c = model.config();
+        if (c.kind().recurrent()) {
+            return recurrentEstimate(c, Math.max(1, steps), batch, optimizerCopies);
+        }
+        return estimate(c, batch, optimizerCopies, segmentLengthOf(model, batch), Long.MAX_VALUE);
+    }
+
+    /**
+     * Why a run does not fit a device, or null when it does: the step needs {@code e.totalBytes()}
+     * of which {@code heldBytes} are already allocated (the model's parameters, filters, workspace);
+     * the rest must fit in {@code freeBytes}. The message gives both numbers and what to change.
+     *
+     * @param device     the device, in words (e.g. {@code cuda:0 NVIDIA H100 ...})
+     * @param config     the model's configuration (MLP families get the --recompute-every advice)
+     * @param batch      B of the run
+     * @param totalBytes the device's memory in all (for the message)
+     */
+    public static String deviceShortfall(String device, ModelConfig config, Estimate e, int batch, long heldBytes,
+                                         long freeBytes, long totalBytes) {
+        long needed = Math.max(0, e.totalBytes() - heldBytes);
+        if (needed <= freeBytes) {
+            return null;
+        }
+        StringBuilder advice = new StringBuilder("use a smaller --batch (now " + batch + ")");
+        if (!config.kind().recurrent()) {
+            int layers = config.depth();
+            int k = (int) Math.max(1, Math.min(layers, Math.round(Math.sqrt(layers / 2.0))));
+            if (e.recomputeEvery() == 0 && k < layers) {
+                Estimate seg = estimate(config, batch, 0, k, Long.MAX_VALUE);
+                advice.append(" or --recompute-every ").append(k).append(" (stores ").append(gib(seg.activationBytes()))
+                        .append(" of activations instead of ").append(gib(e.activationBytes())).append(")");
+            } else if (e.recomputeEvery() > 1) {
+                advice.append(" or a smaller --recompute-every (now ").append(e.recomputeEvery()).append(")");
+            }
+            advice.append(", or a smaller --hidden or --depth");
+        } else {
+            advice.append(", shorter sequences (T=").append(e.steps()).append(") or a smaller --hidden");
+        }
+        advice.append("; or run on another GPU or with --device cpu");
+        return String.format(Locale.ROOT, "%s: not enough device memory for this run: one training step needs about %s"
+                        + " (parameters %s, gradients %s, optimizer state %s, filters %s, activations %s, workspace %s),"
+                        + " %s more than the %s already allocated, but only %s is free of %s; %s",
+                device, gib(e.totalBytes()), gib(e.parameterBytes()), gib(e.gradientBytes()), gib(e.optimizerBytes()),
+                gib(e.filterBytes()), gib(e.activationBytes()), gib(e.workspaceBytes()), gib(needed), gib(heldBytes),
+                gib(freeBytes), gib(totalBytes), advice);
+    }
+
+    /**
+     * Refuses, before anything is allocated for it, a training run of {@code model} on a GPU whose
+     * estimate ({@link #estimateFor}) does not fit the device's free memory (cuMemGetInfo) plus what
+     * the model's engine already holds. Does nothing on the CPU.
+     *
+     * @throws CudaOutOfMemoryException with {@link #deviceShortfall}'s message, the bytes still
+     *                                  needed and the bytes free
+     */
+    public static void checkDeviceMemory(Model model, int steps, int batch, int optimizerCopies) {
+        if (!(model.engine() instanceof CudaEngine gpu)) {
+            return;
+        }
+        CudaEngine.MemoryInfo mem = gpu.memoryInfo();
+        Estimate e = estimateFor(model, steps, batch, optimizerCopies);
+        String refusal = deviceShortfall(gpu.deviceName(), model.config(), e, batch, mem.liveBytes(), mem.freeBytes(),
+                mem.totalBytes());
+        if (refusal != null) {
+            throw new CudaOutOfMemoryException(refusal, Math.max(0, e.totalBytes() - mem.liveBytes()), mem.freeBytes());
+        }
     }
 
     /**

@@ -107,6 +107,9 @@ public final class Trainer {
         long skipped = 0;
         long first = 1;
         History history = new History();
+        // On a GPU: refuse, before allocating optimizer state or activations, a run that cannot fit.
+        dev.roaf.model.MemoryPlan.checkDeviceMemory(model, task.steps(), options.batchSize(),
+                options.optimizer() == Optimizer.Kind.ADAM ? 2 : options.momentum() != 0f ? 1 : 0);
         try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum())) {
             if (resume != null) {
                 resume.restoreModel(model, resumeSource);

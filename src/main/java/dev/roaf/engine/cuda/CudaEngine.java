@@ -82,6 +82,17 @@ public final class CudaEngine implements Engine {
     private boolean stagingPending;
     private boolean closed;
     private boolean contextRetained;
+    /** Bytes of device memory on this device in all (cuDeviceTotalMem), read once at open. */
+    private long totalMemory;
+    /** Live allocations of this engine (tensors and scratch): counted in {@link #allocate}, uncounted in {@link #release}. */
+    private final java.util.concurrent.atomic.AtomicLong liveBytes = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicInteger liveAllocations = new java.util.concurrent.atomic.AtomicInteger();
+    /** Tensor storages not yet closed; {@link #close()} frees what is left of them. */
+    private final java.util.Set<CudaTensor.Storage> liveStorages =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** The engine operation running now, and the last kernel launched (named in error messages). */
+    private String currentOp = "";
+    private String lastLaunch = "";
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
 
@@ -119,6 +130,9 @@ public final class CudaEngine implements Engine {
             smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
             ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
             ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            long[] total = new long[1];
+            cuDeviceTotalMem(total, device);
+            totalMemory = total[0];
             cuDevicePrimaryCtxRetain(context, device);
             contextRetained = true;
             cuCtxSetCurrent(context);
@@ -219,12 +233,33 @@ public final class CudaEngine implements Engine {
     }
 
     private CudaEngineException fail(String op, jcuda.CudaException e) {
-        String msg = CudaProbe.firstLine(e.getMessage());
-        String advice = msg.contains("ILLEGAL_ADDRESS") || msg.contains("LAUNCH_FAILED") || msg.contains("MISALIGNED")
-                ? "the CUDA context is now unusable: restart the process; this is a bug in roaf's kernels, please report it"
-                + " with the shapes used (errors of asynchronous launches surface at the next synchronising call)"
-                : "check nvidia-smi and the driver, or rerun with --device cpu";
-        return new CudaEngineException("cuda:" + ordinal + " " + op + " failed: " + msg + "; " + advice, e);
+        return new CudaEngineException(failureMessage(ordinal, op, CudaProbe.firstLine(e.getMessage()), lastLaunch), e);
+    }
+
+    /**
+     * The message of a failed CUDA call: device, operation, CUDA error, the last kernel launched
+     * (errors of asynchronous launches surface at a later call) and what to do.
+     */
+    static String failureMessage(int ordinal, String op, String cudaError, String lastLaunch) {
+        boolean sticky = cudaError.contains("ILLEGAL_ADDRESS") || cudaError.contains("LAUNCH_FAILED")
+                || cudaError.contains("MISALIGNED") || cudaError.contains("ILLEGAL_INSTRUCTION")
+                || cudaError.contains("HARDWARE_STACK_ERROR") || cudaError.contains("ASSERT");
+        String advice;
+        if (sticky) {
+            advice = "the CUDA context is now unusable: restart the process; this is a bug in roaf's kernels, please report it"
+                    + " with the shapes used (errors of asynchronous launches surface at the next synchronising call)";
+        } else if (cudaError.contains("OUT_OF_MEMORY")) {
+            advice = "use a smaller --batch (for MLPs also --recompute-every K), a shorter sequence or a smaller model,"
+                    + " or another GPU";
+        } else if (cudaError.contains("INVALID_VALUE") || cudaError.contains("LAUNCH_OUT_OF_RESOURCES")) {
+            advice = "a launch or call was given arguments this GPU rejects: please report it with the shapes used,"
+                    + " or rerun with --device cpu";
+        } else {
+            advice = "check nvidia-smi and the driver, or rerun with --device cpu";
+        }
+        String last = lastLaunch == null || lastLaunch.isEmpty() || op.contains(lastLaunch) ? ""
+                : " (last kernel launched: " + lastLaunch + ")";
+        return "cuda:" + ordinal + " " + op + " failed: " + cudaError + last + "; " + advice;
     }
 
     private interface Body<T> {
@@ -233,6 +268,7 @@ public final class CudaEngine implements Engine {
 
     private <T> T op(String op, Body<T> body) {
         enter();
+        currentOp = op;
         try {
             return body.run();
         } catch (jcuda.CudaException e) {
@@ -242,6 +278,7 @@ public final class CudaEngine implements Engine {
 
     private void op(String op, Runnable body) {
         enter();
+        currentOp = op;
         try {
             body.run();
         } catch (jcuda.CudaException e) {
@@ -303,7 +340,22 @@ public final class CudaEngine implements Engine {
         for (int i = 0; i < args.length; i++) {
             ps[i] = arg(args[i]);
         }
-        cuLaunchKernel(fn(kernel), gx, gy, 1, bx, by, 1, 0, stream, Pointer.to(ps), null);
+        CUfunction f = fn(kernel);
+        lastLaunch = kernel + " in " + currentOp;
+        try {
+            cuLaunchKernel(f, gx, gy, 1, bx, by, 1, 0, stream, Pointer.to(ps), null);
+        } catch (jcuda.CudaException e) {
+            throw fail(currentOp + ": launching kernel " + kernel + " (grid " + gx + "x" + gy + ", block " + bx + "x" + by + ")", e);
+        }
+    }
+
+    /**
+     * Launches {@code kernel} with the given configuration as engine operation {@code op}, for
+     * native-tests (a launch the driver rejects must surface as a {@link CudaEngineException} naming
+     * the operation and the kernel).
+     */
+    void launchForTest(String op, String kernel, int gx, int bx, Object... args) {
+        op(op, () -> launch(kernel, gx, 1, bx, 1, args));
     }
 
     /** A grid-stride kernel over {@code work} elements. */
@@ -323,7 +375,7 @@ public final class CudaEngine implements Engine {
         if (s.bytes < bytes) {
             if (s.ptr != null) {
                 cuStreamSynchronize(stream);
-                cuMemFree(s.ptr);
+                release(s.ptr, s.bytes);
                 s.ptr = null;
                 s.bytes = 0;
             }
@@ -333,38 +385,143 @@ public final class CudaEngine implements Engine {
         return s.ptr;
     }
 
+    /**
+     * The one place that allocates device memory: {@code max(bytes, 4)} bytes, counted in
+     * {@link #memoryInfo()} until {@link #release}. A request larger than the whole device fails
+     * before calling the driver; a failed cuMemAlloc becomes a {@link CudaOutOfMemoryException} with
+     * the request, the free memory and what this engine holds.
+     */
     private CUdeviceptr allocate(long bytes, String what) {
+        long size = Math.max(bytes, 4);
+        if (totalMemory > 0 && size > totalMemory) {
+            throw new CudaOutOfMemoryException(outOfMemoryMessage(ordinal, what, size, -1, totalMemory, liveBytes.get(),
+                    liveAllocations.get()), size, -1);
+        }
         CUdeviceptr p = new CUdeviceptr();
         try {
-            cuMemAlloc(p, Math.max(bytes, 4));
+            cuMemAlloc(p, size);
         } catch (jcuda.CudaException e) {
             if (e.getMessage() != null && e.getMessage().contains("OUT_OF_MEMORY")) {
                 long[] free = new long[1], total = new long[1];
-                long f = -1;
+                long f = -1, t = totalMemory;
                 try {
                     cuMemGetInfo(free, total);
                     f = free[0];
+                    t = total[0];
                 } catch (jcuda.CudaException ignored) {
                     // keep -1
                 }
-                throw new CudaOutOfMemoryException("cuda:" + ordinal + " out of memory allocating " + what + ": asked for "
-                        + mib(bytes) + ", " + (f < 0 ? "free memory unknown" : mib(f) + " free of " + mib(total[0]))
-                        + "; use a smaller batch, sequence or model, or another GPU", bytes, f);
+                throw new CudaOutOfMemoryException(outOfMemoryMessage(ordinal, what, size, f, t, liveBytes.get(),
+                        liveAllocations.get()), size, f);
             }
             throw e;
         }
+        liveBytes.addAndGet(size);
+        liveAllocations.incrementAndGet();
         return p;
     }
 
-    private static String mib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+    /** Frees an allocation made by {@link #allocate} of {@code size} bytes (as allocate rounded it). */
+    private void release(CUdeviceptr p, long size) {
+        liveBytes.addAndGet(-size);
+        liveAllocations.decrementAndGet();
+        cuMemFree(p);
+    }
+
+    /**
+     * The message of a failed allocation: what, how much was asked, how much the device had free
+     * ({@code free < 0}: unknown, or not asked because the request exceeds the whole device), what
+     * this engine holds, and what to do.
+     */
+    static String outOfMemoryMessage(int ordinal, String what, long requested, long free, long total, long engineBytes,
+                                     int engineAllocations) {
+        String have;
+        if (free < 0 && total > 0 && requested > total) {
+            have = "more than the device's " + bytes(total) + " in all";
+        } else if (free < 0) {
+            have = "free memory unknown" + (total > 0 ? " (" + bytes(total) + " in all)" : "");
+        } else {
+            have = "only " + bytes(free) + " free of " + bytes(total);
+        }
+        return "cuda:" + ordinal + " out of memory allocating " + what + ": asked for " + bytes(requested) + ", " + have
+                + " (this engine holds " + bytes(engineBytes) + " in " + engineAllocations + " allocation"
+                + (engineAllocations == 1 ? "" : "s") + "); use a smaller --batch (for MLPs also --recompute-every K),"
+                + " a shorter sequence or a smaller model, or another GPU";
+    }
+
+    /** {@code bytes} for people: {@code 512 bytes}, {@code 12.3 MiB}, {@code 1.00 TiB (1099511627776 bytes)}. */
+    static String bytes(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " bytes";
+        }
+        String[] units = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(java.util.Locale.ROOT, "%.3g %s (%d bytes)", v, units[u], bytes);
+    }
+
+    /**
+     * Device memory as the driver reports it (cuMemGetInfo: free and total bytes of the device, all
+     * processes and contexts together) and this engine's own live allocations.
+     *
+     * @param freeBytes        free device memory
+     * @param totalBytes       device memory in all
+     * @param liveBytes        bytes this engine has allocated and not yet freed (tensors and scratch)
+     * @param liveAllocations  how many allocations those are
+     */
+    public record MemoryInfo(long freeBytes, long totalBytes, long liveBytes, int liveAllocations) {
+        /** One line, e.g. {@code 70.2 GiB free of 79.1 GiB; this engine holds 12.0 MiB in 7 allocations}. */
+        @Override
+        public String toString() {
+            return bytes(freeBytes) + " free of " + bytes(totalBytes) + "; this engine holds " + bytes(liveBytes) + " in "
+                    + liveAllocations + " allocation" + (liveAllocations == 1 ? "" : "s");
+        }
+    }
+
+    /**
+     * Free and total device memory now (cuMemGetInfo, after the stream's queued work) and this
+     * engine's live allocations.
+     *
+     * @throws IllegalStateException after {@link #close()} (use {@link #liveBytes()} then)
+     */
+    public MemoryInfo memoryInfo() {
+        return op("memoryInfo", () -> {
+            cuStreamSynchronize(stream);
+            long[] free = new long[1], total = new long[1];
+            cuMemGetInfo(free, total);
+            return new MemoryInfo(free[0], total[0], liveBytes.get(), liveAllocations.get());
+        });
+    }
+
+    /** Bytes this engine has allocated on the device and not freed (0 after {@link #close()}). */
+    public long liveBytes() {
+        return liveBytes.get();
+    }
+
+    /** Allocations this engine holds on the device (0 after {@link #close()}). */
+    public int liveAllocations() {
+        return liveAllocations.get();
+    }
+
+    /** Device memory in all, in bytes (cuDeviceTotalMem). */
+    public long totalMemory() {
+        return totalMemory;
     }
 
     void free(CudaTensor.Storage s) {
-        if (closed) {
-            return; // the context is gone; its memory with it
+        synchronized (liveStorages) {
+            if (!liveStorages.remove(s)) {
+                return; // already freed by close()
+            }
         }
-        op("free", () -> cuMemFree(s.base));
+        if (closed) {
+            return;
+        }
+        op("free", () -> release(s.base, s.bytes));
     }
 
     /** The engine's stream (for timing with CUDA events in native-tests). */
@@ -408,11 +565,15 @@ public final class CudaEngine implements Engine {
                 n = Math.multiplyExact(n, d);
             }
             long bytes = n * 4L;
-            CUdeviceptr p = allocate(bytes, java.util.Arrays.toString(shape) + " " + dtype);
+            CUdeviceptr p = allocate(bytes, "a tensor " + java.util.Arrays.toString(shape) + " " + dtype);
+            CudaTensor.Storage storage = new CudaTensor.Storage(this, p, Math.max(bytes, 4));
+            synchronized (liveStorages) {
+                liveStorages.add(storage);
+            }
             if (n > 0) {
                 cuMemsetD32Async(p, 0, n, stream);
             }
-            return new CudaTensor(dtype, new CudaTensor.Storage(this, p, bytes), true, 0, shape);
+            return new CudaTensor(dtype, storage, true, 0, shape);
         });
     }
 
@@ -1052,6 +1213,21 @@ public final class CudaEngine implements Engine {
         } catch (jcuda.CudaException e) {
             // closing anyway
         }
+        // Tensors still open are freed here (and refuse use afterwards): the primary context may
+        // outlive this engine (another engine, cuBLAS), so their memory would otherwise stay taken.
+        List<CudaTensor.Storage> left;
+        synchronized (liveStorages) {
+            left = new ArrayList<>(liveStorages);
+            liveStorages.clear();
+        }
+        for (CudaTensor.Storage st : left) {
+            st.open = false;
+            try {
+                release(st.base, st.bytes);
+            } catch (RuntimeException e) {
+                // best effort: a broken context frees its memory when it is destroyed
+            }
+        }
         releaseQuietly();
         closed = true;
     }
@@ -1066,7 +1242,13 @@ public final class CudaEngine implements Engine {
             () -> {
                 for (Scratch s : scratch.values()) {
                     if (s.ptr != null) {
-                        cuMemFree(s.ptr);
+                        CUdeviceptr p = s.ptr;
+                        s.ptr = null;
+                        try {
+                            release(p, s.bytes);
+                        } catch (RuntimeException e) {
+                            // counted as released; best effort
+                        }
                     }
                 }
                 scratch.clear();

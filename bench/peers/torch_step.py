@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""PyTorch peers of roaf's recurrent models: times one training step (forward, backward, Adam) at
+given (model, T, N, B, device) on the adding task's input shape and prints JSON.
+
+Models (the same equations and shapes as roaf; README "Models"):
+  lstm      torch.nn.LSTM (cuDNN on a GPU), read out by a linear head at the last step
+  rnn       torch.nn.RNN (tanh Elman; cuDNN on a GPU)
+  roaf-rnn  an eager loop: h_t = alpha O h_{t-1} + beta tanh(W h_{t-1} + U x_t + b), O a fixed
+            Haar-orthogonal matrix (not trained), beta = 30 / T, alpha = 1 - beta (roaf's defaults)
+Task: adding (input 2 features per step, one real target, mean squared error), as `roaf bench`'s
+speed suite times it. Data are random tensors of that shape, made once on the device.
+
+Usage:
+  python3 torch_step.py --model lstm --T 100 --N 128 --B 32 --device cpu
+  python3 torch_step.py --configs '[{"model":"lstm","T":100,"N":128,"B":32}, ...]' --device cuda
+Prints one JSON object (or, with --configs, a JSON array), each with the median seconds per step
+over --steps timed steps after --warmup untimed ones; GPU steps are synchronised before the clock
+is read. Errors are reported per config as {"error": "..."}.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+
+class RoafRnn(nn.Module):
+    def __init__(self, d, n, out, T, beta_scale=30.0):
+        super().__init__()
+        self.W = nn.Parameter(torch.randn(n, n) / math.sqrt(n))
+        bound = 1 / math.sqrt(d)
+        self.U = nn.Parameter(torch.empty(n, d).uniform_(-bound, bound))
+        self.b = nn.Parameter(torch.zeros(n))
+        q, r = torch.linalg.qr(torch.randn(n, n))
+        q = q * torch.sign(torch.diagonal(r)).unsqueeze(0)  # Haar: R's diagonal made positive
+        self.register_buffer("O", q)
+        self.beta = min(beta_scale / T, 0.5)
+        self.alpha = 1 - self.beta
+        self.head = nn.Linear(n, out)
+
+    def forward(self, x):  # x: [T, B, D]
+        T, B, _ = x.shape
+        h = x.new_zeros(B, self.W.shape[0])
+        ux = torch.matmul(x, self.U.t()) + self.b  # [T, B, N], one product for all steps
+        for t in range(T):
+            h = self.alpha * (h @ self.O.t()) + self.beta * torch.tanh(h @ self.W.t() + ux[t])
+        return self.head(h)
+
+
+class Baseline(nn.Module):
+    def __init__(self, cell, d, n, out):
+        super().__init__()
+        self.rnn = cell(d, n)
+        self.head = nn.Linear(n, out)
+
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.head(y[-1])
+
+
+def build(model, d, n, out, T):
+    if model == "lstm":
+        return Baseline(nn.LSTM, d, n, out)
+    if model == "rnn":
+        return Baseline(lambda i, h: nn.RNN(i, h, nonlinearity="tanh"), d, n, out)
+    if model == "roaf-rnn":
+        return RoafRnn(d, n, out, T)
+    raise ValueError("unknown model %r (lstm, rnn or roaf-rnn)" % model)
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_step(model, T, N, B, device, steps, warmup, lr=0.005, seed=1):
+    torch.manual_seed(seed)
+    dev = torch.device(device)
+    net = build(model, 2, N, 1, T).to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    x = torch.rand(T, B, 2, device=dev)
+    y = torch.rand(B, 1, device=dev)
+    times = []
+    for i in range(warmup + steps):
+        sync(dev)
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=True)
+        loss = torch.mean((net(x) - y) ** 2)
+        loss.backward()
+        opt.step()
+        sync(dev)
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    card = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu (%d threads)" % torch.get_num_threads()
+    return {"model": model, "T": T, "N": N, "B": B, "device": device, "card": card,
+            "engine": "pytorch " + torch.__version__, "cudnn": dev.type == "cuda" and torch.backends.cudnn.is_available()
+            and model != "roaf-rnn", "step_s": statistics.median(times), "step_s_all": times,
+            "warmup": warmup, "loss": float(loss)}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="roaf-rnn")
+    p.add_argument("--T", type=int, default=100)
+    p.add_argument("--N", type=int, default=128)
+    p.add_argument("--B", type=int, default=32)
+    p.add_argument("--configs", help="a JSON array of {model, T, N, B}; overrides the four options above")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: all processors)")
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--warmup", type=int, default=2)
+    a = p.parse_args()
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    else:
+        import os
+        torch.set_num_threads(os.cpu_count() or 1)
+    if a.configs:
+        out = []
+        for c in json.loads(a.configs):
+            try:
+                out.append(time_step(c["model"], int(c["T"]), int(c["N"]), int(c["B"]), a.device, a.steps, a.warmup))
+            except Exception as e:  # one config failing (e.g. out of memory) does not lose the others
+                out.append(dict(c, device=a.device, error="%s: %s" % (type(e).__name__, e)))
+        print(json.dumps(out))
+    else:
+        print(json.dumps(time_step(a.model, a.T, a.N, a.B, a.device, a.steps, a.warmup)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

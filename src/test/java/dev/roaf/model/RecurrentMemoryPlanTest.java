@@ -1,0 +1,129 @@
+package dev.roaf.model;
+
+import dev.roaf.engine.cpu.CpuEngine;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The memory plan of recurrent models (numbers worked out by hand for the main job's shapes) and the
+ * device pre-flight message (both numbers and the advice), all on the CPU.
+ */
+class RecurrentMemoryPlanTest {
+
+    @Test
+    void roafRnnOfTheMainJob() {
+        // roaf-rnn, D=1, N=128, C=10, T=784, B=100, Adam, last-step head, Haar filter.
+        ModelConfig cfg = new ModelConfig(ModelKind.ROAF_RNN, 1, 128, 10, 1, 0.99f, 0.01f, FilterKind.HAAR, false);
+        MemoryPlan.Estimate e = MemoryPlan.recurrentEstimate(cfg, 784, 100, 2);
+        long params = 128 + 128 * 128 + 128 + 10 * 128 + 10; // U, W, b, head
+        assertEquals(17_930, params);
+        assertEquals(4 * params, e.parameterBytes());
+        assertEquals(4 * params, e.gradientBytes());
+        assertEquals(8 * params, e.optimizerBytes());
+        assertEquals(4L * 128 * 128, e.filterBytes());
+        // h (T+1)BN + p TBN + z/d TBN = 12,800 * (785 + 784 + 784)
+        assertEquals(4L * 30_118_400, e.activationBytes());
+        // x TBD + gOut BN + logits/targets 2BC + labels/predictions 2B + carries 3BN + row sums 128N + reductions 128
+        assertEquals(4L * (78_400 + 12_800 + 2_000 + 200 + 38_400 + 16_384 + 128), e.workspaceBytes());
+        assertEquals(784, e.steps());
+        assertEquals(0, e.recomputeEvery());
+        assertTrue(e.describe().contains("all 784 steps stored"), e.describe());
+        assertEquals(e.parameterBytes() + e.gradientBytes() + e.optimizerBytes() + e.filterBytes() + e.activationBytes()
+                + e.workspaceBytes(), e.totalBytes());
+    }
+
+    @Test
+    void lstmAndElmanAndPermutation() {
+        ModelConfig lstm = new ModelConfig(ModelKind.LSTM, 1, 128, 10, 1, 0f, 1f, null, false);
+        MemoryPlan.Estimate l = MemoryPlan.recurrentEstimate(lstm, 784, 100, 1);
+        long params = 512 + 512 * 128 + 512 + 10 * 128 + 10;
+        assertEquals(4 * params, l.parameterBytes());
+        assertEquals(4 * params, l.optimizerBytes()); // SGD with momentum: one copy
+        assertEquals(0, l.filterBytes());
+        // h and c (T+1)BN each, p and gates T B 4N each
+        assertEquals(4L * (2 * 785 * 12_800 + 2 * 784 * 100 * 512), l.activationBytes());
+        assertEquals(4L * (78_400 + 12_800 + 2_000 + 200 + 2 * 12_800 + 128 * 512 + 128), l.workspaceBytes());
+
+        // Elman with a per-step head: M = T B rows at the head.
+        ModelConfig rnn = new ModelConfig(ModelKind.RNN, 10, 21, 9, 1, 0f, 1f, null, true);
+        MemoryPlan.Estimate r = MemoryPlan.recurrentEstimate(rnn, 12, 5, 0);
+        assertEquals(4L * (210 + 441 + 21 + 189 + 9), r.parameterBytes());
+        assertEquals(0, r.optimizerBytes());
+        assertEquals(0, r.filterBytes());
+        assertEquals(4L * (13 * 5 * 21 + 2 * 12 * 5 * 21), r.activationBytes());
+        assertEquals(4L * (600 + 60 * 21 + 2 * 60 * 9 + 120 + 3 * 5 * 21 + 128 * 21 + 128), r.workspaceBytes());
+
+        ModelConfig perm = new ModelConfig(ModelKind.ROAF_RNN, 1, 128, 10, 1, 0.9f, 0.1f, FilterKind.PERMUTATION, false);
+        assertEquals(4L * 2 * 128, MemoryPlan.recurrentEstimate(perm, 10, 4, 2).filterBytes());
+
+        // Linear in T and B for the per-step storage.
+        MemoryPlan.Estimate twice = MemoryPlan.recurrentEstimate(lstm, 1568, 100, 1);
+        assertTrue(twice.activationBytes() > 1.99 * l.activationBytes());
+
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.recurrentEstimate(
+                new ModelConfig(ModelKind.ROAF_MLP, 784, 16, 10, 3, 0.9f, 0.1f, FilterKind.HAAR, false), 1, 1, 2));
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.recurrentEstimate(lstm, 0, 1, 2));
+        assertThrows(IllegalArgumentException.class, () -> MemoryPlan.recurrentEstimate(lstm, 1, 0, 2));
+    }
+
+    @Test
+    void tenThousandStepsAtLargeWidthDoesNotOverflow() {
+        ModelConfig cfg = new ModelConfig(ModelKind.LSTM, 1, 4096, 10, 1, 0f, 1f, null, true);
+        MemoryPlan.Estimate e = MemoryPlan.recurrentEstimate(cfg, 10_000, 1_000, 2);
+        // gates alone: 10,000 * 1,000 * 16,384 floats = 655 GB, far beyond int range
+        assertTrue(e.activationBytes() > 4L * 10_000 * 1_000 * 16_384, e.describe());
+        assertTrue(e.totalBytes() > 0);
+    }
+
+    @Test
+    void shortfallMessagesGiveBothNumbersAndAdvice() {
+        ModelConfig rnn = new ModelConfig(ModelKind.ROAF_RNN, 1, 128, 10, 1, 0.99f, 0.01f, FilterKind.HAAR, false);
+        MemoryPlan.Estimate e = MemoryPlan.recurrentEstimate(rnn, 784, 100, 2);
+        long total = e.totalBytes();
+        assertNull(MemoryPlan.deviceShortfall("cuda:0 X", rnn, e, 100, 0, total, 80L << 30));
+        // What the engine already holds counts as part of the estimate.
+        assertNull(MemoryPlan.deviceShortfall("cuda:0 X", rnn, e, 100, 1L << 20, total - (1L << 20), 80L << 30));
+        String m = MemoryPlan.deviceShortfall("cuda:0 X", rnn, e, 100, 0, total / 2, 80L << 30);
+        assertNotNull(m);
+        assertTrue(m.startsWith("cuda:0 X: not enough device memory for this run"), m);
+        assertTrue(m.contains(MemoryPlan.gib(total)), m);
+        assertTrue(m.contains("only " + MemoryPlan.gib(total / 2) + " is free of 80.0 GiB"), m);
+        assertTrue(m.contains("--batch (now 100)"), m);
+        assertTrue(m.contains("shorter sequences (T=784)"), m);
+        assertTrue(!m.contains("--recompute-every"), m);
+
+        ModelConfig mlp = new ModelConfig(ModelKind.ROAF_MLP, 784, 1024, 10, 5_000, 0.9f, 0.1f, FilterKind.PERMUTATION, false);
+        MemoryPlan.Estimate full = MemoryPlan.estimate(mlp, 512, 2, 5_000, Long.MAX_VALUE);
+        String mm = MemoryPlan.deviceShortfall("cuda:0 X", mlp, full, 512, 0, 1L << 30, 80L << 30);
+        assertNotNull(mm);
+        assertTrue(mm.contains("--batch (now 512)"), mm);
+        assertTrue(mm.contains("--recompute-every 50"), mm); // round(sqrt(5000 / 2))
+        assertTrue(mm.contains("only 1.00 GiB is free of 80.0 GiB"), mm);
+        MemoryPlan.Estimate seg = MemoryPlan.estimate(mlp, 512, 2, 10, Long.MAX_VALUE);
+        String ms = MemoryPlan.deviceShortfall("cuda:0 X", mlp, seg, 512, 0, 1L << 20, 80L << 30);
+        assertTrue(ms.contains("a smaller --recompute-every (now 10)"), ms);
+    }
+
+    @Test
+    void estimateForFollowsTheModelAndTheCheckIgnoresTheCpu() {
+        try (CpuEngine e = new CpuEngine(1)) {
+            ModelConfig rc = new ModelConfig(ModelKind.ROAF_RNN, 2, 8, 3, 1, 0.9f, 0.1f, FilterKind.HAAR, false);
+            try (Model rnn = Model.create(e, rc, 1)) {
+                assertEquals(MemoryPlan.recurrentEstimate(rc, 20, 4, 2), MemoryPlan.estimateFor(rnn, 20, 4, 2));
+                MemoryPlan.checkDeviceMemory(rnn, 1_000_000, 1_000_000, 2); // CPU: no device check, no exception
+            }
+            ModelConfig mc = new ModelConfig(ModelKind.ROAF_MLP, 5, 8, 3, 40, 0.9f, 0.1f, FilterKind.HAAR, false);
+            try (Model mlp = Model.create(e, mc, 1)) {
+                MemoryPlan.configure(mlp, 4, Long.MAX_VALUE);
+                MemoryPlan.Estimate est = MemoryPlan.estimateFor(mlp, 0, 6, 2);
+                assertEquals(4, est.recomputeEvery());
+                assertEquals(MemoryPlan.estimate(mc, 6, 2, 4, Long.MAX_VALUE), est);
+            }
+        }
+    }
+}
