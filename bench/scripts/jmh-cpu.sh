@@ -9,7 +9,7 @@ cd "$(dirname "$0")/../.."
 mvn -q -B -Pbench package -DskipTests
 out=bench/results
 mkdir -p "$out"
-java -jar target/roaf-bench.jar 'TrainingStepBenchmark|GemmBenchmark' -rf json -rff target/jmh-cpu.json | tail -25
+java -jar target/roaf-bench.jar 'TrainingStepBenchmark|GemmBenchmark|EngineOpsBenchmark' -rf json -rff target/jmh-cpu.json | tail -25
 # The machine's peak: OpenBLAS sgemm at 2048^3 on all cores (the env may pin an old core type for
 # correctness elsewhere; unset it here only, as the workplace notes advise for benchmarks).
 peak=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 - <<'PY'
@@ -45,6 +45,16 @@ for r in res:
         m = p["model"]; f = flops[m]
         shape = "B=100 N=128 T=784 (psMNIST)" if m != "roaf-mlp" else "B=128 N=128 L=1000 D=784"
         label = f"training step {m}"
+    elif "EngineOps" in name:
+        op = name.split(".")[-1]
+        ops = {"roafRecurrenceForwardBackward": ("ROAF recurrence fwd + BPTT sweep", "T=784 B=100 N=128", 2 * 2 * T * B * N * 2 * N),
+               "lstmForwardBackward": ("LSTM sequence fwd + BPTT sweep", "T=784 B=100 N=128", 2 * 2 * T * B * 4 * N * N),
+               "roafStackForwardBackward": ("ROAF stack fwd + bwd + dW", "L=100 B=128 N=128", 100 * 128 * 128 * 256 * 2 * 2 + 2 * 100 * 128 * 128 * 128),
+               "adamStep1M": ("Adam step (memory-bound)", "2^20 parameters", 0)}
+        label, shape, f = ops[op]
+        if f == 0:
+            rows.append(f"| {label} | {shape} | {ms:.2f} ± {err:.2f} ms | - | - | - | - |")
+            continue
     else:
         n = int(p["n"]); f = 2 * n ** 3
         shape = f"{n}^3, A{'^T' if p['transposeA'] == 'true' else ''} B"

@@ -208,6 +208,14 @@ public interface Engine extends AutoCloseable {
      */
     void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t);
 
+    /**
+     * Waits until every operation issued so far has finished. The CPU engine runs operations to
+     * completion before returning, so this does nothing there; a GPU engine waits for its stream
+     * (timings of GPU work must call this inside the measured region).
+     */
+    default void synchronize() {
+    }
+
     /** Releases the engine's threads and device resources. */
     @Override
     void close();

@@ -545,6 +545,7 @@ public final class CudaEngine implements Engine {
     }
 
     /** Waits until all work queued on the engine's stream is done. */
+    @Override
     public void synchronize() {
         op("synchronize", () -> cuStreamSynchronize(stream));
     }
