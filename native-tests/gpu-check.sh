@@ -58,6 +58,17 @@ timeout 150 "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
 bench_rc=$?
 echo "timings exit code: $bench_rc"
 
+echo
+echo "== PyTorch peers on the same GPU (bench/peers/torch_step.py; psMNIST shape T=784, N=128, B=100)"
+# Side by side with the timings above, as issue 7 asks: cuDNN nn.LSTM / nn.RNN and an eager ROAF-RNN loop.
+peers_json=$(timeout 60 python3 bench/peers/torch_step.py --device cuda --steps 10 --warmup 3 \
+    --configs '[{"model":"lstm","T":784,"N":128,"B":100},{"model":"rnn","T":784,"N":128,"B":100},{"model":"roaf-rnn","T":784,"N":128,"B":100}]' \
+    2>&1) || echo "peers failed or timed out"
+echo "$peers_json"
+if [[ -n "$out" ]]; then
+    printf '%s\n' "$peers_json" > "$out/torch-peers.json"
+fi
+
 if [[ -n "$out" ]]; then
     mkdir -p "$out/results"
     cp bench/results/gpu-check-* "$out/results/" 2>/dev/null || true
