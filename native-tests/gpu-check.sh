@@ -3,7 +3,7 @@
 # issue, all calls together). Run from the repository root after native-tests/prepare.sh was run on
 # the build machine and target/gpu-carry was carried along:
 #
-#   run(command="bash native-tests/gpu-check.sh", carry=["target/gpu-carry"], timeout_s=540)
+#   run(command="bash native-tests/gpu-check.sh", carry=["target/gpu-carry"], timeout_s=600)
 #
 # Steps, each bounded by `timeout`: (1) discovery: card, driver, java, every libcublas/libcurand on
 # the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity,
