@@ -3,6 +3,7 @@ package dev.roaf.engine.cpu;
 import dev.roaf.engine.DType;
 import dev.roaf.engine.Engine;
 import dev.roaf.engine.Filter;
+import dev.roaf.engine.Shapes;
 import dev.roaf.engine.Tensor;
 
 import java.util.Arrays;
@@ -571,13 +572,8 @@ public final class CpuEngine implements Engine {
     @Override
     public void roafStackForward(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta, Tensor z) {
         CpuTensor tx = cpu(x, "x"), tw = cpu(w, "w"), tb = cpu(b, "b"), tz = cpu(z, "z");
-        require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackForward: w must be [L,N,N], got " + tw);
-        int layers = tw.dim(0), n = tw.dim(1);
-        require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackForward: x must be [L+1,B,N] = ["
-                + (layers + 1) + ",B," + n + "], got " + tx);
-        int batch = tx.dim(1);
-        tb.requireShape("roafStackForward b", layers, n);
-        tz.requireShape("roafStackForward z", layers, batch, n);
+        Shapes.Stack dims = Shapes.stackForward(tx, tw, tb, tz);
+        int layers = dims.layers(), n = dims.n(), batch = dims.batch();
         FilterArrays f = new FilterArrays(o, n, layers, "roafStackForward");
         float[] xa = tx.f(), wa = tw.f(), ba = tb.f(), za = tz.f();
         int xo = tx.off(), wo = tw.off(), bo = tb.off(), zo = tz.off();
@@ -598,11 +594,8 @@ public final class CpuEngine implements Engine {
     @Override
     public void roafStackInfer(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta) {
         CpuTensor tx = cpu(x, "x"), tw = cpu(w, "w"), tb = cpu(b, "b");
-        require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackInfer: w must be [L,N,N], got " + tw);
-        int layers = tw.dim(0), n = tw.dim(1);
-        require(tx.rank() == 2 && tx.dim(1) == n, "roafStackInfer: x must be [B," + n + "], got " + tx);
-        int batch = tx.dim(0);
-        tb.requireShape("roafStackInfer b", layers, n);
+        Shapes.Stack dims = Shapes.stackInfer(tx, tw, tb);
+        int layers = dims.layers(), n = dims.n(), batch = dims.batch();
         FilterArrays f = new FilterArrays(o, n, layers, "roafStackInfer");
         float[] xa = tx.f(), wa = tw.f(), ba = tb.f();
         int xo = tx.off(), wo = tw.off(), bo = tb.off();
@@ -635,15 +628,8 @@ public final class CpuEngine implements Engine {
                                   Tensor db) {
         CpuTensor tx = cpu(x, "x"), tw = cpu(w, "w"), tz = cpu(z, "z"), tg = cpu(g, "g"), tdw = cpu(dw, "dw"),
                 tdb = cpu(db, "db");
-        require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackBackward: w must be [L,N,N], got " + tw);
-        int layers = tw.dim(0), n = tw.dim(1);
-        require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackBackward: x must be [L+1,B,N], got "
-                + tx);
-        int batch = tx.dim(1);
-        tz.requireShape("roafStackBackward z", layers, batch, n);
-        tg.requireShape("roafStackBackward g", batch, n);
-        tdw.requireShape("roafStackBackward dw", layers, n, n);
-        tdb.requireShape("roafStackBackward db", layers, n);
+        Shapes.Stack dims = Shapes.stackBackward(tx, tw, tz, tg, tdw, tdb);
+        int layers = dims.layers(), n = dims.n(), batch = dims.batch();
         FilterArrays f = new FilterArrays(o, n, layers, "roafStackBackward");
         float[] xa = tx.f(), wa = tw.f(), za = tz.f(), ga = tg.f();
         int wo = tw.off(), zo = tz.off(), go = tg.off();
@@ -713,15 +699,8 @@ public final class CpuEngine implements Engine {
     public void recurrenceForward(Tensor p, Tensor w, Filter o, float alpha, float beta, Tensor h, Tensor z) {
         CpuTensor tp = cpu(p, "p"), tw = cpu(w, "w"), th = cpu(h, "h");
         CpuTensor tz = z == null ? null : cpu(z, "z");
-        require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceForward: w must be [N,N], got " + tw);
-        int n = tw.dim(0);
-        require(tp.rank() == 3 && tp.dim(2) == n, "recurrenceForward: p must be [T,B," + n + "], got " + tp);
-        int steps = tp.dim(0), batch = tp.dim(1);
-        th.requireShape("recurrenceForward h", steps + 1, batch, n);
-        if (tz != null) {
-            tz.requireShape("recurrenceForward z", steps, batch, n);
-        }
-        require(!o.perLayer(), "recurrenceForward: the filter must be shared by all steps, got a per-layer filter");
+        Shapes.Sequence dims = Shapes.recurrenceForward(tp, tw, o, th, tz);
+        int n = dims.n(), steps = dims.steps(), batch = dims.batch();
         FilterArrays f = new FilterArrays(o, n, 1, "recurrenceForward");
         int width = f.kind == Filter.Kind.DENSE ? 2 * n : n;
         float[][] packed = new float[n][width];
@@ -742,20 +721,9 @@ public final class CpuEngine implements Engine {
     public void recurrenceBackward(Tensor w, Filter o, float alpha, float beta, Tensor z, Tensor gOut, Tensor gH0) {
         CpuTensor tw = cpu(w, "w"), tz = cpu(z, "z"), tg = cpu(gOut, "gOut");
         CpuTensor th0 = gH0 == null ? null : cpu(gH0, "gH0");
-        require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceBackward: w must be [N,N], got " + tw);
-        int n = tw.dim(0);
-        require(tz.rank() == 3 && tz.dim(2) == n, "recurrenceBackward: z must be [T,B," + n + "], got " + tz);
-        int steps = tz.dim(0), batch = tz.dim(1);
-        boolean perStep = tg.rank() == 3;
-        if (perStep) {
-            tg.requireShape("recurrenceBackward gOut", steps, batch, n);
-        } else {
-            tg.requireShape("recurrenceBackward gOut", batch, n);
-        }
-        if (th0 != null) {
-            th0.requireShape("recurrenceBackward gH0", batch, n);
-        }
-        require(!o.perLayer(), "recurrenceBackward: the filter must be shared by all steps");
+        Shapes.Sequence dims = Shapes.recurrenceBackward(tw, o, tz, tg, th0);
+        int n = dims.n(), steps = dims.steps(), batch = dims.batch();
+        boolean perStep = dims.perStep();
         FilterArrays f = new FilterArrays(o, n, 1, "recurrenceBackward");
         float[] za = tz.f(), ga = tg.f();
         int zo = tz.off(), go = tg.off();
@@ -794,15 +762,8 @@ public final class CpuEngine implements Engine {
     public void lstmForward(Tensor p, Tensor w, Tensor h, Tensor c, Tensor gates) {
         CpuTensor tp = cpu(p, "p"), tw = cpu(w, "w"), th = cpu(h, "h"), tc = cpu(c, "c");
         CpuTensor tgt = gates == null ? null : cpu(gates, "gates");
-        require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmForward: w must be [4N,N], got " + tw);
-        int n = tw.dim(1), n4 = 4 * n;
-        require(tp.rank() == 3 && tp.dim(2) == n4, "lstmForward: p must be [T,B," + n4 + "], got " + tp);
-        int steps = tp.dim(0), batch = tp.dim(1);
-        th.requireShape("lstmForward h", steps + 1, batch, n);
-        tc.requireShape("lstmForward c", steps + 1, batch, n);
-        if (tgt != null) {
-            tgt.requireShape("lstmForward gates", steps, batch, n4);
-        }
+        Shapes.Sequence dims = Shapes.lstmForward(tp, tw, th, tc, tgt);
+        int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
         float[][] packed = new float[n][n4];
         MatKernels.transposeRows(tw.f(), tw.off(), n4, n, packed, 0);
         float[] pa = tp.f(), ha = th.f(), ca = tc.f(), gta = tgt == null ? null : tgt.f();
@@ -855,18 +816,9 @@ public final class CpuEngine implements Engine {
     @Override
     public void lstmBackward(Tensor w, Tensor h, Tensor c, Tensor gates, Tensor gOut) {
         CpuTensor tw = cpu(w, "w"), th = cpu(h, "h"), tc = cpu(c, "c"), tgt = cpu(gates, "gates"), tg = cpu(gOut, "gOut");
-        require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmBackward: w must be [4N,N], got " + tw);
-        int n = tw.dim(1), n4 = 4 * n;
-        require(tgt.rank() == 3 && tgt.dim(2) == n4, "lstmBackward: gates must be [T,B," + n4 + "], got " + tgt);
-        int steps = tgt.dim(0), batch = tgt.dim(1);
-        th.requireShape("lstmBackward h", steps + 1, batch, n);
-        tc.requireShape("lstmBackward c", steps + 1, batch, n);
-        boolean perStep = tg.rank() == 3;
-        if (perStep) {
-            tg.requireShape("lstmBackward gOut", steps, batch, n);
-        } else {
-            tg.requireShape("lstmBackward gOut", batch, n);
-        }
+        Shapes.Sequence dims = Shapes.lstmBackward(tw, th, tc, tgt, tg);
+        int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
+        boolean perStep = dims.perStep();
         float[] ca = tc.f(), gta = tgt.f(), ga = tg.f();
         int co = tc.off(), gto = tgt.off(), go = tg.off();
         float[][] wRows = new float[n4][n];

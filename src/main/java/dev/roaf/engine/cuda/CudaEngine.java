@@ -3,6 +3,7 @@ package dev.roaf.engine.cuda;
 import dev.roaf.engine.DType;
 import dev.roaf.engine.Engine;
 import dev.roaf.engine.Filter;
+import dev.roaf.engine.Shapes;
 import dev.roaf.engine.Tensor;
 import jcuda.NativePointerObject;
 import jcuda.Pointer;
@@ -599,42 +600,34 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void upload(float[] src, Tensor dst) {
-        op("upload", () -> {
-            CudaTensor d = cu(dst, "dst");
-            require(d.dtype() == DType.F32, "upload: floats into " + d);
-            require(src.length == d.size(), "upload: " + src.length + " floats into " + d);
-            long bytes = 4L * src.length;
-            if (bytes == 0) {
-                return;
-            }
-            if (bytes > STAGING_LIMIT) {
-                cuStreamSynchronize(stream);
-                cuMemcpyHtoD(d.ptr(), Pointer.to(src), bytes);
-                return;
-            }
-            staging(bytes).asFloatBuffer().put(src);
-            cuMemcpyHtoDAsync(d.ptr(), staging, bytes, stream);
-            cuEventRecord(stagingFree, stream);
-            stagingPending = true;
-        });
+        uploadArray(dst, DType.F32, "floats", src.length, Pointer.to(src), b -> b.asFloatBuffer().put(src));
     }
 
     @Override
     public void upload(int[] src, Tensor dst) {
+        uploadArray(dst, DType.I32, "ints", src.length, Pointer.to(src), b -> b.asIntBuffer().put(src));
+    }
+
+    /**
+     * One host-to-device copy of {@code count} 4-byte elements: through the pinned staging buffer
+     * (asynchronous on the stream) when it fits, else directly from the Java array after a sync.
+     */
+    private void uploadArray(Tensor dst, DType dtype, String what, int count, Pointer direct,
+                             java.util.function.Consumer<ByteBuffer> fillStaging) {
         op("upload", () -> {
             CudaTensor d = cu(dst, "dst");
-            require(d.dtype() == DType.I32, "upload: ints into " + d);
-            require(src.length == d.size(), "upload: " + src.length + " ints into " + d);
-            long bytes = 4L * src.length;
+            require(d.dtype() == dtype, "upload: " + what + " into " + d);
+            require(count == d.size(), "upload: " + count + " " + what + " into " + d);
+            long bytes = 4L * count;
             if (bytes == 0) {
                 return;
             }
             if (bytes > STAGING_LIMIT) {
                 cuStreamSynchronize(stream);
-                cuMemcpyHtoD(d.ptr(), Pointer.to(src), bytes);
+                cuMemcpyHtoD(d.ptr(), direct, bytes);
                 return;
             }
-            staging(bytes).asIntBuffer().put(src);
+            fillStaging.accept(staging(bytes));
             cuMemcpyHtoDAsync(d.ptr(), staging, bytes, stream);
             cuEventRecord(stagingFree, stream);
             stagingPending = true;
@@ -643,45 +636,34 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void download(Tensor src, float[] dst) {
-        op("download", () -> {
-            CudaTensor s = cu(src, "src");
-            require(s.dtype() == DType.F32, "download: " + s + " into floats");
-            require(dst.length == s.size(), "download: " + s + " into " + dst.length + " floats");
-            long bytes = 4L * dst.length;
-            if (bytes == 0) {
-                return;
-            }
-            if (bytes > STAGING_LIMIT) {
-                cuStreamSynchronize(stream);
-                cuMemcpyDtoH(Pointer.to(dst), s.ptr(), bytes);
-                return;
-            }
-            ByteBuffer b = staging(bytes);
-            cuMemcpyDtoHAsync(staging, s.ptr(), bytes, stream);
-            cuStreamSynchronize(stream);
-            b.asFloatBuffer().get(dst);
-        });
+        downloadArray(src, DType.F32, "floats", dst.length, Pointer.to(dst), b -> b.asFloatBuffer().get(dst));
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
+        downloadArray(src, DType.I32, "ints", dst.length, Pointer.to(dst), b -> b.asIntBuffer().get(dst));
+    }
+
+    /** One device-to-host copy of {@code count} 4-byte elements, through the staging buffer when it fits. */
+    private void downloadArray(Tensor src, DType dtype, String what, int count, Pointer direct,
+                               java.util.function.Consumer<ByteBuffer> readStaging) {
         op("download", () -> {
             CudaTensor s = cu(src, "src");
-            require(s.dtype() == DType.I32, "download: " + s + " into ints");
-            require(dst.length == s.size(), "download: " + s + " into " + dst.length + " ints");
-            long bytes = 4L * dst.length;
+            require(s.dtype() == dtype, "download: " + s + " into " + what);
+            require(count == s.size(), "download: " + s + " into " + count + " " + what);
+            long bytes = 4L * count;
             if (bytes == 0) {
                 return;
             }
             if (bytes > STAGING_LIMIT) {
                 cuStreamSynchronize(stream);
-                cuMemcpyDtoH(Pointer.to(dst), s.ptr(), bytes);
+                cuMemcpyDtoH(direct, s.ptr(), bytes);
                 return;
             }
             ByteBuffer b = staging(bytes);
             cuMemcpyDtoHAsync(staging, s.ptr(), bytes, stream);
             cuStreamSynchronize(stream);
-            b.asIntBuffer().get(dst);
+            readStaging.accept(b);
         });
     }
 
@@ -922,13 +904,8 @@ public final class CudaEngine implements Engine {
     public void roafStackForward(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta, Tensor z) {
         op("roafStackForward", () -> {
             CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tb = f32(b, "b"), tz = f32(z, "z");
-            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackForward: w must be [L,N,N], got " + tw);
-            int layers = tw.dim(0), n = tw.dim(1);
-            require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackForward: x must be [L+1,B,N] = ["
-                    + (layers + 1) + ",B," + n + "], got " + tx);
-            int batch = tx.dim(1);
-            tb.requireShape("roafStackForward b", layers, n);
-            tz.requireShape("roafStackForward z", layers, batch, n);
+            Shapes.Stack dims = Shapes.stackForward(tx, tw, tb, tz);
+            int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackForward");
             long plane = (long) batch * n;
             for (int l = 0; l < layers; l++) {
@@ -942,11 +919,8 @@ public final class CudaEngine implements Engine {
     public void roafStackInfer(Tensor x, Tensor w, Tensor b, Filter o, float alpha, float beta) {
         op("roafStackInfer", () -> {
             CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tb = f32(b, "b");
-            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackInfer: w must be [L,N,N], got " + tw);
-            int layers = tw.dim(0), n = tw.dim(1);
-            require(tx.rank() == 2 && tx.dim(1) == n, "roafStackInfer: x must be [B," + n + "], got " + tx);
-            int batch = tx.dim(0);
-            tb.requireShape("roafStackInfer b", layers, n);
+            Shapes.Stack dims = Shapes.stackInfer(tx, tw, tb);
+            int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackInfer");
             long bytes = 4L * batch * n;
             CUdeviceptr other = scratch("inferState", bytes);
@@ -970,15 +944,8 @@ public final class CudaEngine implements Engine {
         op("roafStackBackward", () -> {
             CudaTensor tx = f32(x, "x"), tw = f32(w, "w"), tz = f32(z, "z"), tg = f32(g, "g"), tdw = f32(dw, "dw"),
                     tdb = f32(db, "db");
-            require(tw.rank() == 3 && tw.dim(1) == tw.dim(2), "roafStackBackward: w must be [L,N,N], got " + tw);
-            int layers = tw.dim(0), n = tw.dim(1);
-            require(tx.rank() == 3 && tx.dim(0) == layers + 1 && tx.dim(2) == n, "roafStackBackward: x must be [L+1,B,N], got "
-                    + tx);
-            int batch = tx.dim(1);
-            tz.requireShape("roafStackBackward z", layers, batch, n);
-            tg.requireShape("roafStackBackward g", batch, n);
-            tdw.requireShape("roafStackBackward dw", layers, n, n);
-            tdb.requireShape("roafStackBackward db", layers, n);
+            Shapes.Stack dims = Shapes.stackBackward(tx, tw, tz, tg, tdw, tdb);
+            int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackBackward");
             long plane = (long) batch * n;
             CUdeviceptr other = scratch("gradState", 4L * plane);
@@ -1006,15 +973,8 @@ public final class CudaEngine implements Engine {
         op("recurrenceForward", () -> {
             CudaTensor tp = f32(p, "p"), tw = f32(w, "w"), th = f32(h, "h");
             CudaTensor tz = z == null ? null : f32(z, "z");
-            require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceForward: w must be [N,N], got " + tw);
-            int n = tw.dim(0);
-            require(tp.rank() == 3 && tp.dim(2) == n, "recurrenceForward: p must be [T,B," + n + "], got " + tp);
-            int steps = tp.dim(0), batch = tp.dim(1);
-            th.requireShape("recurrenceForward h", steps + 1, batch, n);
-            if (tz != null) {
-                tz.requireShape("recurrenceForward z", steps, batch, n);
-            }
-            require(!o.perLayer(), "recurrenceForward: the filter must be shared by all steps, got a per-layer filter");
+            Shapes.Sequence dims = Shapes.recurrenceForward(tp, tw, o, th, tz);
+            int n = dims.n(), steps = dims.steps(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, 1, "recurrenceForward");
             long plane = (long) batch * n;
             CUdeviceptr ox = tz == null && f.dense() ? scratch("ox", 4L * plane) : null;
@@ -1030,20 +990,9 @@ public final class CudaEngine implements Engine {
         op("recurrenceBackward", () -> {
             CudaTensor tw = f32(w, "w"), tz = f32(z, "z"), tg = f32(gOut, "gOut");
             CudaTensor th0 = gH0 == null ? null : f32(gH0, "gH0");
-            require(tw.rank() == 2 && tw.dim(0) == tw.dim(1), "recurrenceBackward: w must be [N,N], got " + tw);
-            int n = tw.dim(0);
-            require(tz.rank() == 3 && tz.dim(2) == n, "recurrenceBackward: z must be [T,B," + n + "], got " + tz);
-            int steps = tz.dim(0), batch = tz.dim(1);
-            boolean perStep = tg.rank() == 3;
-            if (perStep) {
-                tg.requireShape("recurrenceBackward gOut", steps, batch, n);
-            } else {
-                tg.requireShape("recurrenceBackward gOut", batch, n);
-            }
-            if (th0 != null) {
-                th0.requireShape("recurrenceBackward gH0", batch, n);
-            }
-            require(!o.perLayer(), "recurrenceBackward: the filter must be shared by all steps");
+            Shapes.Sequence dims = Shapes.recurrenceBackward(tw, o, tz, tg, th0);
+            int n = dims.n(), steps = dims.steps(), batch = dims.batch();
+            boolean perStep = dims.perStep();
             FilterOps f = new FilterOps(o, n, 1, "recurrenceBackward");
             long plane = (long) batch * n;
             CUdeviceptr carry = scratch("carry", 4L * plane), next = scratch("carry2", 4L * plane),
@@ -1067,15 +1016,8 @@ public final class CudaEngine implements Engine {
         op("lstmForward", () -> {
             CudaTensor tp = f32(p, "p"), tw = f32(w, "w"), th = f32(h, "h"), tc = f32(c, "c");
             CudaTensor tgt = gates == null ? null : f32(gates, "gates");
-            require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmForward: w must be [4N,N], got " + tw);
-            int n = tw.dim(1), n4 = 4 * n;
-            require(tp.rank() == 3 && tp.dim(2) == n4, "lstmForward: p must be [T,B," + n4 + "], got " + tp);
-            int steps = tp.dim(0), batch = tp.dim(1);
-            th.requireShape("lstmForward h", steps + 1, batch, n);
-            tc.requireShape("lstmForward c", steps + 1, batch, n);
-            if (tgt != null) {
-                tgt.requireShape("lstmForward gates", steps, batch, n4);
-            }
+            Shapes.Sequence dims = Shapes.lstmForward(tp, tw, th, tc, tgt);
+            int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr tmp = tgt == null ? scratch("lstmGates", 4L * plane4) : null;
             for (int t = 0; t < steps; t++) {
@@ -1091,18 +1033,9 @@ public final class CudaEngine implements Engine {
     public void lstmBackward(Tensor w, Tensor h, Tensor c, Tensor gates, Tensor gOut) {
         op("lstmBackward", () -> {
             CudaTensor tw = f32(w, "w"), th = f32(h, "h"), tc = f32(c, "c"), tgt = f32(gates, "gates"), tg = f32(gOut, "gOut");
-            require(tw.rank() == 2 && tw.dim(0) == 4 * tw.dim(1), "lstmBackward: w must be [4N,N], got " + tw);
-            int n = tw.dim(1), n4 = 4 * n;
-            require(tgt.rank() == 3 && tgt.dim(2) == n4, "lstmBackward: gates must be [T,B," + n4 + "], got " + tgt);
-            int steps = tgt.dim(0), batch = tgt.dim(1);
-            th.requireShape("lstmBackward h", steps + 1, batch, n);
-            tc.requireShape("lstmBackward c", steps + 1, batch, n);
-            boolean perStep = tg.rank() == 3;
-            if (perStep) {
-                tg.requireShape("lstmBackward gOut", steps, batch, n);
-            } else {
-                tg.requireShape("lstmBackward gOut", batch, n);
-            }
+            Shapes.Sequence dims = Shapes.lstmBackward(tw, th, tc, tgt, tg);
+            int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
+            boolean perStep = dims.perStep();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr dh = scratch("lstmDh", 4L * plane), dc = scratch("lstmDc", 4L * plane);
             fillRaw(dc, plane, 0f);
