@@ -23,6 +23,11 @@ import java.util.Locale;
  * <p>Recomputation is chosen automatically when the full store would exceed a budget (by default
  * half of the JVM's maximum heap, where the CPU engine keeps its tensors); K is then about
  * {@code sqrt(L / 2)}, which minimises the stored floats.
+ *
+ * <p>roaf-rnn and rnn recompute over time the same way ({@link #recurrentEstimate(ModelConfig, int, int, int, int, long)}):
+ * every K-th state {@code h_0, h_K, .., h_T} is kept and each segment of K steps is run again from
+ * its first state just before its backward pass. The LSTM always stores every step: its engine
+ * backward takes no carried cell-state gradient, so a segment could not be joined to the next.
  */
 public final class MemoryPlan {
     private MemoryPlan() {
@@ -40,7 +45,8 @@ public final class MemoryPlan {
      * @param filterBytes     fixed filters (dense O or permutation index and sign)
      * @param activationBytes stored states and activations of the stack (and the recomputed segment)
      * @param workspaceBytes  the rest of the step's workspace (input batch, logits, gradient rows)
-     * @param recomputeEvery  K when activations are recomputed every K layers, 0 when all are stored
+     * @param recomputeEvery  K when activations are recomputed every K layers (or steps), 0 when all are stored
+     * @param steps           T for a recurrent model, 0 for an MLP
      */
     public record Estimate(long parameterBytes, long gradientBytes, long optimizerBytes, long filterBytes,
                            long activationBytes, long workspaceBytes, int recomputeEvery, int steps) {
@@ -58,7 +64,9 @@ public final class MemoryPlan {
         /** One line, e.g. {@code memory: 1.23 GiB (activations 0.90 GiB, all layers stored)}. */
         public String describe() {
             return String.format(Locale.ROOT, "memory: %s (parameters %s, activations %s, %s)", gib(totalBytes()),
-                    gib(parameterBytes), gib(activationBytes), steps > 0 ? "all " + steps + " steps stored"
+                    gib(parameterBytes), gib(activationBytes), steps > 0
+                            ? (recomputeEvery == 0 ? "all " + steps + " steps stored"
+                            : "states stored every " + recomputeEvery + " of " + steps + " steps and recomputed in the backward pass")
                             : recomputeEvery == 0 ? "all layers stored"
                             : "stored every " + recomputeEvery + " layers and recomputed in the backward pass");
         }
@@ -140,9 +148,9 @@ public final class MemoryPlan {
 
     /**
      * The memory of one training step of a recurrent model (roaf-rnn, rnn, lstm) on sequences of
-     * {@code steps} steps, as {@code RecurrentModel} and {@code LstmModel} allocate it. With
-     * {@code G} the gate width ({@code N} for roaf-rnn and rnn, {@code 4N} for lstm) and {@code M}
-     * the rows the head reads ({@code T B} with a per-step head, else {@code B}):
+     * {@code steps} steps with every step stored, as {@code RecurrentModel} and {@code LstmModel}
+     * allocate it. With {@code G} the gate width ({@code N} for roaf-rnn and rnn, {@code 4N} for lstm)
+     * and {@code M} the rows the head reads ({@code T B} with a per-step head, else {@code B}):
      * <ul>
      * <li>parameters: roaf-rnn/rnn {@code N N + N D + N + C N + C}, lstm {@code 4N D + 4N N + 4N + C N + C};
      *     as many gradients; {@code optimizerCopies} times as many optimizer floats;</li>
@@ -163,6 +171,29 @@ public final class MemoryPlan {
      * @param optimizerCopies optimizer floats per parameter (2 Adam, 1 SGD with momentum, 0 plain SGD)
      */
     public static Estimate recurrentEstimate(ModelConfig config, int steps, int batch, int optimizerCopies) {
+        return recurrentEstimate(config, steps, batch, optimizerCopies, steps, Long.MAX_VALUE);
+    }
+
+    /**
+     * The memory of one training step of a recurrent model with the segment length K it would use
+     * ({@link #recurrentSegmentLength}). K = T is the full store of
+     * {@link #recurrentEstimate(ModelConfig, int, int, int)}. With K &lt; T (roaf-rnn and rnn only) the
+     * activations are the states kept across the step, {@code h_0, h_K, h_2K, .., h_T}
+     * ({@code (ceil(T/K) + 1) B N}), plus one segment rebuilt in the backward pass: its input
+     * projections ({@code K B N}), states ({@code (K+1) B N}) and {@code z}, later {@code d}
+     * ({@code K B N}), and the gradient carried from one segment to the one before ({@code 2 B N});
+     * a per-step head then reads one segment at a time ({@code M = K B}). The input batch
+     * ({@code T B D}) stays whole.
+     *
+     * @param config          a recurrent configuration
+     * @param steps           T, at least 1
+     * @param batch           B, at least 1
+     * @param optimizerCopies optimizer floats per parameter (2 Adam, 1 SGD with momentum, 0 plain SGD)
+     * @param recomputeEvery  the requested K (0 = automatic; K &gt;= T stores every step)
+     * @param budgetBytes     the activation budget of the automatic choice
+     */
+    public static Estimate recurrentEstimate(ModelConfig config, int steps, int batch, int optimizerCopies, int recomputeEvery,
+                                             long budgetBytes) {
         if (!config.kind().recurrent()) {
             throw new IllegalArgumentException("the recurrent memory plan covers roaf-rnn, rnn and lstm, not " + config.kind());
         }
@@ -172,28 +203,92 @@ public final class MemoryPlan {
         }
         long n = config.hidden(), d = config.inputSize(), c = config.outputs(), t = steps, b = batch;
         boolean lstm = config.kind() == ModelKind.LSTM;
-        long g = lstm ? 4 * n : n;
+        long g = gateWidth(config);
         long params = g * d + g * n + g + c * n + c;
         long filters = 0;
         if (config.kind() == ModelKind.ROAF_RNN) {
             filters = config.filter() == FilterKind.PERMUTATION ? 2 * n : n * n;
         }
-        long plane = t * b * n;
-        long acts = (t + 1) * b * n + t * b * g + (lstm ? t * b * 4 * n + (t + 1) * b * n : plane);
-        long m = config.headEveryStep() ? t * b : b;
-        long work = t * b * d + m * n + 2 * m * c + 2 * m + (lstm ? 2 : 3) * b * n + 128 * g + 128;
+        int k = recurrentSegmentLength(recomputeEvery, budgetBytes, config, steps, batch);
+        long acts = k >= steps ? recurrentFullActivationFloats(config, steps, batch)
+                : recurrentSegmentedActivationFloats(config, steps, batch, k);
+        long headRows = config.headEveryStep() ? Math.min(k, t) * b : b;
+        long work = t * b * d + headRows * n + 2 * headRows * c + 2 * headRows + (lstm ? 2 : 3) * b * n + 128 * g + 128;
         return new Estimate(params * F32, params * F32, optimizerCopies * params * F32, filters * F32, acts * F32, work * F32,
-                0, steps);
+                k >= steps ? 0 : k, steps);
+    }
+
+    /** G, the width of the input projections: 4N for an LSTM (four gates), N otherwise. */
+    private static long gateWidth(ModelConfig config) {
+        return config.kind() == ModelKind.LSTM ? 4L * config.hidden() : config.hidden();
+    }
+
+    /**
+     * Floats a recurrent model stores when it keeps every step: {@code h} ({@code (T+1) B N}), the input
+     * projections ({@code T B G}) and {@code z} ({@code T B N}; lstm: the gates {@code T B 4N} and the cell
+     * states {@code (T+1) B N}).
+     */
+    public static long recurrentFullActivationFloats(ModelConfig config, int steps, int batch) {
+        long n = config.hidden(), t = steps, b = batch;
+        boolean lstm = config.kind() == ModelKind.LSTM;
+        return (t + 1) * b * n + t * b * gateWidth(config) + (lstm ? t * b * 4 * n + (t + 1) * b * n : t * b * n);
+    }
+
+    /**
+     * Floats a roaf-rnn or rnn stores with recomputation every {@code k} steps ({@code k < T}): the kept
+     * states {@code (ceil(T/k) + 1) B N}, one segment's projections, states and {@code z}
+     * ({@code k B N + (k+1) B N + k B N}) and the carried gradient ({@code 2 B N}).
+     */
+    public static long recurrentSegmentedActivationFloats(ModelConfig config, int steps, int batch, int k) {
+        if (k >= steps) {
+            return recurrentFullActivationFloats(config, steps, batch);
+        }
+        long n = config.hidden(), b = batch;
+        long segments = (steps + (long) k - 1) / k;
+        return (segments + 1) * b * n + (long) k * b * gateWidth(config) + (k + 1L) * b * n + (long) k * b * n + 2 * b * n;
+    }
+
+    /**
+     * The segment length a recurrent training step uses: {@code requested} when it is at least 1 (capped
+     * at T; T means every step stored), otherwise automatic: T when the full store's activations fit
+     * {@code budgetBytes}, else the K that minimises what the step keeps, {@code ceil(T/K) B N} kept
+     * states against {@code K} times a segment's floats per step and row, {@code S = G + 2N} (plus
+     * {@code N + 2C + 2} for a per-step head, which reads one segment at a time):
+     * {@code K = sqrt(T N / S)}, about {@code sqrt(T / 3)} for a roaf-rnn with a last-step head. An
+     * LSTM always stores every step.
+     *
+     * @return K in {@code [1, T]}; K = T is the full store
+     */
+    public static int recurrentSegmentLength(int requested, long budgetBytes, ModelConfig config, int steps, int batch) {
+        if (config.kind() == ModelKind.LSTM) {
+            return steps;
+        }
+        if (requested >= 1) {
+            return Math.min(requested, steps);
+        }
+        if (recurrentFullActivationFloats(config, steps, batch) * F32 <= budgetBytes) {
+            return steps;
+        }
+        return automaticRecurrentSegmentLength(config, steps);
+    }
+
+    /** The K of the automatic choice when recomputation is needed (see {@link #recurrentSegmentLength}). */
+    private static int automaticRecurrentSegmentLength(ModelConfig config, int steps) {
+        double n = config.hidden();
+        double perStep = gateWidth(config) + 2 * n + (config.headEveryStep() ? n + 2.0 * config.outputs() + 2 : 0);
+        return (int) Math.max(1, Math.min(steps, Math.round(Math.sqrt(steps * n / perStep))));
     }
 
     /**
      * The estimate of one training step of {@code model} as it is set up now: the recurrent plan for
-     * sequences of {@code steps} steps, or the MLP plan with the model's segment length.
+     * sequences of {@code steps} steps, or the MLP plan, each with the model's segment length.
      */
     public static Estimate estimateFor(Model model, int steps, int batch, int optimizerCopies) {
         ModelConfig c = model.config();
         if (c.kind().recurrent()) {
-            return recurrentEstimate(c, Math.max(1, steps), batch, optimizerCopies);
+            int t = Math.max(1, steps);
+            int k = model instanceof RecurrentModel r ? r.segmentLength(t, batch) : t;
+            return recurrentEstimate(c, t, batch, optimizerCopies, k, Long.MAX_VALUE);
         }
         return estimate(c, batch, optimizerCopies, segmentLengthOf(model, batch), Long.MAX_VALUE);
     }
@@ -204,7 +299,7 @@ public final class MemoryPlan {
      * the rest must fit in {@code freeBytes}. The message gives both numbers and what to change.
      *
      * @param device     the device, in words (e.g. {@code cuda:0 NVIDIA H100 ...})
-     * @param config     the model's configuration (MLP families get the --recompute-every advice)
+     * @param config     the model's configuration (MLP families, roaf-rnn and rnn get the --recompute-every advice)
      * @param batch      B of the run
      * @param totalBytes the device's memory in all (for the message)
      */
@@ -227,7 +322,16 @@ public final class MemoryPlan {
             }
             advice.append(", or a smaller --hidden or --depth");
         } else {
-            advice.append(", shorter sequences (T=").append(e.steps()).append(") or a smaller --hidden");
+            int steps = e.steps();
+            if (config.kind() != ModelKind.LSTM && e.recomputeEvery() == 0 && steps > 1) {
+                int k = automaticRecurrentSegmentLength(config, steps);
+                Estimate seg = recurrentEstimate(config, steps, batch, 0, k, Long.MAX_VALUE);
+                advice.append(" or --recompute-every ").append(k).append(" (stores ").append(gib(seg.activationBytes()))
+                        .append(" of activations instead of ").append(gib(e.activationBytes())).append(")");
+            } else if (e.recomputeEvery() > 1) {
+                advice.append(" or a smaller --recompute-every (now ").append(e.recomputeEvery()).append(")");
+            }
+            advice.append(", shorter sequences (T=").append(steps).append(") or a smaller --hidden");
         }
         advice.append("; or run on another GPU or with --device cpu");
         return String.format(Locale.ROOT, "%s: not enough device memory for this run: one training step needs about %s"
@@ -260,12 +364,12 @@ public final class MemoryPlan {
     }
 
     /**
-     * Sets how an MLP-family model stores activations in {@link Model#forwardBackward}; other models
-     * are left alone.
+     * Sets how an MLP-family model (every K layers), a roaf-rnn or an rnn (every K steps) stores
+     * activations in {@link Model#forwardBackward}; an LSTM is left alone.
      *
      * @param recomputeEvery K &gt;= 1 to store every K-th state and recompute the rest, 0 for automatic
      * @param budgetBytes    the budget of the automatic choice
-     * @return whether the model is an MLP-family model (and took the setting)
+     * @return whether the model took the setting (false for an LSTM)
      */
     public static boolean configure(Model model, int recomputeEvery, long budgetBytes) {
         if (recomputeEvery < 0) {
@@ -278,11 +382,26 @@ public final class MemoryPlan {
             m.recompute(recomputeEvery, budgetBytes);
             return true;
         }
+        if (model instanceof RecurrentModel r) {
+            r.recompute(recomputeEvery, budgetBytes);
+            return true;
+        }
         return false;
     }
 
     /** The segment length the model's next step of {@code batch} rows will use (L = all stored); 0 for non-MLP models. */
     public static int segmentLengthOf(Model model, int batch) {
         return model instanceof MlpModel m ? m.segmentLength(batch) : 0;
+    }
+
+    /**
+     * The segment length the next training step of a recurrent model on {@code batch} sequences of
+     * {@code steps} steps will use (T = every step stored, as for an LSTM); 0 for MLP models.
+     */
+    public static int segmentLengthOf(Model model, int steps, int batch) {
+        if (model instanceof RecurrentModel r) {
+            return r.segmentLength(steps, batch);
+        }
+        return model.config().kind().recurrent() ? steps : 0;
     }
 }

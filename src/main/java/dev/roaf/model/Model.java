@@ -185,22 +185,56 @@ public abstract class Model implements AutoCloseable {
      * {@code gHidden = dLoss/dhidden}.
      */
     protected StepStats head(Tensor hidden, Batch batch, Tensor gHidden, int[] predictions) {
+        return headRows(hidden, batch, 0, lossCount(batch), hidden.rows(), false, gHidden, predictions);
+    }
+
+    /**
+     * The number of items the batch's mean loss divides by: the labelled rows (label &gt;= 0), or the
+     * examples of a regression batch.
+     */
+    protected static long lossCount(Batch batch) {
+        if (batch.target == Batch.Target.REGRESSION) {
+            return batch.size;
+        }
+        long count = 0;
+        for (int label : batch.labels) {
+            if (label >= 0) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * {@link #head} on some of the batch's rows, so that a per-step head can be run one stretch of
+     * steps at a time: {@code hidden} holds rows {@code [firstRow, firstRow + M)} of the batch's
+     * targets, the loss gradient is scaled by {@code 1 / lossCount} (the whole batch's count, so the
+     * stretches add up to the batch mean), and the returned stats cover these rows only.
+     *
+     * @param capacityRows    the rows the head's workspace is allocated for (at least M), so that
+     *                        stretches of different lengths share it
+     * @param accumulateGrads add the head's weight and bias gradients to the stored ones instead of
+     *                        overwriting them
+     */
+    protected StepStats headRows(Tensor hidden, Batch batch, int firstRow, long lossCount, int capacityRows,
+                                 boolean accumulateGrads, Tensor gHidden, int[] predictions) {
         int m = hidden.rows();
         int c = config.outputs();
         Tensor w = params.param("head.weight"), b = params.param("head.bias");
-        Tensor logits = ws("head.logits", m, c);
+        Tensor logits = ws("head.logits", capacityRows, c).slice(0, m);
         engine.gemm(false, true, 1f, hidden, w, 0f, logits);
         engine.addRowVector(logits, b);
+        float gradScale = lossCount == 0 ? 0f : 1f / lossCount;
         double lossSum;
         long count, correct = 0, scored = 0;
         if (batch.target == Batch.Target.REGRESSION) {
-            Tensor target = ws("head.target", m, c);
-            engine.upload(batch.targets, target);
+            Tensor target = ws("head.target", capacityRows, c).slice(0, m);
+            engine.upload(rows(batch.targets, firstRow * c, m * c), target);
             count = m;
-            lossSum = engine.squaredError(logits, target, 1f / count, gHidden == null ? null : logits);
+            lossSum = engine.squaredError(logits, target, gradScale, gHidden == null ? null : logits);
         } else {
-            int[] labels = batch.labels;
-            Tensor y = ws("head.labels", DType.I32, m);
+            int[] labels = rows(batch.labels, firstRow, m);
+            Tensor y = ws("head.labels", DType.I32, capacityRows).slice(0, m);
             engine.upload(labels, y);
             count = 0;
             for (int label : labels) {
@@ -208,8 +242,8 @@ public abstract class Model implements AutoCloseable {
                     count++;
                 }
             }
-            Tensor pred = ws("head.pred", DType.I32, m);
-            lossSum = engine.softmaxCrossEntropy(logits, y, count == 0 ? 0f : 1f / count, gHidden == null ? null : logits, pred);
+            Tensor pred = ws("head.pred", DType.I32, capacityRows).slice(0, m);
+            lossSum = engine.softmaxCrossEntropy(logits, y, gradScale, gHidden == null ? null : logits, pred);
             int[] p = predictions != null && predictions.length == m ? predictions : new int[m];
             engine.download(pred, p);
             boolean perStep = batch.target == Batch.Target.CLASS_PER_STEP;
@@ -225,11 +259,21 @@ public abstract class Model implements AutoCloseable {
         }
         if (gHidden != null) {
             // logits now holds dLoss/dlogits.
-            engine.gemm(true, false, 1f, logits, hidden, 0f, params.grad("head.weight"));
-            engine.sumRows(logits, 0f, params.grad("head.bias"));
+            float keep = accumulateGrads ? 1f : 0f;
+            engine.gemm(true, false, 1f, logits, hidden, keep, params.grad("head.weight"));
+            engine.sumRows(logits, keep, params.grad("head.bias"));
             engine.gemm(false, false, 1f, logits, w, 0f, gHidden);
         }
         return new StepStats(lossSum, count, correct, scored);
+    }
+
+    /** {@code length} elements of {@code all} from {@code from}: the array itself when that is all of it. */
+    private static int[] rows(int[] all, int from, int length) {
+        return from == 0 && length == all.length ? all : Arrays.copyOfRange(all, from, from + length);
+    }
+
+    private static float[] rows(float[] all, int from, int length) {
+        return from == 0 && length == all.length ? all : Arrays.copyOfRange(all, from, from + length);
     }
 
     /** Head outputs only (no loss): logits or regression outputs for {@code hidden} ({@code [M,N]}). */

@@ -89,8 +89,10 @@ class RecomputeTest {
         assertThrows(IllegalArgumentException.class, () -> MemoryPlan.estimate(
                 new ModelConfig(ModelKind.ROAF_RNN, 1, n, 10, 1, 0.9f, 0.1f, FilterKind.HAAR, false), b, 2, 0, 1));
         try (CpuEngine e = new CpuEngine(1);
-             Model rnn = Model.create(e, new ModelConfig(ModelKind.RNN, 1, 4, 2, 1, 0, 1, null, false), 1)) {
-            assertFalse(MemoryPlan.configure(rnn, 3, 100));
+             Model rnn = Model.create(e, new ModelConfig(ModelKind.RNN, 1, 4, 2, 1, 0, 1, null, false), 1);
+             Model lstm = Model.create(e, new ModelConfig(ModelKind.LSTM, 1, 4, 2, 1, 0, 1, null, false), 1)) {
+            assertTrue(MemoryPlan.configure(rnn, 3, 100)); // recomputation over time (RecurrentRecomputeTest)
+            assertFalse(MemoryPlan.configure(lstm, 3, 100));
         }
     }
 }

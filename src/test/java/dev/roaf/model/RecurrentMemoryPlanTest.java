@@ -81,6 +81,55 @@ class RecurrentMemoryPlanTest {
     }
 
     @Test
+    void tenThousandStepsAtBatch128Width256() {
+        // roaf-rnn on the adding task (D=2, C=1), T=10,000, B=128, N=256, Adam, last-step head.
+        int t = 10_000, b = 128, n = 256;
+        ModelConfig cfg = new ModelConfig(ModelKind.ROAF_RNN, 2, n, 1, 1, 0.997f, 0.003f, FilterKind.HAAR, false);
+        long params = 256 * 2 + 256 * 256 + 256 + 256 + 1; // U, W, b, head
+        assertEquals(66_561, params);
+        long bn = (long) b * n; // 32,768
+        long work = 2_560_000 + bn + 2 * 128 + 2 * 128 + 3 * bn + 128 * 256 + 128; // x TBD, gOut, logits, labels, carries, sums
+        assertEquals(2_724_480, work);
+
+        MemoryPlan.Estimate full = MemoryPlan.recurrentEstimate(cfg, t, b, 2);
+        assertEquals(4 * 983_072_768L, full.activationBytes()); // h 10,001 BN + p 10,000 BN + z 10,000 BN
+        assertEquals(4 * work, full.workspaceBytes());
+        assertEquals(4 * params * 4 + 4L * n * n + 4 * 983_072_768L + 4 * work, full.totalBytes());
+        assertEquals(0, full.recomputeEvery());
+
+        // A budget below the full store's 3.66 GiB: K = round(sqrt(10,000 / 3)) = 58, 173 segments.
+        assertEquals(t, MemoryPlan.recurrentSegmentLength(0, full.activationBytes(), cfg, t, b));
+        assertEquals(58, MemoryPlan.recurrentSegmentLength(0, full.activationBytes() - 1, cfg, t, b));
+        MemoryPlan.Estimate seg = MemoryPlan.recurrentEstimate(cfg, t, b, 2, 0, 1L << 30);
+        assertEquals(58, seg.recomputeEvery());
+        // kept states 174 BN + segment projections 58 BN, states 59 BN, z 58 BN + carried gradients 2 BN
+        assertEquals(4 * (174 + 58 + 59 + 58 + 2) * bn, seg.activationBytes());
+        assertEquals(46_006_272L, seg.activationBytes());
+        assertEquals(full.workspaceBytes(), seg.workspaceBytes());
+        assertEquals(full.totalBytes() - full.activationBytes() + seg.activationBytes(), seg.totalBytes());
+        assertTrue(seg.describe().contains("states stored every 58 of 10000 steps"), seg.describe());
+        assertEquals(seg, MemoryPlan.recurrentEstimate(cfg, t, b, 2, 58, Long.MAX_VALUE));
+
+        // Both fit an 80 GB GPU with room to spare; the recomputed step needs 58 MB.
+        long gpu = 80_000_000_000L;
+        assertNull(MemoryPlan.deviceShortfall("cuda:0 H100", cfg, full, b, 0, gpu, gpu));
+        assertNull(MemoryPlan.deviceShortfall("cuda:0 H100", cfg, seg, b, 0, gpu, gpu));
+        assertTrue(seg.totalBytes() < 60_000_000L, seg.describe());
+
+        // The copy task (per-step head, C=10, T+20 steps): the head reads one segment at a time.
+        ModelConfig copy = new ModelConfig(ModelKind.ROAF_RNN, 10, n, 10, 1, 0.997f, 0.003f, FilterKind.PERMUTATION, true);
+        int tc = 10_020;
+        MemoryPlan.Estimate copyFull = MemoryPlan.recurrentEstimate(copy, tc, b, 2);
+        int k = MemoryPlan.recurrentSegmentLength(0, 1L << 30, copy, tc, b);
+        assertEquals(50, k); // round(sqrt(10,020 * 256 / (256 + 512 + 256 + 20 + 2))) = round(49.5)
+        MemoryPlan.Estimate copySeg = MemoryPlan.recurrentEstimate(copy, tc, b, 2, k, Long.MAX_VALUE);
+        long rows = 50L * b;
+        assertEquals(4 * ((long) tc * b * 10 + rows * n + 2 * rows * 10 + 2 * rows + 3 * bn + 128 * 256 + 128),
+                copySeg.workspaceBytes());
+        assertTrue(copySeg.totalBytes() * 20 < copyFull.totalBytes(), copySeg.describe() + " vs " + copyFull.describe());
+    }
+
+    @Test
     void shortfallMessagesGiveBothNumbersAndAdvice() {
         ModelConfig rnn = new ModelConfig(ModelKind.ROAF_RNN, 1, 128, 10, 1, 0.99f, 0.01f, FilterKind.HAAR, false);
         MemoryPlan.Estimate e = MemoryPlan.recurrentEstimate(rnn, 784, 100, 2);
@@ -95,7 +144,16 @@ class RecurrentMemoryPlanTest {
         assertTrue(m.contains("only " + MemoryPlan.gib(total / 2) + " is free of 80.0 GiB"), m);
         assertTrue(m.contains("--batch (now 100)"), m);
         assertTrue(m.contains("shorter sequences (T=784)"), m);
-        assertTrue(!m.contains("--recompute-every"), m);
+        // round(sqrt(784 / 3)) = 16, with what that K stores
+        MemoryPlan.Estimate seg16 = MemoryPlan.recurrentEstimate(rnn, 784, 100, 2, 16, Long.MAX_VALUE);
+        assertTrue(m.contains("--recompute-every 16 (stores " + MemoryPlan.gib(seg16.activationBytes()) + " of activations instead of "
+                + MemoryPlan.gib(e.activationBytes()) + ")"), m);
+        String again = MemoryPlan.deviceShortfall("cuda:0 X", rnn, seg16, 100, 0, 1L << 20, 80L << 30);
+        assertTrue(again.contains("a smaller --recompute-every (now 16)"), again);
+        ModelConfig lstm = new ModelConfig(ModelKind.LSTM, 1, 128, 10, 1, 0f, 1f, null, false);
+        String ml = MemoryPlan.deviceShortfall("cuda:0 X", lstm, MemoryPlan.recurrentEstimate(lstm, 784, 100, 2), 100, 0, 1L << 20,
+                80L << 30);
+        assertTrue(!ml.contains("--recompute-every"), ml); // the LSTM stores every step
 
         ModelConfig mlp = new ModelConfig(ModelKind.ROAF_MLP, 784, 1024, 10, 5_000, 0.9f, 0.1f, FilterKind.PERMUTATION, false);
         MemoryPlan.Estimate full = MemoryPlan.estimate(mlp, 512, 2, 5_000, Long.MAX_VALUE);
@@ -116,6 +174,14 @@ class RecurrentMemoryPlanTest {
             try (Model rnn = Model.create(e, rc, 1)) {
                 assertEquals(MemoryPlan.recurrentEstimate(rc, 20, 4, 2), MemoryPlan.estimateFor(rnn, 20, 4, 2));
                 MemoryPlan.checkDeviceMemory(rnn, 1_000_000, 1_000_000, 2); // CPU: no device check, no exception
+                // The pre-flight estimate follows the model's recomputation setting.
+                MemoryPlan.configure(rnn, 6, Long.MAX_VALUE);
+                MemoryPlan.Estimate est = MemoryPlan.estimateFor(rnn, 20, 4, 2);
+                assertEquals(6, est.recomputeEvery());
+                assertEquals(MemoryPlan.recurrentEstimate(rc, 20, 4, 2, 6, Long.MAX_VALUE), est);
+                assertTrue(est.activationBytes() < MemoryPlan.recurrentEstimate(rc, 20, 4, 2).activationBytes());
+                MemoryPlan.configure(rnn, 0, 100);
+                assertEquals(3, MemoryPlan.estimateFor(rnn, 20, 4, 2).recomputeEvery()); // round(sqrt(20 / 3))
             }
             ModelConfig mc = new ModelConfig(ModelKind.ROAF_MLP, 5, 8, 3, 40, 0.9f, 0.1f, FilterKind.HAAR, false);
             try (Model mlp = Model.create(e, mc, 1)) {
