@@ -41,6 +41,8 @@ public final class ModelBuilder {
     private Double beta;
     private Double betaScale;
     private Integer sequenceLength;
+    /** T of the dataset given to {@link #setShapeFrom} (any recurrent family), for {@link #memoryEstimate}. */
+    private Integer datasetSteps;
     private FilterType filter;
     private long seed = 1;
     private boolean headEveryStep;
@@ -118,6 +120,7 @@ public final class ModelBuilder {
         if (family.isRecurrent()) {
             headEveryStep = data.targetType() == TargetType.CLASS_PER_STEP;
             headSet = headEveryStep;
+            datasetSteps = data.steps();
         }
         if (family == ModelFamily.ROAF_RNN) {
             sequenceLength = data.steps();
@@ -208,41 +211,77 @@ public final class ModelBuilder {
     }
 
     /**
-     * Sets activation recomputation for the MLP families: a training step keeps only every K-th
-     * layer state and recomputes the others in the backward pass (about one more forward pass, the
-     * same gradients bit for bit). Without this setting the model chooses K itself, storing every
-     * layer unless that would exceed half of the JVM's maximum heap.
+     * Sets activation recomputation: a training step keeps only every K-th layer state (MLP
+     * families) or every K-th step's state (roaf-rnn, rnn) and recomputes the others in the
+     * backward pass, for about one more forward pass. MLP gradients are the same bit for bit;
+     * recurrent ones the same to float rounding (the weight gradients are summed segment by
+     * segment). Without this setting the model chooses K itself, storing everything unless the
+     * stored activations would exceed half of the JVM's maximum heap. Not for lstm, which always
+     * stores every step.
      *
-     * @param everyLayers K, at least 1 (K &gt;= the depth stores every layer)
+     * @param every K, at least 1 (K &gt;= the depth or the sequence length stores everything)
      * @return this builder
      */
-    public ModelBuilder optRecomputeEvery(int everyLayers) {
-        this.recomputeEvery = everyLayers;
+    public ModelBuilder optRecomputeEvery(int every) {
+        this.recomputeEvery = every;
         return this;
     }
 
     /**
      * A one-line estimate of the memory one training step of the model this builder describes
-     * needs (MLP families): parameters, gradients, optimizer state, filters and stored activations,
-     * e.g. {@code memory: 0.298 GiB (parameters 0.0507 GiB, activations 0.0477 GiB, all layers stored)}.
-     * It draws no parameters and opens no device.
+     * needs: parameters, gradients, optimizer state, filters and stored activations, e.g.
+     * {@code memory: 0.298 GiB (parameters 0.0507 GiB, activations 0.0477 GiB, all layers stored)}.
+     * Recurrent families take the sequence length from {@link #setShapeFrom} or, for a roaf-rnn,
+     * {@link #optSequenceLength}; {@link #memoryEstimate(int, int, OptimizerType, double)} takes it
+     * directly. It draws no parameters and opens no device.
      *
      * @param batchSize B, examples per step, at least 1
      * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
      * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam)
      * @return the estimate, one line without a trailing newline
      * @throws IllegalArgumentException if the settings are incomplete or invalid, or the family is
-     *                                  recurrent (the estimate covers the MLP families)
+     *                                  recurrent and the sequence length is not known
      */
     public String memoryEstimate(int batchSize, OptimizerType optimizer, double momentum) {
+        if (family.isRecurrent()) {
+            Integer steps = datasetSteps != null ? datasetSteps : sequenceLength;
+            if (steps == null) {
+                throw new IllegalArgumentException(family + ": the memory estimate needs the sequence length: call"
+                        + " setShapeFrom(dataset) or memoryEstimate(batchSize, steps, optimizer, momentum)");
+            }
+            return memoryEstimate(batchSize, steps, optimizer, momentum);
+        }
+        return memoryEstimate(batchSize, 0, optimizer, momentum);
+    }
+
+    /**
+     * A one-line estimate of the memory one training step on sequences of {@code steps} steps
+     * needs (recurrent families), e.g. {@code memory: 3.67 GiB (parameters 0.000248 GiB, activations
+     * 3.66 GiB, all 10000 steps stored)}; for the MLP families {@code steps} is ignored. See
+     * {@link #memoryEstimate(int, OptimizerType, double)}.
+     *
+     * @param batchSize B, examples per step, at least 1
+     * @param steps     T, steps per sequence, at least 1 (recurrent families)
+     * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
+     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam)
+     * @return the estimate, one line without a trailing newline
+     * @throws IllegalArgumentException if the settings are incomplete or invalid
+     */
+    public String memoryEstimate(int batchSize, int steps, OptimizerType optimizer, double momentum) {
         Objects.requireNonNull(optimizer, "optimizer");
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + batchSize);
         }
+        if (family.isRecurrent() && steps < 1) {
+            throw new IllegalArgumentException("steps must be at least 1, got " + steps);
+        }
         ModelConfig config = config();
         int copies = optimizer == OptimizerType.ADAM ? 2 : momentum != 0 ? 1 : 0;
-        return MemoryPlan.estimate(config, batchSize, copies, recomputeEvery == null ? 0 : recomputeEvery,
-                MemoryPlan.defaultBudgetBytes()).describe();
+        int k = recomputeEvery == null ? 0 : recomputeEvery;
+        if (family.isRecurrent()) {
+            return MemoryPlan.recurrentEstimate(config, steps, batchSize, copies, k, MemoryPlan.defaultBudgetBytes()).describe();
+        }
+        return MemoryPlan.estimate(config, batchSize, copies, k, MemoryPlan.defaultBudgetBytes()).describe();
     }
 
     /**
@@ -321,8 +360,9 @@ public final class ModelBuilder {
         if (!family.isRecurrent() && headSet) {
             throw new IllegalArgumentException("optHeadEveryStep applies to recurrent families (roaf-rnn, rnn, lstm), not " + family);
         }
-        if (recomputeEvery != null && family.isRecurrent()) {
-            throw new IllegalArgumentException("optRecomputeEvery applies to the MLP families (roaf-mlp, mlp, resmlp), not " + family);
+        if (recomputeEvery != null && family == ModelFamily.LSTM) {
+            throw new IllegalArgumentException("optRecomputeEvery applies to roaf-rnn, rnn and the MLP families, not lstm"
+                    + " (it stores every step)");
         }
         if (recomputeEvery != null) {
             atLeastOne("optRecomputeEvery", recomputeEvery);

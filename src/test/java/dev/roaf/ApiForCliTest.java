@@ -33,11 +33,40 @@ class ApiForCliTest {
         IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> Model.mlp().setInputSize(6)
                 .setHiddenSize(4).setOutputs(3).setDepth(8).optRecomputeEvery(0).optDevice(CPU).build());
         assertTrue(zero.getMessage().contains("optRecomputeEvery"), zero.getMessage());
-        IllegalArgumentException rnn = assertThrows(IllegalArgumentException.class, () -> Model.rnn().setInputSize(1)
+        IllegalArgumentException lstm = assertThrows(IllegalArgumentException.class, () -> Model.lstm().setInputSize(1)
                 .setHiddenSize(4).setOutputs(2).optRecomputeEvery(2).optDevice(CPU).build());
-        assertTrue(rnn.getMessage().contains("optRecomputeEvery applies to the MLP families"), rnn.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> Model.rnn().setInputSize(1).setHiddenSize(4).setOutputs(2)
-                .memoryEstimate(5, OptimizerType.ADAM, 0));
+        assertTrue(lstm.getMessage().contains("optRecomputeEvery applies to roaf-rnn, rnn and the MLP families, not lstm"),
+                lstm.getMessage());
+        IllegalArgumentException noLength = assertThrows(IllegalArgumentException.class, () -> Model.rnn().setInputSize(1)
+                .setHiddenSize(4).setOutputs(2).memoryEstimate(5, OptimizerType.ADAM, 0));
+        assertTrue(noLength.getMessage().contains("needs the sequence length"), noLength.getMessage());
+    }
+
+    @Test
+    void recurrentModelsRecomputeOverTimeAndEstimateTheirMemory() {
+        Dataset adding = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(40).withTestSize(20));
+        ModelBuilder b = Model.roafRnn().setShapeFrom(adding).setHiddenSize(6).optDevice(CPU);
+        String full = b.memoryEstimate(8, OptimizerType.ADAM, 0);
+        assertTrue(full.startsWith("memory: ") && full.contains("all 40 steps stored"), full);
+        assertEquals(full, b.memoryEstimate(8, 40, OptimizerType.ADAM, 0));
+        b.optRecomputeEvery(7);
+        String seg = b.memoryEstimate(8, OptimizerType.ADAM, 0);
+        assertTrue(seg.contains("states stored every 7 of 40 steps and recomputed in the backward pass"), seg);
+        assertTrue(Model.rnn().setInputSize(1).setHiddenSize(4).setOutputs(2).memoryEstimate(3, 100, OptimizerType.SGD, 0)
+                .contains("all 100 steps stored"));
+        // Training with K = 7 (which does not divide T = 40) follows the full store's loss curve to float rounding.
+        double[] losses = new double[2];
+        for (int i = 0; i < 2; i++) {
+            ModelBuilder mb = Model.roafRnn().setShapeFrom(adding).setHiddenSize(6).optDevice(CPU);
+            if (i == 1) {
+                mb.optRecomputeEvery(7);
+            }
+            try (Model m = mb.build()) {
+                TrainingResult r = Trainer.builder(m, adding).setSteps(5).optBatchSize(8).optEvaluateEvery(0).build().fit();
+                losses[i] = r.last().testLoss();
+            }
+        }
+        assertEquals(losses[0], losses[1], 1e-5 * Math.abs(losses[0]), "test loss after 5 steps, full store vs K = 7");
     }
 
     @Test

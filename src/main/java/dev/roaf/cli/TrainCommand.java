@@ -126,9 +126,10 @@ final class TrainCommand implements Callable<Integer> {
     String onNan = "stop";
     @Option(names = "--resume", description = "Continue the run in this folder from its checkpoint, with the options recorded there")
     Path resume;
-    @Option(names = "--recompute-every", description = "MLP models: keep every K-th layer state and recompute the others in the"
-            + " backward pass (same gradients bit for bit, about one more forward pass; default: automatic, only when storing"
-            + " every layer would exceed half the heap)")
+    @Option(names = "--recompute-every", description = "MLP models: keep every K-th layer state, roaf-rnn and rnn: every K-th"
+            + " step's state, and recompute the others in the backward pass (about one more forward pass; MLP gradients the same"
+            + " bit for bit, recurrent ones to float rounding; not for lstm; default: automatic, only when storing every layer or"
+            + " step would exceed half the heap)")
     Integer recomputeEvery;
 
     /** The checkpoint being continued, set by {@link #resumeRun} on the command rebuilt from the recorded options. */
@@ -157,7 +158,7 @@ final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--length must be >= 1, got " + length);
         }
         if (recomputeEvery != null && recomputeEvery < 1) {
-            throw new IllegalArgumentException("--recompute-every must be at least 1 layer, got " + recomputeEvery);
+            throw new IllegalArgumentException("--recompute-every must be at least 1 (layers or steps), got " + recomputeEvery);
         }
         Dataset t = Datasets.builtIn(task, Datasets.Options.defaults().withLength(length).withPermSeed(permSeed)
                 .withDataDir(dataDir));
@@ -225,12 +226,10 @@ final class TrainCommand implements Callable<Integer> {
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
                 + "-" + kind + "-" + task);
 
-        if (!kind.isRecurrent()) {
-            if (recomputeEvery != null) {
-                builder.optRecomputeEvery(recomputeEvery);
-            }
-            err.println("roaf: " + apiNames(() -> builder.memoryEstimate(batch, optKind, momentum)));
+        if (recomputeEvery != null) {
+            builder.optRecomputeEvery(recomputeEvery);
         }
+        err.println("roaf: " + apiNames(() -> builder.memoryEstimate(batch, optKind, momentum)));
         builder.optDevice(device(device, threads, err::println));
         try (Model m = asTyped(device, () -> apiNames(builder::build));
              RunRecorder record = new RunRecorder(dir, kind + " on " + t.name(), t.targetType() != TargetType.REGRESSION)) {

@@ -65,4 +65,20 @@ class DiagnoseCommandTest {
         assertEquals(2, CliTest.roaf("diagnose", "--from", run.resolve("model.safetensors").toString(), "--depth", "3",
                 "--input", "random", "--out", d.toString()).code());
     }
+
+    @Test
+    void trainPrintsTheRecurrentMemoryPlanAndRecomputesOverTime(@TempDir Path tmp) {
+        CliTest.Result full = CliTest.roaf("train", "--model", "roaf-rnn", "--task", "adding", "--length", "30", "--hidden", "6",
+                "--steps", "2", "--batch", "4", "--threads", "1", "--out", tmp.resolve("full").toString());
+        assertEquals(0, full.code(), full.err());
+        assertTrue(full.err().contains("roaf: memory: ") && full.err().contains("all 30 steps stored"), full.err());
+        CliTest.Result seg = CliTest.roaf("train", "--model", "rnn", "--task", "adding", "--length", "30", "--hidden", "6",
+                "--steps", "2", "--batch", "4", "--recompute-every", "7", "--threads", "1", "--out", tmp.resolve("seg").toString());
+        assertEquals(0, seg.code(), seg.err());
+        assertTrue(seg.err().contains("states stored every 7 of 30 steps and recomputed in the backward pass"), seg.err());
+        CliTest.Result lstm = CliTest.roaf("train", "--model", "lstm", "--task", "adding", "--length", "30", "--recompute-every", "3",
+                "--out", tmp.resolve("lstm").toString());
+        assertEquals(2, lstm.code(), lstm.err());
+        assertTrue(lstm.err().contains("--recompute-every applies to roaf-rnn, rnn and the MLP families, not lstm"), lstm.err());
+    }
 }
