@@ -222,6 +222,10 @@ final class RecurrentModel extends Model {
     @Override
     public StepStats evaluate(Batch batch, int[] predictions) {
         checkBatch(batch);
+        int k = segmentLength(batch.steps, batch.size);
+        if (k < batch.steps) {
+            return evaluateSegments(batch, k, predictions);
+        }
         Tensor h = forward(batch, false);
         return head(readout(h, batch), batch, null, predictions);
     }
@@ -229,7 +233,66 @@ final class RecurrentModel extends Model {
     @Override
     public float[] predict(Batch batch) {
         checkBatch(batch);
+        int k = segmentLength(batch.steps, batch.size);
+        if (k < batch.steps) {
+            return predictSegments(batch, k);
+        }
         Tensor h = forward(batch, false);
         return headOutputs(readout(h, batch));
+    }
+
+    /**
+     * Inference when a training step on this batch would recompute: the forward pass runs segment by
+     * segment in the segment buffers, keeping no state beyond the current segment, so it needs no
+     * more memory than the training step. A per-step head reads each segment as it is computed
+     * ({@code perSegment} receives the segment's states {@code [len*B, N]} and its first step);
+     * returns the last state {@code h_T}.
+     */
+    private Tensor forwardSegments(Batch batch, int k, java.util.function.ObjIntConsumer<Tensor> perSegment) {
+        int t = batch.steps, b = batch.size, n = config.hidden(), d = config.inputSize();
+        Tensor x = ws("x", t, b, d);
+        engine.upload(batch.inputs, x);
+        Tensor segP = ws("seg.p", k, b, n), segH = ws("seg.h", k + 1, b, n), segZ = ws("seg.z", k, b, n);
+        Tensor state = ws("seg.state", b, n);
+        engine.fill(state, 0f);
+        for (int from = 0; from < t; from += k) {
+            int len = segmentForward(x, state, from, Math.min(t, from + k), segP, segH, segZ);
+            if (perSegment != null) {
+                perSegment.accept(segH.slice(1, len + 1).reshape(len * b, n), from);
+            }
+            engine.copy(segH.slice(len), state);
+        }
+        return state;
+    }
+
+    private StepStats evaluateSegments(Batch batch, int k, int[] predictions) {
+        int b = batch.size;
+        if (!config.headEveryStep()) {
+            return head(forwardSegments(batch, k, null), batch, null, predictions);
+        }
+        long lossCount = lossCount(batch);
+        StepStats[] stats = {StepStats.zero()};
+        boolean wantPredictions = predictions != null && predictions.length == batch.steps * b;
+        forwardSegments(batch, k, (hidden, from) -> {
+            int[] segPredictions = wantPredictions ? new int[hidden.rows()] : null;
+            stats[0] = stats[0].plus(headRows(hidden, batch, from * b, lossCount, k * b, false, null, segPredictions));
+            if (wantPredictions) {
+                System.arraycopy(segPredictions, 0, predictions, from * b, segPredictions.length);
+            }
+        });
+        return stats[0];
+    }
+
+    private float[] predictSegments(Batch batch, int k) {
+        if (!config.headEveryStep()) {
+            return headOutputs(forwardSegments(batch, k, null));
+        }
+        int c = config.outputs(), b = batch.size;
+        float[] out = new float[Math.multiplyExact(batch.steps * b, c)];
+        forwardSegments(batch, k, (hidden, from) -> {
+            float[] logits = headOutputs(hidden);
+            System.arraycopy(logits, 0, out, from * b * c, logits.length);
+        });
+        return out;
     }
 }

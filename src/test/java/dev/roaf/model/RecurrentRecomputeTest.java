@@ -109,6 +109,31 @@ class RecurrentRecomputeTest {
     }
 
     @Test
+    void inferenceRunsInSegmentsWithTheSameResults() {
+        int steps = 17, n = 6, d = 2, c = 5, size = 3;
+        for (boolean perStep : new boolean[]{false, true}) {
+            Batch b = batch(size, steps, d, c, perStep, 21);
+            ModelConfig cfg = new ModelConfig(ModelKind.ROAF_RNN, d, n, c, 1, 0.9f, 0.3f, FilterKind.HAAR, perStep);
+            try (CpuEngine e = new CpuEngine(2); Model m = Model.create(e, cfg, 3)) {
+                MemoryPlan.configure(m, steps, Long.MAX_VALUE);
+                int rows = perStep ? steps * size : size;
+                int[] fullPredictions = new int[rows];
+                StepStats full = m.evaluate(b, fullPredictions);
+                float[] fullOutputs = m.predict(b);
+                MemoryPlan.configure(m, 4, Long.MAX_VALUE);
+                int[] predictions = new int[rows];
+                StepStats seg = m.evaluate(b, predictions);
+                String what = perStep ? "per-step head" : "last-step head";
+                assertEquals(full.lossCount(), seg.lossCount(), what);
+                assertEquals(full.correct(), seg.correct(), what);
+                assertEquals(full.lossSum(), seg.lossSum(), RELATIVE * Math.abs(full.lossSum()), what);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(fullPredictions, predictions, what);
+                assertClose(fullOutputs, m.predict(b), what + " outputs");
+            }
+        }
+    }
+
+    @Test
     void theLastStepHeadForwardIsUnchangedBitForBit() {
         // The kept states come from the same fused recurrence on the same inputs; with a last-step head
         // the loss, which reads only h_T, is the full store's exactly.
