@@ -8,7 +8,8 @@ import java.util.Locale;
 /**
  * How much memory a training step needs: for an MLP-family model (roaf-mlp, mlp, resmlp), and whether
  * its layer activations are all stored or recomputed segment by segment; for a recurrent model
- * (roaf-rnn, rnn, lstm), its per-step storage ({@link #recurrentEstimate}). On a GPU the trainer
+ * (roaf-rnn, rnn, lstm), its per-step storage and whether states are kept for every step or every K
+ * steps ({@link #recurrentEstimate(ModelConfig, int, int, int, int, long)}). On a GPU the trainer
  * refuses, before allocating anything, a run whose estimate exceeds the device's free memory
  * ({@link #checkDeviceMemory}).
  *

@@ -250,8 +250,8 @@ public final class CudaEngine implements Engine {
             advice = "the CUDA context is now unusable: restart the process; this is a bug in roaf's kernels, please report it"
                     + " with the shapes used (errors of asynchronous launches surface at the next synchronising call)";
         } else if (cudaError.contains("OUT_OF_MEMORY")) {
-            advice = "use a smaller --batch (for MLPs also --recompute-every K), a shorter sequence or a smaller model,"
-                    + " or another GPU";
+            advice = "use a smaller --batch (for MLPs, roaf-rnn and rnn also --recompute-every K), a shorter sequence or a"
+                    + " smaller model, or another GPU";
         } else if (cudaError.contains("INVALID_VALUE") || cudaError.contains("LAUNCH_OUT_OF_RESOURCES")) {
             advice = "a launch or call was given arguments this GPU rejects: please report it with the shapes used,"
                     + " or rerun with --device cpu";
@@ -446,8 +446,8 @@ public final class CudaEngine implements Engine {
         }
         return "cuda:" + ordinal + " out of memory allocating " + what + ": asked for " + bytes(requested) + ", " + have
                 + " (this engine holds " + bytes(engineBytes) + " in " + engineAllocations + " allocation"
-                + (engineAllocations == 1 ? "" : "s") + "); use a smaller --batch (for MLPs also --recompute-every K),"
-                + " a shorter sequence or a smaller model, or another GPU";
+                + (engineAllocations == 1 ? "" : "s") + "); use a smaller --batch (for MLPs, roaf-rnn and rnn also"
+                + " --recompute-every K), a shorter sequence or a smaller model, or another GPU";
     }
 
     /** {@code bytes} for people: {@code 512 bytes}, {@code 12.3 MiB}, {@code 1.00 TiB (1099511627776 bytes)}. */
