@@ -18,7 +18,8 @@ import java.util.Objects;
  * {@link #optAlpha alpha}, {@link #optBeta beta}, {@link #optBetaScale beta-scale},
  * {@link #optFilter filter}, {@link #optSequenceLength sequence length}; for all:
  * {@link #optSeed seed}, {@link #optDevice device}; for recurrent families
- * {@link #optHeadEveryStep a per-step head}.
+ * {@link #optHeadEveryStep a per-step head}; for all but lstm {@link #optRecomputeEvery recomputation}
+ * of stored activations ({@link #memoryEstimate(int, OptimizerType, double) what a step needs}).
  *
  * <p><b>Alpha and beta</b> (ROAF families), resolved in this order: a beta-scale c gives
  * {@code beta = min(c / L, 1/2)}; otherwise an explicit beta is used; otherwise an explicit alpha
