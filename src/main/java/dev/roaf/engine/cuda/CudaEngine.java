@@ -1061,10 +1061,7 @@ public final class CudaEngine implements Engine {
      * batch of the first call; other batches change only the split, not the path).
      */
     private RecurrenceLayout recurrenceLayout(boolean forward, int n, int batch, FilterOps f) {
-        int maxCluster = ccMajor >= 9 ? 8 : 1;
-        RecurrenceLayout layout = !persistentRecurrences ? null
-                : forward ? RecurrenceLayout.forward(n, batch, f.dense(), smCount, maxCluster, sharedOptIn)
-                : RecurrenceLayout.backward(n, batch, f.dense(), smCount, maxCluster, sharedOptIn);
+        RecurrenceLayout layout = persistentLayout(forward, n, batch, f.dense());
         String what = (forward ? "recurrenceForward" : "recurrenceBackward") + " N=" + n + " B=" + batch + " filter "
                 + f.kind.name().toLowerCase(java.util.Locale.ROOT);
         String path;
@@ -1081,6 +1078,35 @@ public final class CudaEngine implements Engine {
             log.accept("roaf: cuda:" + ordinal + " " + what + ": " + path);
         }
         return layout;
+    }
+
+    /** The persistent kernels' layout on this device, or null (turned off, or the shape is not covered). */
+    private RecurrenceLayout persistentLayout(boolean forward, int n, int batch, boolean dense) {
+        if (!persistentRecurrences) {
+            return null;
+        }
+        // Thread-block clusters (the kernels with an _x2/_x4/_x8 suffix) exist from compute capability 9.0.
+        int maxCluster = ccMajor >= 9 ? 8 : 1;
+        return forward ? RecurrenceLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
+                : RecurrenceLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+    }
+
+    /**
+     * Which path a recurrence of width {@code n} over {@code batch} rows takes here, in words starting
+     * with "persistent" when both sweeps use the persistent kernels (for native-tests and GpuBench).
+     */
+    String persistentRecurrenceDescription(int n, int batch, boolean dense) {
+        RecurrenceLayout f = persistentLayout(true, n, batch, dense), b = persistentLayout(false, n, batch, dense);
+        if (f != null && b != null) {
+            return "persistent: forward " + f.describe() + "; backward " + b.describe();
+        }
+        return "per-step launches" + (f != null ? " (backward; the forward is persistent: " + f.describe() + ")"
+                : b != null ? " (forward; the backward is persistent: " + b.describe() + ")" : "");
+    }
+
+    /** The device's compute capability, major part (9 for an H100). */
+    int computeCapabilityMajor() {
+        return ccMajor;
     }
 
     /** Launches roaf_recurrence_forward (or its cluster variant): all steps of the forward sweep. */
