@@ -37,9 +37,11 @@ import static jcuda.driver.JCudaDriver.*;
  *
  * <p>How it runs: the device's primary context is made current on every call (so any thread may
  * use the engine, one at a time); all work goes to one stream per engine; uploads go through a
- * pinned staging buffer; downloads and reductions synchronise the stream. Recurrences launch their
- * products and fused elementwise kernels once per time step (the persistent whole-sequence kernels
- * are issue 5). Every CUDA error becomes a {@link CudaEngineException} naming the operation.
+ * pinned staging buffer; downloads and reductions synchronise the stream. A recurrence runs each
+ * whole sweep (forward, backward) as one launch of the persistent kernels of
+ * {@code kernels/recurrence.cu} (split by {@code RecurrenceLayout}) where the shape allows, else its
+ * products and fused elementwise kernels once per time step; the LSTM launches per time step. Every CUDA error becomes a
+ * {@link CudaEngineException} naming the operation.
  *
  * <p>NOT YET RUN ON A GPU: written and compiled on a machine without one; native-tests/ checks it
  * against the CPU engine when a GPU is available (native-tests/gpu-check.sh).
