@@ -33,11 +33,15 @@
 // them only on such devices.
 //
 // Check: kernels/build.sh (compiles, writes kernels/PTXAS.md: registers, shared memory, 0 spills);
-// on a GPU: native-tests/gpu-check.sh (KernelParityTest.persistentRecurrence* against the CPU engine,
+// without a GPU: bash kernels/emulation/run.sh (runs this device code on the host, one std::thread per
+// CUDA thread, against a reference of the CPU engine's equations, under AddressSanitizer); on a GPU: native-tests/gpu-check.sh (KernelParityTest.persistentRecurrence* against the CPU engine,
 // GpuBench for the per-step timings).
 #include "common.cuh"
 
-#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
+#if defined(ROAF_EMULATION)
+// kernels/emulation/ runs the device code on the host; it provides `cg` and the CUDA built-ins.
+#define ROAF_HAS_CLUSTERS 1
+#elif !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
 #define ROAF_HAS_CLUSTERS 1
 #include <cooperative_groups.h>
 namespace cg = cooperative_groups;
@@ -130,13 +134,11 @@ __device__ __forceinline__ void team_matvec(const float (&w)[4 * ROAF_REC_CHUNKS
 // Shared memory (floats): hbuf [2][rows][stride] (h_{t-1} replicated, by step parity; zero padding
 // beyond N), pre [rows][matRows] (W h, then O h for DENSE). stride = 4 * segments * chunks >= N.
 template <int CLUSTER>
-__device__ __forceinline__ void recurrence_forward(const float* __restrict__ p, const float* __restrict__ w,
+__device__ __forceinline__ void recurrence_forward(float* smem, const float* __restrict__ p, const float* __restrict__ w,
                                                    const float* __restrict__ o, const int* __restrict__ index,
                                                    const float* __restrict__ sign, float* __restrict__ h,
                                                    float* __restrict__ z, int steps, int batch, int n, int kind,
                                                    float alpha, float beta, int units, int rows, int segments, int chunks) {
-    extern __shared__ float4 sharedRaw[];
-    float* smem = reinterpret_cast<float*>(sharedRaw);
     const int stride = 4 * segments * chunks;
     const bool dense = kind == ROAF_FILTER_DENSE;
     const int matRows = dense ? 2 * units : units;
@@ -224,13 +226,11 @@ __device__ __forceinline__ void recurrence_forward(const float* __restrict__ p, 
 // filterTerm [2][rows][units] (alpha O^T g for the owned units: PERM scattered by the owner of g_j,
 // IDENTITY written locally), pre [rows][units] (W^T d + alpha O^T g for DENSE). stride >= N (2N DENSE).
 template <int CLUSTER>
-__device__ __forceinline__ void recurrence_backward(const float* __restrict__ w, const float* __restrict__ o,
+__device__ __forceinline__ void recurrence_backward(float* smem, const float* __restrict__ w, const float* __restrict__ o,
                                                     const int* __restrict__ index, const float* __restrict__ sign,
                                                     float* __restrict__ z, const float* __restrict__ gOut, int perStep,
                                                     float* __restrict__ gH0, int steps, int batch, int n, int kind,
                                                     float alpha, float beta, int units, int rows, int segments, int chunks) {
-    extern __shared__ float4 sharedRaw[];
-    float* smem = reinterpret_cast<float*>(sharedRaw);
     const int stride = 4 * segments * chunks;
     const bool dense = kind == ROAF_FILTER_DENSE;
     const bool scattered = kind == ROAF_FILTER_PERM || kind == ROAF_FILTER_IDENTITY;
@@ -343,20 +343,27 @@ __device__ __forceinline__ void recurrence_backward(const float* __restrict__ w,
 }
 
 // ------------------------------------------------------------------------------------- entry points
+#ifndef ROAF_EMULATION
 
 #define ROAF_REC_FORWARD_PARAMS                                                                               \
     const float* __restrict__ p, const float* __restrict__ w, const float* __restrict__ o,                   \
         const int* __restrict__ index, const float* __restrict__ sign, float* __restrict__ h,                 \
         float* __restrict__ z, int steps, int batch, int n, int kind, float alpha, float beta, int units,     \
         int rows, int segments, int chunks
-#define ROAF_REC_FORWARD_ARGS p, w, o, index, sign, h, z, steps, batch, n, kind, alpha, beta, units, rows, segments, chunks
+#define ROAF_REC_FORWARD_ARGS dynamicShared(), p, w, o, index, sign, h, z, steps, batch, n, kind, alpha, beta, units, rows, segments, chunks
 #define ROAF_REC_BACKWARD_PARAMS                                                                              \
     const float* __restrict__ w, const float* __restrict__ o, const int* __restrict__ index,                 \
         const float* __restrict__ sign, float* __restrict__ z, const float* __restrict__ gOut, int perStep,   \
         float* __restrict__ gH0, int steps, int batch, int n, int kind, float alpha, float beta, int units,   \
         int rows, int segments, int chunks
-#define ROAF_REC_BACKWARD_ARGS w, o, index, sign, z, gOut, perStep, gH0, steps, batch, n, kind, alpha, beta, units, rows, \
+#define ROAF_REC_BACKWARD_ARGS dynamicShared(), w, o, index, sign, z, gOut, perStep, gH0, steps, batch, n, kind, alpha, beta, units, rows, \
     segments, chunks
+
+// The block's dynamic shared memory (float4: 16-byte aligned for the float4 reads of the vectors).
+__device__ __forceinline__ float* dynamicShared() {
+    extern __shared__ float4 sharedRaw[];
+    return reinterpret_cast<float*>(sharedRaw);
+}
 
 // One block per team (every architecture).
 extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_recurrence_forward(ROAF_REC_FORWARD_PARAMS) {
@@ -381,3 +388,4 @@ ROAF_REC_CLUSTER_KERNELS(2)
 ROAF_REC_CLUSTER_KERNELS(4)
 ROAF_REC_CLUSTER_KERNELS(8)
 #endif
+#endif  // ROAF_EMULATION
