@@ -10,7 +10,7 @@
 // those: kernels/PTXAS.md); the real check is native-tests/gpu-check.sh on a GPU.
 //
 // Layouts: every cluster size 1, 2, 4, 8 (also where one block would do, and with blocks that own no
-// unit), 1-3 batch rows per team, lanes per row and float4 chunks as RecurrenceLayout computes them.
+// unit), 1-3 batch rows per team, lanes per row (1 to 8) and float4 chunks as RecurrenceLayout computes them.
 //
 // Run: bash kernels/emulation/run.sh   (g++ with C++20 and -fsanitize=address,undefined)
 #include <algorithm>
@@ -359,6 +359,14 @@ int main(int argc, char** argv) {
                         check(n == 1 ? 1 : 4, batch, n, kind, cluster, rows, rng);
                     }
                 }
+            }
+        }
+    }
+    // Wider rows: four and eight lanes per row (dense backward rows of 2N = 260 and 400 floats).
+    for (int n : {130, 200}) {
+        for (int kind : {ROAF_FILTER_DENSE, ROAF_FILTER_PERM}) {
+            for (int cluster : {4, 8}) {
+                check(3, 2, n, kind, cluster, quick ? 1 : 2, rng);
             }
         }
     }
