@@ -136,35 +136,8 @@ public final class GpuBench {
             }
         }
 
-        // 3. ROAF-RNN recurrence N=128 B=100 T=784 (per-step launches in this issue).
-        {
-            CudaEngine e = auto;
-            int n = 128, bsz = 100, steps = 784;
-            Tensor pp = rand(e, r, 1, steps, bsz, n), w = rand(e, r, 1.0 / 12, n, n), o = rand(e, r, 1.0 / 12, n, n);
-            Tensor h = e.zeros(steps + 1, bsz, n), z = e.zeros(steps, bsz, n), gOut = rand(e, r, 1, bsz, n), gh0 = e.zeros(bsz, n);
-            Filter f = Filter.dense(o);
-            double fwd = time(e, 2, 11, () -> e.recurrenceForward(pp, w, f, 0.9f, 0.1f, h, z));
-            double both = time(e, 2, 11, () -> {
-                e.recurrenceForward(pp, w, f, 0.9f, 0.1f, h, z);
-                e.recurrenceBackward(w, f, 0.9f, 0.1f, z, gOut, gh0);
-            });
-            double stepFlops = 2 * 2.0 * bsz * n * n;
-            row("roaf-rnn forward T=784 B=100 N=128 dense", fwd, steps * stepFlops / PEAK_FLOPS * 1e3,
-                    String.format(Locale.ROOT, "%.2f us/step (issue 5 target 1)", fwd * 1e3 / steps));
-            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense", both, 2 * steps * stepFlops / PEAK_FLOPS * 1e3,
-                    String.format(Locale.ROOT, "%.2f us/step (issue 5 target 3)", both * 1e3 / steps));
-            Tensor ix = e.fromHost(perm(r, n), n), sg = e.fromHost(signs(r, n), n);
-            Filter fp = Filter.signedPermutation(ix, sg);
-            double perm = time(e, 2, 11, () -> {
-                e.recurrenceForward(pp, w, fp, 0.9f, 0.1f, h, z);
-                e.recurrenceBackward(w, fp, 0.9f, 0.1f, z, gOut, gh0);
-            });
-            row("roaf-rnn fwd+bwd T=784 B=100 N=128 permutation", perm, steps * stepFlops / PEAK_FLOPS * 1e3,
-                    String.format(Locale.ROOT, "%.2f us/step", perm * 1e3 / steps));
-            for (Tensor t : new Tensor[]{pp, w, o, h, z, gOut, gh0, ix, sg}) {
-                t.close();
-            }
-        }
+        // 3. ROAF-RNN recurrences: the persistent kernels (issue 5) and, for comparison, per-step launches.
+        recurrences(auto, r);
 
         // 4. LSTM N=128 B=100 T=784.
         {
@@ -217,6 +190,104 @@ public final class GpuBench {
             own.close();
         }
         auto.close();
+    }
+
+    /** Forward and forward+backward of one recurrence shape on the engine's current path, in ms (medians). */
+    private record SweepTimes(double forwardMs, double bothMs, String path) {
+    }
+
+    private static SweepTimes sweep(CudaEngine e, SplittableRandom r, int steps, int bsz, int n, String filter, int reps) {
+        Tensor pp = rand(e, r, 1, steps, bsz, n), w = rand(e, r, 0.6 / Math.sqrt(n), n, n);
+        Tensor h = e.zeros(steps + 1, bsz, n), z = e.zeros(steps, bsz, n), gOut = rand(e, r, 1, bsz, n), gh0 = e.zeros(bsz, n);
+        List<Tensor> filterTensors = new ArrayList<>();
+        Filter f;
+        float alpha = 0.9f, beta = 0.1f;
+        switch (filter) {
+            case "dense" -> {
+                Tensor o = rand(e, r, 0.87 / Math.sqrt(n), n, n);
+                filterTensors.add(o);
+                f = Filter.dense(o);
+            }
+            case "permutation" -> {
+                Tensor ix = e.fromHost(perm(r, n), n), sg = e.fromHost(signs(r, n), n);
+                filterTensors.add(ix);
+                filterTensors.add(sg);
+                f = Filter.signedPermutation(ix, sg);
+            }
+            default -> {
+                f = Filter.none();
+                alpha = 0f;
+                beta = 1f;
+            }
+        }
+        float a = alpha, b = beta;
+        String path = e.persistentRecurrenceDescription(n, bsz, filter.equals("dense"));
+        double fwd = time(e, 2, reps, () -> e.recurrenceForward(pp, w, f, a, b, h, z));
+        double both = time(e, 2, reps, () -> {
+            e.recurrenceForward(pp, w, f, a, b, h, z);
+            e.recurrenceBackward(w, f, a, b, z, gOut, gh0);
+        });
+        for (Tensor t : new Tensor[]{pp, w, h, z, gOut, gh0}) {
+            t.close();
+        }
+        filterTensors.forEach(Tensor::close);
+        return new SweepTimes(fwd, both, path);
+    }
+
+    /**
+     * The recurrence timings of issue 5: roaf-rnn N=128, B=100, T=784 forward (target 1 us/step) and
+     * forward+backward (target 3 us/step) on the persistent kernels, next to per-step launches; the
+     * other filter kinds; and N=256, B=128 at T=784 and T=10,000 (per-step time within 1.5x).
+     */
+    private void recurrences(CudaEngine e, SplittableRandom r) {
+        int n = 128, bsz = 100, steps = 784;
+        double stepFlops = 2 * 2.0 * bsz * n * n; // W h and O h per step (dense); the backward the same again
+        SweepTimes dense = sweep(e, r, steps, bsz, n, "dense", 11);
+        System.out.println("roaf-rnn N=128 B=100: " + dense.path());
+        row("roaf-rnn forward T=784 B=100 N=128 dense", dense.forwardMs(), steps * stepFlops / PEAK_FLOPS * 1e3,
+                String.format(Locale.ROOT, "%.2f us/step (issue 5 target <= 1); %s", dense.forwardMs() * 1e3 / steps,
+                        shortPath(dense.path())));
+        row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense", dense.bothMs(), 2 * steps * stepFlops / PEAK_FLOPS * 1e3,
+                String.format(Locale.ROOT, "%.2f us/step (issue 5 target <= 3); %s", dense.bothMs() * 1e3 / steps,
+                        shortPath(dense.path())));
+        for (String filter : new String[]{"permutation", "none"}) {
+            SweepTimes t = sweep(e, r, steps, bsz, n, filter, 11);
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 " + (filter.equals("none") ? "none (Elman)" : filter), t.bothMs(),
+                    steps * stepFlops / PEAK_FLOPS * 1e3, String.format(Locale.ROOT, "%.2f us/step; forward %.2f us/step; %s",
+                            t.bothMs() * 1e3 / steps, t.forwardMs() * 1e3 / steps, shortPath(t.path())));
+        }
+        e.usePersistentRecurrences(false);
+        try {
+            SweepTimes perStep = sweep(e, r, steps, bsz, n, "dense", 5);
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense, per-step launches", perStep.bothMs(),
+                    2 * steps * stepFlops / PEAK_FLOPS * 1e3, String.format(Locale.ROOT,
+                            "%.2f us/step; forward %.2f us/step; persistent is %.1fx faster", perStep.bothMs() * 1e3 / steps,
+                            perStep.forwardMs() * 1e3 / steps, perStep.bothMs() / dense.bothMs()));
+        } finally {
+            e.usePersistentRecurrences(true);
+        }
+
+        int wide = 256, wideBatch = 128;
+        double wideFlops = 2 * 2 * 2.0 * wideBatch * wide * wide; // forward + backward, per step
+        SweepTimes short784 = sweep(e, r, 784, wideBatch, wide, "dense", 7);
+        SweepTimes long10k = sweep(e, r, 10_000, wideBatch, wide, "dense", 3);
+        System.out.println("roaf-rnn N=256 B=128: " + short784.path());
+        double per784 = short784.bothMs() * 1e3 / 784, per10k = long10k.bothMs() * 1e3 / 10_000;
+        row("roaf-rnn fwd+bwd T=784 B=128 N=256 dense", short784.bothMs(), 784 * wideFlops / PEAK_FLOPS * 1e3,
+                String.format(Locale.ROOT, "%.2f us/step; forward %.2f us/step; %s", per784, short784.forwardMs() * 1e3 / 784,
+                        shortPath(short784.path())));
+        row("roaf-rnn fwd+bwd T=10000 B=128 N=256 dense", long10k.bothMs(), 10_000 * wideFlops / PEAK_FLOPS * 1e3,
+                String.format(Locale.ROOT, "%.2f us/step = %.2fx the T=784 figure at this shape (issue 5 target <= 1.5x);"
+                        + " %.2fx the N=128 B=100 T=784 figure", per10k, per10k / per784, per10k / (dense.bothMs() * 1e3 / steps)));
+    }
+
+    /** "persistent (cluster of 4)" or "per-step launches": the path in a few words for the table. */
+    private static String shortPath(String path) {
+        if (!path.startsWith("persistent")) {
+            return "per-step launches";
+        }
+        return path.contains("cluster of") ? "persistent, " + path.substring(path.indexOf("a cluster of") + 2,
+                path.indexOf(" blocks", path.indexOf("a cluster of")) + 7) : "persistent, one block per team";
     }
 
     private static int[] perm(SplittableRandom r, int n) {

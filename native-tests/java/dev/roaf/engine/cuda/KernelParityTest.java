@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 
 import static dev.roaf.engine.cuda.GpuTests.*;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Every CUDA kernel against the CPU engine on fresh random inputs, at several shapes including
@@ -213,45 +214,147 @@ class KernelParityTest {
         }
     }
 
+    /**
+     * The per-step path (persistent kernels off) on the original shapes; the same shapes with the
+     * persistent kernels are in {@link #persistentRecurrenceShortSequences}.
+     */
     @Test
-    void recurrenceForwardBackward() {
+    void recurrenceForwardBackwardPerStep() {
         int[][] shapes = {{1, 3, 5}, {7, 5, 33}, {20, 65, 17}, {50, 100, 128}};
-        int[] filters = {0, 1, 2, 4};
+        for (CudaEngine g : gpus()) {
+            g.usePersistentRecurrences(false);
+            try {
+                for (int[] s : shapes) {
+                    for (int fv : new int[]{0, 1, 2, 4}) {
+                        checkRecurrence(g, s[0], s[1], s[2], fv, LOOSE, "per-step launches");
+                    }
+                }
+            } finally {
+                g.usePersistentRecurrences(true);
+            }
+        }
+    }
+
+    /**
+     * Recurrence parameters: W uniform in +-wScale/sqrt(N); alpha and beta (filters other than none);
+     * the dense filter's scale (1: the filter variant's own, uniform in +-1/sqrt(N)).
+     */
+    private record RecurrenceParams(double wScale, float alpha, float beta, double oScale) {
+    }
+
+    /** Expanding enough to exercise every term over short sequences (T <= 50). */
+    private static final RecurrenceParams LOOSE = new RecurrenceParams(1.2, 0.9f, 0.3f, 1.0);
+    /**
+     * Contractive (alpha ||O|| + beta ||W|| about 0.85) for long sequences: float32 rounding differences
+     * between the engines then decay instead of growing over 784 or 10,000 steps, so 1e-4 stays a
+     * statement about the kernels rather than about the chaos of an expanding map.
+     */
+    private static final RecurrenceParams CONTRACTIVE = new RecurrenceParams(0.6, 0.7f, 0.2f, 1.5);
+
+    /**
+     * Forward (with and without z) and backward (last-step and per-step gOut) of one recurrence on the
+     * CPU engine and on {@code g}, GPU outputs poisoned with NaN first. Filter variants as {@link #filter}:
+     * 0 none (Elman: alpha 0, beta 1), 1 identity, 2 dense, 4 signed permutation.
+     */
+    private void checkRecurrence(CudaEngine g, int steps, int batch, int n, int fv, RecurrenceParams rp, String path) {
+        String what = "recurrence T=" + steps + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv] + " (" + path + ")";
+        Filter[] f;
+        if (fv == 2 && rp.oScale() != 1.0) {
+            // Uniform entries in +-oScale/sqrt(3N): standard deviation oScale/(3 sqrt N), spectral norm about
+            // 2 oScale / 3 (1 for CONTRACTIVE, like the orthogonal filters of the models).
+            Pair m = r(g, rp.oScale() / Math.sqrt(3.0 * n), n, n);
+            f = new Filter[]{Filter.dense(m.c), Filter.dense(m.g)};
+        } else {
+            f = filter(g, fv, 1, n);
+        }
+        float alpha = fv == 0 ? 0f : rp.alpha(), beta = fv == 0 ? 1f : rp.beta();
+        Pair w = r(g, rp.wScale() / Math.sqrt(n), n, n);
+        Pair p = r(g, 1, steps, batch, n);
+        Pair h = nan(g, steps + 1, batch, n);
+        float[] h0 = random(rnd, (long) batch * n, 0.5);
+        c().upload(h0, h.c.slice(0));
+        g.upload(h0, h.g.slice(0));
+        Pair z = nan(g, steps, batch, n);
+        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h.c, z.c);
+        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h.g, z.g);
+        assertClose(what + " forward h", g, h);
+        assertClose(what + " forward z", g, z);
+        // Without z (inference).
+        Pair h2 = nan(g, steps + 1, batch, n);
+        g.upload(h0, h2.g.slice(0));
+        c().upload(h0, h2.c.slice(0));
+        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h2.c, null);
+        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h2.g, null);
+        assertClose(what + " forward h (z null)", g, h2);
+        float[] zForward = c().toHost(z.c);
+        for (boolean perStep : new boolean[]{false, true}) {
+            String how = what + (perStep ? " per-step gOut" : " last-step gOut");
+            // Fresh z (the backward overwrites it with d): the forward's z on both engines.
+            Pair zz = of(g, zForward, steps, batch, n);
+            open.add(zz);
+            Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
+            Pair gh0 = nan(g, batch, n);
+            c().recurrenceBackward(w.c, f[0], alpha, beta, zz.c, gOut.c, gh0.c);
+            g.recurrenceBackward(w.g, f[1], alpha, beta, zz.g, gOut.g, gh0.g);
+            assertClose(how + " backward d (in z)", g, zz);
+            assertClose(how + " backward gH0", g, gh0);
+            // gH0 may be null.
+            Pair z3 = of(g, zForward, steps, batch, n);
+            open.add(z3);
+            g.recurrenceBackward(w.g, f[1], alpha, beta, z3.g, gOut.g, null);
+            assertClose(how + " backward d (in z), gH0 null", c().toHost(zz.c), g.toHost(z3.g));
+        }
+        open.forEach(Pair::close);
+        open.clear();
+    }
+
+    private static String path(CudaEngine g, int n, int batch, int fv) {
+        return g.persistentRecurrenceDescription(n, batch, fv == 2);
+    }
+
+    @Test
+    void persistentRecurrenceShortSequences() {
+        // T in {1, 7}, ragged B and N (not multiples of 32, of the rows per team or of the lanes per row).
+        int[][] shapes = {{1, 3, 5}, {7, 5, 33}, {1, 100, 128}, {7, 100, 128}, {20, 65, 17}, {7, 1, 64}, {7, 131, 127},
+            {50, 100, 128}, {7, 300, 96}};
         for (CudaEngine g : gpus()) {
             for (int[] s : shapes) {
-                int steps = s[0], batch = s[1], n = s[2];
-                for (int fv : filters) {
-                    for (boolean perStep : new boolean[]{false, true}) {
-                        String what = "recurrence T=" + steps + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv]
-                                + (perStep ? " per-step gOut" : " last-step gOut");
-                        Filter[] f = filter(g, fv, 1, n);
-                        float alpha = fv == 0 ? 0f : 0.9f, beta = fv == 0 ? 1f : 0.3f;
-                        Pair w = r(g, 1.2 / Math.sqrt(n), n, n);
-                        Pair p = r(g, 1, steps, batch, n);
-                        Pair h = nan(g, steps + 1, batch, n);
-                        float[] h0 = random(rnd, (long) batch * n, 0.5);
-                        c().upload(h0, h.c.slice(0));
-                        g.upload(h0, h.g.slice(0));
-                        Pair z = nan(g, steps, batch, n);
-                        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h.c, z.c);
-                        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h.g, z.g);
-                        assertClose(what + " forward h", g, h);
-                        assertClose(what + " forward z", g, z);
-                        // Without z (inference).
-                        Pair h2 = nan(g, steps + 1, batch, n);
-                        g.upload(h0, h2.g.slice(0));
-                        c().upload(h0, h2.c.slice(0));
-                        c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h2.c, null);
-                        g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h2.g, null);
-                        assertClose(what + " forward h (z null)", g, h2);
+                for (int fv : new int[]{0, 1, 2, 4}) {
+                    String path = path(g, s[2], s[1], fv);
+                    assertTrue(path.startsWith("persistent"), "N <= 128 must take the persistent kernels: " + path);
+                    checkRecurrence(g, s[0], s[1], s[2], fv, LOOSE, path);
+                }
+            }
+        }
+    }
 
-                        Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
-                        Pair gh0 = nan(g, batch, n);
-                        c().recurrenceBackward(w.c, f[0], alpha, beta, z.c, gOut.c, gh0.c);
-                        g.recurrenceBackward(w.g, f[1], alpha, beta, z.g, gOut.g, gh0.g);
-                        assertClose(what + " backward d (in z)", g, z);
-                        assertClose(what + " backward gH0", g, gh0);
+    @Test
+    void persistentRecurrenceWideStatesUseClustersOnSm90() {
+        // N above 128: thread-block clusters on sm_90+ (per-step launches elsewhere, checked all the same).
+        int[][] shapes = {{7, 130, 256}, {7, 9, 129}, {12, 33, 200}, {5, 7, 500}, {40, 128, 256}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                for (int fv : new int[]{0, 2, 4}) {
+                    int n = s[2];
+                    String path = path(g, n, s[1], fv);
+                    boolean covered = fv == 2 ? n <= 256 : n <= 512;
+                    if (g.computeCapabilityMajor() >= 9 && covered) {
+                        assertTrue(path.startsWith("persistent"), "sm_90 must take the cluster kernels for N=" + n + ": " + path);
                     }
+                    checkRecurrence(g, s[0], s[1], n, fv, LOOSE, path);
+                }
+            }
+        }
+    }
+
+    @Test
+    void persistentRecurrenceLongSequences() {
+        // T = 784 (psMNIST) at its shape and ragged; T = 10,000 at a small batch and width (quick on the CPU).
+        int[][] shapes = {{784, 100, 128}, {784, 37, 45}, {10_000, 3, 17}, {10_000, 2, 130}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                for (int fv : new int[]{0, 2, 4}) {
+                    checkRecurrence(g, s[0], s[1], s[2], fv, CONTRACTIVE, path(g, s[2], s[1], fv));
                 }
             }
         }

@@ -94,6 +94,33 @@ class ModelParityTest {
         check("roaf-rnn per-step head", seq, b);
     }
 
+    /**
+     * The persistent recurrence kernels inside whole models: roaf-rnn wider than one block (N = 160:
+     * clusters on sm_90+, per-step launches elsewhere) with each filter kind, the Elman rnn (filter
+     * none, alpha 0), and the psMNIST shape's width with a last-step head over 100 steps.
+     */
+    @Test
+    void recurrentModelsOnThePersistentKernels() {
+        SplittableRandom rnd = new SplittableRandom(10);
+        for (FilterKind f : new FilterKind[]{FilterKind.HAAR, FilterKind.PERMUTATION}) {
+            ModelConfig cfg = new ModelConfig(ModelKind.ROAF_RNN, 2, 160, 10, 1, 0.9f, 0.1f, f, false);
+            Batch[] b = {classBatch(rnd, 11, 20, 2, 10, false), classBatch(rnd, 11, 20, 2, 10, false),
+                classBatch(rnd, 11, 20, 2, 10, false)};
+            check("roaf-rnn N=160 filter=" + f, cfg, b);
+        }
+        ModelConfig elman = new ModelConfig(ModelKind.RNN, 3, 45, 10, 1, 0f, 1f, null, false);
+        Batch[] e = {classBatch(rnd, 9, 30, 3, 10, false), classBatch(rnd, 9, 30, 3, 10, false),
+            classBatch(rnd, 9, 30, 3, 10, false)};
+        check("rnn (Elman) N=45", elman, e);
+        ModelConfig elmanSeq = new ModelConfig(ModelKind.RNN, 4, 33, 5, 1, 0f, 1f, null, true);
+        Batch[] es = {classBatch(rnd, 6, 15, 4, 5, true), classBatch(rnd, 6, 15, 4, 5, true), classBatch(rnd, 6, 15, 4, 5, true)};
+        check("rnn (Elman) per-step head", elmanSeq, es);
+        ModelConfig wide = new ModelConfig(ModelKind.ROAF_RNN, 1, 128, 10, 1, 0.96f, 0.04f, FilterKind.HAAR_SHARED, false);
+        Batch[] w = {classBatch(rnd, 20, 100, 1, 10, false), classBatch(rnd, 20, 100, 1, 10, false),
+            classBatch(rnd, 20, 100, 1, 10, false)};
+        check("roaf-rnn N=128 T=100", wide, w);
+    }
+
     @Test
     void lstm() {
         SplittableRandom rnd = new SplittableRandom(9);

@@ -37,9 +37,11 @@ import static jcuda.driver.JCudaDriver.*;
  *
  * <p>How it runs: the device's primary context is made current on every call (so any thread may
  * use the engine, one at a time); all work goes to one stream per engine; uploads go through a
- * pinned staging buffer; downloads and reductions synchronise the stream. Recurrences launch their
- * products and fused elementwise kernels once per time step (the persistent whole-sequence kernels
- * are issue 5). Every CUDA error becomes a {@link CudaEngineException} naming the operation.
+ * pinned staging buffer; downloads and reductions synchronise the stream. A recurrence runs each
+ * whole sweep (forward, backward) as one launch of the persistent kernels of
+ * {@code kernels/recurrence.cu} (split by {@code RecurrenceLayout}) where the shape allows, else its
+ * products and fused elementwise kernels once per time step; the LSTM launches per time step. Every CUDA error becomes a
+ * {@link CudaEngineException} naming the operation.
  *
  * <p>NOT YET RUN ON A GPU: written and compiled on a machine without one; native-tests/ checks it
  * against the CPU engine when a GPU is available (native-tests/gpu-check.sh).
@@ -52,7 +54,7 @@ public final class CudaEngine implements Engine {
     private static final int MAX_REDUCE_BLOCKS = 1024;
     /** Transfers above this size bypass the pinned staging buffer. */
     private static final long STAGING_LIMIT = 64L << 20;
-    private static final String[] MODULES = {"elementwise", "gemm", "loss", "lstm", "optim", "roaf_layer"};
+    private static final String[] MODULES = {"elementwise", "gemm", "loss", "lstm", "optim", "recurrence", "roaf_layer"};
 
     /** How products are computed. */
     public enum GemmPath {
@@ -71,6 +73,20 @@ public final class CudaEngine implements Engine {
     private final String name;
     private final int smCount;
     private final int ccMajor, ccMinor;
+    /** Shared memory a block may use with opt-in (CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN). */
+    private final int sharedOptIn;
+    /** Receives the engine's one-line notices (GEMM path, recurrence path); may be null. */
+    private final Consumer<String> log;
+    /** Notices already given (each is said once per engine). */
+    private final java.util.Set<String> noticesGiven = new java.util.HashSet<>();
+    /** Kernels whose dynamic shared-memory limit was raised, and to how much. */
+    private final Map<String, Integer> sharedRaised = new HashMap<>();
+    /**
+     * Whether recurrences use the persistent whole-sequence kernels where they apply (default; the
+     * system property {@code roaf.cuda.persistent=false} turns them off, as does
+     * {@link #usePersistentRecurrences} for native-tests comparing both paths).
+     */
+    private boolean persistentRecurrences = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.persistent", "true"));
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, Scratch> scratch = new HashMap<>();
@@ -119,6 +135,7 @@ public final class CudaEngine implements Engine {
                     + " CUDA device(s), cuda:0.." + (probe.devices() - 1));
         }
         this.ordinal = ordinal;
+        this.log = log;
         try {
             cuDeviceGet(device, ordinal);
             byte[] nameBytes = new byte[256];
@@ -131,6 +148,7 @@ public final class CudaEngine implements Engine {
             smCount = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
             ccMajor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
             ccMinor = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+            sharedOptIn = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
             long[] total = new long[1];
             cuDeviceTotalMem(total, device);
             totalMemory = total[0];
@@ -337,6 +355,14 @@ public final class CudaEngine implements Engine {
     }
 
     private void launch(String kernel, int gx, int gy, int bx, int by, Object... args) {
+        launchWithShared(kernel, gx, gy, bx, by, 0, args);
+    }
+
+    /**
+     * Launches {@code kernel} with {@code sharedBytes} of dynamic shared memory, first raising the
+     * kernel's limit (cuFuncSetAttribute) when that is above the 48 KiB every kernel may use.
+     */
+    private void launchWithShared(String kernel, int gx, int gy, int bx, int by, int sharedBytes, Object... args) {
         NativePointerObject[] ps = new NativePointerObject[args.length];
         for (int i = 0; i < args.length; i++) {
             ps[i] = arg(args[i]);
@@ -344,9 +370,15 @@ public final class CudaEngine implements Engine {
         CUfunction f = fn(kernel);
         lastLaunch = kernel + " in " + currentOp;
         try {
-            cuLaunchKernel(f, gx, gy, 1, bx, by, 1, 0, stream, Pointer.to(ps), null);
+            if (sharedBytes > RecurrenceLayout.DEFAULT_SHARED_LIMIT && sharedRaised.getOrDefault(kernel, 0) < sharedBytes) {
+                cuFuncSetAttribute(f, jcuda.driver.CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                        sharedBytes);
+                sharedRaised.put(kernel, sharedBytes);
+            }
+            cuLaunchKernel(f, gx, gy, 1, bx, by, 1, sharedBytes, stream, Pointer.to(ps), null);
         } catch (jcuda.CudaException e) {
-            throw fail(currentOp + ": launching kernel " + kernel + " (grid " + gx + "x" + gy + ", block " + bx + "x" + by + ")", e);
+            throw fail(currentOp + ": launching kernel " + kernel + " (grid " + gx + "x" + gy + ", block " + bx + "x" + by
+                    + (sharedBytes > 0 ? ", " + sharedBytes + " bytes of shared memory" : "") + ")", e);
         }
     }
 
@@ -976,6 +1008,14 @@ public final class CudaEngine implements Engine {
             Shapes.Sequence dims = Shapes.recurrenceForward(tp, tw, o, th, tz);
             int n = dims.n(), steps = dims.steps(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, 1, "recurrenceForward");
+            if (steps == 0 || batch == 0 || n == 0) {
+                return;
+            }
+            RecurrenceLayout layout = recurrenceLayout(true, n, batch, f);
+            if (layout != null) {
+                launchRecurrenceForward(layout, tp, tw, f, alpha, beta, th, tz, steps, batch, n);
+                return;
+            }
             long plane = (long) batch * n;
             CUdeviceptr ox = tz == null && f.dense() ? scratch("ox", 4L * plane) : null;
             for (int t = 0; t < steps; t++) {
@@ -994,6 +1034,12 @@ public final class CudaEngine implements Engine {
             int n = dims.n(), steps = dims.steps(), batch = dims.batch();
             boolean perStep = dims.perStep();
             FilterOps f = new FilterOps(o, n, 1, "recurrenceBackward");
+            // T = 0 stays on the per-step path (it writes gH0 = 0, as the CPU engine does).
+            RecurrenceLayout layout = steps == 0 ? null : recurrenceLayout(false, n, batch, f);
+            if (layout != null) {
+                launchRecurrenceBackward(layout, tw, f, alpha, beta, tz, tg, perStep, th0, steps, batch, n);
+                return;
+            }
             long plane = (long) batch * n;
             CUdeviceptr carry = scratch("carry", 4L * plane), next = scratch("carry2", 4L * plane),
                     gsum = scratch("gsum", 4L * plane);
@@ -1009,6 +1055,84 @@ public final class CudaEngine implements Engine {
                 cuMemcpyDtoDAsync(th0.ptr(), carry, 4L * plane, stream);
             }
         });
+    }
+
+    /**
+     * The persistent-kernel layout for this recurrence, or null for the per-step path; says once per
+     * engine, in one line, which path a (direction, N, filter kind) takes and why (the line shows the
+     * batch of the first call; other batches change only the split, not the path).
+     */
+    private RecurrenceLayout recurrenceLayout(boolean forward, int n, int batch, FilterOps f) {
+        RecurrenceLayout layout = persistentLayout(forward, n, batch, f.dense());
+        String what = (forward ? "recurrenceForward" : "recurrenceBackward") + " N=" + n + " B=" + batch + " filter "
+                + f.kind.name().toLowerCase(java.util.Locale.ROOT);
+        String path;
+        if (layout != null) {
+            path = "one persistent launch for all steps (" + layout.describe() + ")";
+        } else if (!persistentRecurrences) {
+            path = "per-step launches (persistent kernels turned off)";
+        } else {
+            path = "per-step launches (the persistent kernels cover N <= 128, and on sm_90+ dense N <= 256 and"
+                    + " permutation/none N <= 512; this is sm_" + ccMajor + ccMinor + ")";
+        }
+        String key = (forward ? "forward " : "backward ") + n + " " + f.kind + " " + (layout == null ? "per-step" : layout.cluster());
+        if (log != null && noticesGiven.add(key)) {
+            log.accept("roaf: cuda:" + ordinal + " " + what + ": " + path);
+        }
+        return layout;
+    }
+
+    /** The persistent kernels' layout on this device, or null (turned off, or the shape is not covered). */
+    private RecurrenceLayout persistentLayout(boolean forward, int n, int batch, boolean dense) {
+        if (!persistentRecurrences) {
+            return null;
+        }
+        // Thread-block clusters (the kernels with an _x2/_x4/_x8 suffix) exist from compute capability 9.0.
+        int maxCluster = ccMajor >= 9 ? 8 : 1;
+        return forward ? RecurrenceLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
+                : RecurrenceLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+    }
+
+    /**
+     * Which path a recurrence of width {@code n} over {@code batch} rows takes here, in words starting
+     * with "persistent" when both sweeps use the persistent kernels (for native-tests and GpuBench).
+     */
+    String persistentRecurrenceDescription(int n, int batch, boolean dense) {
+        RecurrenceLayout f = persistentLayout(true, n, batch, dense), b = persistentLayout(false, n, batch, dense);
+        if (f != null && b != null) {
+            return "persistent: forward " + f.describe() + "; backward " + b.describe();
+        }
+        return "per-step launches" + (f != null ? " (backward; the forward is persistent: " + f.describe() + ")"
+                : b != null ? " (forward; the backward is persistent: " + b.describe() + ")" : "");
+    }
+
+    /** The device's compute capability, major part (9 for an H100). */
+    int computeCapabilityMajor() {
+        return ccMajor;
+    }
+
+    /** Launches roaf_recurrence_forward (or its cluster variant): all steps of the forward sweep. */
+    private void launchRecurrenceForward(RecurrenceLayout l, CudaTensor p, CudaTensor w, FilterOps f, float alpha, float beta,
+                                         CudaTensor h, CudaTensor z, int steps, int batch, int n) {
+        launchWithShared(l.kernel("roaf_recurrence_forward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+                p, w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), h, z, steps, batch, n, f.code, alpha, beta,
+                l.units(), l.rows(), l.segments(), l.chunks());
+    }
+
+    /** Launches roaf_recurrence_backward (or its cluster variant): the whole BPTT sweep, d_t over z and gH0. */
+    private void launchRecurrenceBackward(RecurrenceLayout l, CudaTensor w, FilterOps f, float alpha, float beta, CudaTensor z,
+                                          CudaTensor gOut, boolean perStep, CudaTensor gH0, int steps, int batch, int n) {
+        launchWithShared(l.kernel("roaf_recurrence_backward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+                w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), z, gOut, perStep ? 1 : 0, gH0, steps, batch, n, f.code,
+                alpha, beta, l.units(), l.rows(), l.segments(), l.chunks());
+    }
+
+    /**
+     * Turns the persistent recurrence kernels on or off for this engine (native-tests compare both
+     * paths with the CPU engine; GpuBench times both).
+     */
+    void usePersistentRecurrences(boolean on) {
+        persistentRecurrences = on;
     }
 
     @Override

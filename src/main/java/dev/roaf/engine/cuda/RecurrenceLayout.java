@@ -1,0 +1,137 @@
+package dev.roaf.engine.cuda;
+
+/**
+ * How the persistent recurrence kernels of {@code kernels/recurrence.cu} split one shape over the GPU,
+ * or {@code null} from {@link #forward}/{@link #backward} when they do not cover it (the engine then
+ * launches per time step).
+ *
+ * <p>The model of the kernels: a <em>team</em> of {@code cluster} thread blocks (one block, or a
+ * thread-block cluster of 2, 4 or 8 on compute capability 9.0+) owns {@code rows} batch rows for the
+ * whole sequence; teams never synchronise with each other, so {@code teams} may exceed what runs at
+ * once (the rest run afterwards; slower, still correct). Each block of a team owns {@code units} output
+ * units and holds their weight rows in registers: a row of {@code length} floats (forward: N; backward:
+ * 2N for a dense filter, [W^T | O^T], else N) is split over {@code segments} lanes (a power of two up to
+ * 8) of at most 64 floats each, read as {@code chunks} float4 per lane. So one block holds at most
+ * 512 x 64 floats (128 KiB) of weights, which is what decides the cluster size:
+ * <ul>
+ *   <li>N up to 128 (any filter): one block per team, on every architecture;</li>
+ *   <li>wider (dense up to N = 256, permutation/none up to N = 512): a cluster of 2-8 blocks, each
+ *       owning a slice of the units and storing its part of each step's vector into every block's
+ *       shared memory (distributed shared memory), one cluster barrier per step; sm_90+ only;</li>
+ *   <li>anything else: not covered (per-step launches).</li>
+ * </ul>
+ *
+ * @param cluster     blocks per team (1, 2, 4, 8); the kernel with suffix {@code _x<cluster>} when above 1
+ * @param units       output units per block ({@code ceil(N / cluster)})
+ * @param rows        batch rows per team (1..{@value #MAX_ROWS})
+ * @param segments    lanes per weight row (1, 2, 4, 8)
+ * @param chunks      float4 per lane (1..{@value #MAX_CHUNKS})
+ * @param threads     threads per block (a multiple of 32, at most {@value #MAX_THREADS})
+ * @param teams       teams launched ({@code ceil(B / rows)}); the grid is {@code teams * cluster} blocks
+ * @param sharedBytes dynamic shared memory per block
+ */
+record RecurrenceLayout(int cluster, int units, int rows, int segments, int chunks, int threads, int teams,
+                        int sharedBytes) {
+    /** ROAF_REC_THREADS in recurrence.cu: one block of 512 threads x at most 128 registers per SM. */
+    static final int MAX_THREADS = 512;
+    /** ROAF_REC_CHUNKS: 16 float4, 64 weights per thread in registers. */
+    static final int MAX_CHUNKS = 16;
+    /** ROAF_REC_ROWS: batch rows per team (the kernels pack the row into the upper half of an int). */
+    static final int MAX_ROWS = 8;
+    /** ROAF_REC_ITEMS: elementwise (row, unit) items per thread. */
+    static final int MAX_ITEMS = 2;
+    /** Dynamic shared memory a launch may use without opting in (cuFuncSetAttribute above it). */
+    static final int DEFAULT_SHARED_LIMIT = 48 * 1024;
+    /**
+     * Share of the SMs assumed usable by clusters: a cluster must fit inside one GPC, and GPCs hold
+     * SM counts that are not multiples of the cluster size (H100 SXM: 132 SMs, about 32 clusters of 4
+     * rather than 33). A team too many costs a second wave, i.e. twice the time.
+     */
+    private static final double CLUSTER_PACKING = 0.85;
+
+    /** The kernel's entry point for this layout. */
+    String kernel(String base) {
+        return cluster == 1 ? base : base + "_x" + cluster;
+    }
+
+    /** One phrase for the engine's log line. */
+    String describe() {
+        return (cluster == 1 ? "one block" : "a cluster of " + cluster + " blocks") + " per team of " + rows + " batch row"
+                + (rows == 1 ? "" : "s") + ", " + teams + " teams, " + threads + " threads, " + units + " units and "
+                + segments + "x" + (4 * chunks) + " weights per row in registers";
+    }
+
+    /**
+     * The layout of {@code roaf_recurrence_forward*} for width {@code n} and {@code batch} rows, or null.
+     *
+     * @param dense       whether the filter is a dense matrix (two weight rows per unit: W's and O's)
+     * @param smCount     the device's SM count
+     * @param maxCluster  largest cluster allowed (1 below compute capability 9.0)
+     * @param sharedLimit the device's shared memory per block with opt-in (bytes)
+     */
+    static RecurrenceLayout forward(int n, int batch, boolean dense, int smCount, int maxCluster, int sharedLimit) {
+        return choose(n, batch, n, dense ? 2 : 1, true, smCount, maxCluster, sharedLimit);
+    }
+
+    /** The layout of {@code roaf_recurrence_backward*}, or null (rows of length 2N for a dense filter). */
+    static RecurrenceLayout backward(int n, int batch, boolean dense, int smCount, int maxCluster, int sharedLimit) {
+        return choose(n, batch, dense ? 2 * n : n, 1, false, smCount, maxCluster, sharedLimit);
+    }
+
+    private static RecurrenceLayout choose(int n, int batch, int length, int rowsPerUnit, boolean forward, int smCount,
+                                           int maxCluster, int sharedLimit) {
+        if (n < 1 || batch < 1) {
+            return null;
+        }
+        int segments = 1;
+        while (segments <= 8 && 4L * MAX_CHUNKS * segments < length) {
+            segments *= 2;
+        }
+        if (segments > 8) {
+            return null;
+        }
+        int chunks = (length + 4 * segments - 1) / (4 * segments);
+        int stride = 4 * segments * chunks;
+        for (int cluster = 1; cluster <= Math.min(8, maxCluster); cluster *= 2) {
+            int units = (n + cluster - 1) / cluster;
+            long threads = roundUp((long) units * rowsPerUnit * segments, 32);
+            if (threads > MAX_THREADS) {
+                continue;
+            }
+            int t = (int) threads;
+            // Teams that run at once: blocks of up to 128 registers per thread, 64K registers per SM.
+            int blocksPerSm = Math.max(1, MAX_THREADS / t);
+            int concurrent = cluster == 1 ? smCount * blocksPerSm
+                    : (int) Math.max(1, Math.floor(smCount * blocksPerSm / (double) cluster * CLUSTER_PACKING));
+            int rows = (int) Math.min(MAX_ROWS, Math.max(1, (batch + (long) concurrent - 1) / Math.max(1, concurrent)));
+            while (rows > 1 && (items(rows, units, t) > MAX_ITEMS
+                    || shared(forward, rows, stride, units * rowsPerUnit, units) > sharedLimit)) {
+                rows--;
+            }
+            if (items(rows, units, t) > MAX_ITEMS || shared(forward, rows, stride, units * rowsPerUnit, units) > sharedLimit) {
+                continue;
+            }
+            int teams = (batch + rows - 1) / rows;
+            return new RecurrenceLayout(cluster, units, rows, segments, chunks, t, teams,
+                    shared(forward, rows, stride, units * rowsPerUnit, units));
+        }
+        return null;
+    }
+
+    private static int items(int rows, int units, int threads) {
+        return (rows * units + threads - 1) / threads;
+    }
+
+    /**
+     * Dynamic shared memory (bytes), as recurrence.cu lays it out: forward hbuf[2][rows][stride] and
+     * pre[rows][matRows]; backward vbuf[2][rows][stride], filterTerm[2][rows][units], pre[rows][units].
+     */
+    private static int shared(boolean forward, int rows, int stride, int matRows, int units) {
+        long floats = forward ? 2L * rows * stride + (long) rows * matRows : 2L * rows * stride + 3L * rows * units;
+        return (int) Math.min(Integer.MAX_VALUE, 4 * floats);
+    }
+
+    private static long roundUp(long v, int to) {
+        return (v + to - 1) / to * to;
+    }
+}

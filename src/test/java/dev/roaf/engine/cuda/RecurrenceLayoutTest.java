@@ -1,0 +1,101 @@
+package dev.roaf.engine.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Runs in the CPU build: which shapes the persistent recurrence kernels take (kernels/recurrence.cu)
+ * and that every layout respects the kernels' fixed limits (64 weights per thread, 512 threads, 2
+ * elementwise items per thread, 8 batch rows per team, the shared-memory limit), on the shapes the
+ * issue names and on thousands of random ones. A layout that broke a limit would read past the
+ * registers' weight slice or leave units without a thread on the GPU.
+ */
+class RecurrenceLayoutTest {
+    private static final int H100_SMS = 132;
+    private static final int H100_SHARED = 227 * 1024;
+
+    @Test
+    void psmnistShapeIsOneBlockPerBatchRow() {
+        RecurrenceLayout f = RecurrenceLayout.forward(128, 100, true, H100_SMS, 8, H100_SHARED);
+        assertNotNull(f);
+        assertEquals(1, f.cluster());
+        assertEquals(1, f.rows());
+        assertEquals(100, f.teams());
+        assertEquals(512, f.threads());
+        assertEquals("roaf_recurrence_forward", f.kernel("roaf_recurrence_forward"));
+        RecurrenceLayout b = RecurrenceLayout.backward(128, 100, true, H100_SMS, 8, H100_SHARED);
+        assertNotNull(b);
+        assertEquals(1, b.cluster());
+        assertEquals(4, b.segments());
+        assertEquals(512, b.threads());
+    }
+
+    @Test
+    void wideDenseRecurrenceUsesClustersOnlyWhereTheyExist() {
+        RecurrenceLayout f = RecurrenceLayout.forward(256, 128, true, H100_SMS, 8, H100_SHARED);
+        assertNotNull(f);
+        assertEquals(4, f.cluster());
+        assertEquals("roaf_recurrence_forward_x4", f.kernel("roaf_recurrence_forward"));
+        // All teams of the T = 10,000 benchmark shape run at once on an H100 (one wave).
+        assertTrue(f.teams() * f.cluster() <= H100_SMS, f.toString());
+        RecurrenceLayout b = RecurrenceLayout.backward(256, 128, true, H100_SMS, 8, H100_SHARED);
+        assertNotNull(b);
+        assertEquals(4, b.cluster());
+        assertTrue(b.teams() * b.cluster() <= H100_SMS, b.toString());
+        // Before sm_90 there are no clusters: per-step launches.
+        assertNull(RecurrenceLayout.forward(256, 128, true, 84, 1, 99 * 1024));
+        assertNull(RecurrenceLayout.backward(256, 128, true, 84, 1, 99 * 1024));
+        // Beyond the register budget even with 8 blocks: per-step launches.
+        assertNull(RecurrenceLayout.forward(257, 128, true, H100_SMS, 8, H100_SHARED));
+        assertNull(RecurrenceLayout.backward(513, 128, false, H100_SMS, 8, H100_SHARED));
+        assertNotNull(RecurrenceLayout.forward(512, 128, false, H100_SMS, 8, H100_SHARED));
+        assertNotNull(RecurrenceLayout.backward(512, 128, false, H100_SMS, 8, H100_SHARED));
+    }
+
+    @Test
+    void everyLayoutRespectsTheKernelLimits() {
+        SplittableRandom rnd = new SplittableRandom(5);
+        int covered = 0;
+        for (int i = 0; i < 20_000; i++) {
+            int n = 1 + rnd.nextInt(rnd.nextBoolean() ? 140 : 600);
+            int batch = 1 + rnd.nextInt(rnd.nextBoolean() ? 40 : 3000);
+            boolean dense = rnd.nextBoolean();
+            int sms = 1 + rnd.nextInt(150);
+            int maxCluster = rnd.nextBoolean() ? 8 : 1;
+            int shared = rnd.nextBoolean() ? 48 * 1024 : H100_SHARED;
+            for (boolean forward : new boolean[]{true, false}) {
+                RecurrenceLayout l = forward ? RecurrenceLayout.forward(n, batch, dense, sms, maxCluster, shared)
+                        : RecurrenceLayout.backward(n, batch, dense, sms, maxCluster, shared);
+                int length = forward || !dense ? n : 2 * n;
+                int rowsPerUnit = forward && dense ? 2 : 1;
+                String what = (forward ? "forward" : "backward") + " N=" + n + " B=" + batch + " dense=" + dense + " SMs=" + sms
+                        + " maxCluster=" + maxCluster + ": " + l;
+                if (n <= 128) {
+                    assertNotNull(l, what + " (N <= 128 is always covered)");
+                }
+                if (l == null) {
+                    continue;
+                }
+                covered++;
+                assertTrue(l.cluster() <= maxCluster && Integer.bitCount(l.cluster()) == 1, what);
+                assertTrue(Integer.bitCount(l.segments()) == 1 && l.segments() <= 8, what);
+                assertTrue(l.chunks() >= 1 && l.chunks() <= RecurrenceLayout.MAX_CHUNKS, what);
+                assertTrue(4 * l.segments() * l.chunks() >= length, what + ": the row does not fit the lanes");
+                assertEquals((n + l.cluster() - 1) / l.cluster(), l.units(), what);
+                assertTrue(l.threads() % 32 == 0 && l.threads() <= RecurrenceLayout.MAX_THREADS, what);
+                assertTrue(l.threads() >= l.units() * rowsPerUnit * l.segments(), what + ": a weight row has no lanes");
+                assertTrue(l.rows() >= 1 && l.rows() <= RecurrenceLayout.MAX_ROWS, what);
+                assertTrue((long) l.rows() * l.units() <= (long) RecurrenceLayout.MAX_ITEMS * l.threads(), what + ": items");
+                assertTrue((long) l.teams() * l.rows() >= batch && (long) (l.teams() - 1) * l.rows() < batch, what);
+                assertTrue(l.sharedBytes() <= shared, what);
+            }
+        }
+        assertTrue(covered > 10_000, "only " + covered + " shapes covered");
+    }
+}
