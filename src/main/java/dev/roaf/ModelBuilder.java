@@ -15,7 +15,7 @@ import java.util.Objects;
  * hidden size} N and {@link #setOutputs outputs} C, and for the MLP families the
  * {@link #setDepth depth} L. {@link #setShapeFrom(Dataset)} sets D, C, the per-step head and the
  * sequence length from a dataset. Optional ({@code opt}-prefixed), for the ROAF families:
- * {@link #optAlpha alpha}, {@link #optBeta beta}, {@link #optBetaScale beta-scale},
+ * {@link #optAlpha alpha}, {@link #optBeta beta}, {@link #optBetaScale beta-scale}, {@link #optAlphaScale alpha-scale},
  * {@link #optFilter filter}, {@link #optSequenceLength sequence length}; for all:
  * {@link #optSeed seed}, {@link #optDevice device}; for recurrent families
  * {@link #optHeadEveryStep a per-step head}; for all but lstm {@link #optRecomputeEvery recomputation}
@@ -25,7 +25,7 @@ import java.util.Objects;
  * {@code beta = min(c / L, 1/2)}; otherwise an explicit beta is used; otherwise an explicit alpha
  * gives {@code beta = 1 - alpha}; with none of the three, c = {@link Model#DEFAULT_BETA_SCALE_RECURRENT}
  * for a roaf-rnn and {@link Model#DEFAULT_BETA_SCALE_MLP} for a roaf-mlp.
- * Alpha, when not given, is {@code 1 - beta}. L is the depth of a roaf-mlp or the sequence length T
+ * Alpha, when not given, is {@code 1 - c / L} for an alpha-scale c, else {@code 1 - beta}. L is the depth of a roaf-mlp or the sequence length T
  * of a roaf-rnn ({@link #optSequenceLength}). With a fixed beta a signal shrinks by about alpha per
  * layer or step; {@code beta = c / L} keeps the end-to-end factor near {@code exp(-c)} at any depth.
  *
@@ -41,6 +41,7 @@ public final class ModelBuilder {
     private Double alpha;
     private Double beta;
     private Double betaScale;
+    private Double alphaScale;
     private Integer sequenceLength;
     /** T of the dataset given to {@link #setShapeFrom} (any recurrent family), for {@link #memoryEstimate}. */
     private Integer datasetSteps;
@@ -161,6 +162,21 @@ public final class ModelBuilder {
      */
     public ModelBuilder optBetaScale(double betaScale) {
         this.betaScale = betaScale;
+        return this;
+    }
+
+    /**
+     * Sets c of the rule {@code alpha = max(1 - c / L, 1/2)} (ROAF families only); excludes
+     * {@link #optAlpha} and {@link #optBetaScale}. With {@link #optBeta} it sets the filter's horizon
+     * (about L / c layers or steps) apart from the weight of the nonlinear term, e.g. the copy task's
+     * recipe {@code optAlphaScale(1).optBeta(0.1)}; alone it gives {@code beta = 1 - alpha}, the same as
+     * {@link #optBetaScale}. A roaf-rnn also needs {@link #optSequenceLength}.
+     *
+     * @param alphaScale c, greater than 0
+     * @return this builder
+     */
+    public ModelBuilder optAlphaScale(double alphaScale) {
+        this.alphaScale = alphaScale;
         return this;
     }
 
@@ -381,6 +397,7 @@ public final class ModelBuilder {
             b = ab[1];
         } else {
             String given = alpha != null ? "optAlpha" : beta != null ? "optBeta" : betaScale != null ? "optBetaScale"
+                    : alphaScale != null ? "optAlphaScale"
                     : filter != null ? "optFilter" : null;
             if (given != null) {
                 throw new IllegalArgumentException(given + " applies to roaf-rnn and roaf-mlp, not " + family);
@@ -404,7 +421,14 @@ public final class ModelBuilder {
         if (betaScale != null && !(betaScale > 0 && Double.isFinite(betaScale))) {
             throw new IllegalArgumentException("optBetaScale must be > 0 and finite, got " + betaScale);
         }
-        boolean rule = betaScale != null || (beta == null && alpha == null);
+        if (alphaScale != null && !(alphaScale > 0 && Double.isFinite(alphaScale))) {
+            throw new IllegalArgumentException("optAlphaScale must be > 0 and finite, got " + alphaScale);
+        }
+        if (alphaScale != null && (alpha != null || betaScale != null)) {
+            throw new IllegalArgumentException("optAlphaScale excludes " + (alpha != null ? "optAlpha" : "optBetaScale")
+                    + ": give optAlphaScale with or without optBeta");
+        }
+        boolean rule = betaScale != null || alphaScale != null || (beta == null && alpha == null);
         int l;
         if (family.isRecurrent()) {
             if (rule && sequenceLength == null) {
@@ -419,14 +443,14 @@ public final class ModelBuilder {
             throw new IllegalArgumentException("optAlpha(" + alpha + ") alone gives beta = 1 - alpha = 0; give optBeta or"
                     + " optBetaScale too");
         }
-        if (alpha == null && beta != null && beta >= 1) {
+        if (alpha == null && alphaScale == null && beta != null && beta >= 1) {
             throw new IllegalArgumentException("optBeta(" + beta + ") alone gives alpha = 1 - beta <= 0; give optAlpha too");
         }
         try {
-            return ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, l, family.isRecurrent()
+            return ModelConfig.resolveAlphaBeta(alpha, beta, betaScale, alphaScale, l, family.isRecurrent()
                     ? Model.DEFAULT_BETA_SCALE_RECURRENT : Model.DEFAULT_BETA_SCALE_MLP);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage().replace("--beta-scale", "optBetaScale")
+            throw new IllegalArgumentException(e.getMessage().replace("--beta-scale", "optBetaScale").replace("--alpha-scale", "optAlphaScale")
                     .replace("--alpha", "optAlpha").replace("--beta", "optBeta"), e);
         }
     }

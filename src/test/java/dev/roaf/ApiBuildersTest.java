@@ -67,6 +67,37 @@ class ApiBuildersTest {
     }
 
     @Test
+    void alphaScaleSetsTheFilterHorizonApartFromBeta() {
+        try (Model m = Model.roafRnn().setInputSize(1).setHiddenSize(4).setOutputs(2).optSequenceLength(1000)
+                .optAlphaScale(1).optBeta(0.1).optDevice(Device.cpu(1)).build()) {
+            assertEquals(0.999f, m.alpha(), 1e-7f);              // 1 - c / T
+            assertEquals(0.1f, m.beta(), 1e-7f);                 // as given, not 1 - alpha
+        }
+        try (Model m = Model.roafRnn().setInputSize(1).setHiddenSize(4).setOutputs(2).optSequenceLength(100)
+                .optAlphaScale(1).optBeta(1).optDevice(Device.cpu(1)).build()) {
+            assertEquals(0.99f, m.alpha(), 1e-7f);               // beta >= 1 is allowed when alpha comes from the scale
+            assertEquals(1f, m.beta(), 0f);
+        }
+        try (Model m = Model.roafMlp().setInputSize(3).setHiddenSize(4).setOutputs(2).setDepth(20)
+                .optAlphaScale(2).optDevice(Device.cpu(1)).build()) {
+            assertEquals(0.9f, m.alpha(), 1e-7f);                // alone: the convex rule, as optBetaScale(2)
+            assertEquals(0.1f, m.beta(), 1e-6f);
+        }
+        try (Model m = Model.roafMlp().setInputSize(3).setHiddenSize(4).setOutputs(2).setDepth(2)
+                .optAlphaScale(5).optBeta(0.2).optDevice(Device.cpu(1)).build()) {
+            assertEquals(0.5f, m.alpha(), 0f);                   // capped at 1/2
+        }
+        fails("optAlphaScale excludes optAlpha", () -> Model.roafMlp().setInputSize(1).setHiddenSize(4).setOutputs(2)
+                .setDepth(3).optAlphaScale(1).optAlpha(0.5).build());
+        fails("optAlphaScale excludes optBetaScale", () -> Model.roafMlp().setInputSize(1).setHiddenSize(4).setOutputs(2)
+                .setDepth(3).optAlphaScale(1).optBetaScale(1).build());
+        fails("optAlphaScale must be > 0 and finite, got 0.0", () -> Model.roafMlp().setInputSize(1).setHiddenSize(4)
+                .setOutputs(2).setDepth(3).optAlphaScale(0).build());
+        fails("optAlphaScale applies to roaf-rnn and roaf-mlp, not rnn", () -> Model.rnn().setInputSize(1).setHiddenSize(4)
+                .setOutputs(2).optAlphaScale(1).build());
+    }
+
+    @Test
     void trainerBuilderNamesBadSettings() {
         Dataset data = TinyData.signTask(40, 6, 1);
         try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(4).optDevice(Device.cpu(1)).build()) {

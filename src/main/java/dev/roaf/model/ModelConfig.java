@@ -72,25 +72,52 @@ public record ModelConfig(ModelKind kind, int inputSize, int hidden, int outputs
 
     /**
      * Resolves the filter weight alpha and the nonlinear weight beta from what the user gave, for a
-     * stack of depth L or a sequence of length T ({@code depthOrLength}).
-     *
-     * <p>Rules, in order: a beta-scale c gives {@code beta = min(c / L, 1/2)}; otherwise an explicit
-     * beta is used; otherwise an explicit alpha gives {@code beta = 1 - alpha}; with nothing given,
-     * {@code defaultBetaScale} acts as the beta-scale. Alpha, when not given, is {@code 1 - beta} (the
-     * convex combination). The cap at 1/2 keeps alpha positive when L is smaller than c. Why
-     * depth-aware: with beta fixed, signals shrink by about alpha per layer or step, so only
-     * beta = c / L keeps the end-to-end factor near exp(-c) at any depth (roaf-math.md, section 2).
+     * stack of depth L or a sequence of length T ({@code depthOrLength}), with no alpha-scale.
      *
      * @return {@code {alpha, beta}}
+     * @see #resolveAlphaBeta(Double, Double, Double, Double, int, double)
      */
     public static float[] resolveAlphaBeta(Double alpha, Double beta, Double betaScale, int depthOrLength,
                                            double defaultBetaScale) {
+        return resolveAlphaBeta(alpha, beta, betaScale, null, depthOrLength, defaultBetaScale);
+    }
+
+    /**
+     * Resolves the filter weight alpha and the nonlinear weight beta from what the user gave, for a
+     * stack of depth L or a sequence of length T ({@code depthOrLength}).
+     *
+     * <p>Rules, in order: a beta-scale c gives {@code beta = min(c / L, 1/2)}; otherwise an explicit
+     * beta is used; otherwise an explicit alpha gives {@code beta = 1 - alpha}; otherwise an
+     * alpha-scale c gives {@code beta = 1 - alpha}; with nothing given, {@code defaultBetaScale} acts as
+     * the beta-scale. Alpha: an explicit alpha; otherwise an alpha-scale c gives
+     * {@code alpha = max(1 - c / L, 1/2)}; otherwise {@code 1 - beta} (the convex combination). So an
+     * alpha-scale alone is the convex rule again, and an alpha-scale with an explicit beta decouples
+     * the two: the filter keeps a horizon of about L / c steps whatever the weight of the nonlinear
+     * term (the copy task's recipe, bench/results/paper-cpu). The caps keep alpha positive when L is
+     * smaller than c. Why depth-aware: with beta fixed, signals shrink by about alpha per layer or step,
+     * so only beta = c / L keeps the end-to-end factor near exp(-c) at any depth (roaf-math.md, section 2).
+     *
+     * @return {@code {alpha, beta}}
+     */
+    public static float[] resolveAlphaBeta(Double alpha, Double beta, Double betaScale, Double alphaScale,
+                                           int depthOrLength, double defaultBetaScale) {
         if (depthOrLength < 1) {
             throw new IllegalArgumentException("depth or length must be at least 1, got " + depthOrLength);
         }
         if (betaScale != null && beta != null) {
             throw new IllegalArgumentException("give --beta or --beta-scale, not both");
         }
+        if (alphaScale != null && alpha != null) {
+            throw new IllegalArgumentException("give --alpha or --alpha-scale, not both");
+        }
+        if (alphaScale != null && betaScale != null) {
+            throw new IllegalArgumentException("give --alpha-scale or --beta-scale, not both (--alpha-scale with --beta"
+                    + " sets the two weights apart; --beta-scale alone is the convex rule)");
+        }
+        if (alphaScale != null && !(alphaScale > 0 && Double.isFinite(alphaScale))) {
+            throw new IllegalArgumentException("--alpha-scale must be > 0, got " + alphaScale);
+        }
+        Double a0 = alphaScale != null ? Double.valueOf(Math.max(1 - alphaScale / depthOrLength, 0.5)) : alpha;
         double b;
         if (betaScale != null) {
             if (!(betaScale > 0) || betaScale.isInfinite()) {
@@ -99,12 +126,12 @@ public record ModelConfig(ModelKind kind, int inputSize, int hidden, int outputs
             b = Math.min(betaScale / depthOrLength, 0.5);
         } else if (beta != null) {
             b = beta;
-        } else if (alpha != null) {
-            b = 1 - alpha;
+        } else if (a0 != null) {
+            b = 1 - a0;
         } else {
             b = Math.min(defaultBetaScale / depthOrLength, 0.5);
         }
-        double a = alpha != null ? alpha : 1 - b;
+        double a = a0 != null ? a0 : 1 - b;
         if (!(a > 0 && a <= 1)) {
             throw new IllegalArgumentException("--alpha must be in (0, 1], got " + a);
         }

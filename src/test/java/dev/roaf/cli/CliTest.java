@@ -184,6 +184,25 @@ class CliTest {
                 "--device", "cpu", "--out", copy.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(metrics(copy).get(0).get("test_acc") != null, "copy reports recall accuracy");
+        Path recipe = tmp.resolve("alpha-scale");
+        Result rr = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "1",
+                "--alpha-scale", "1", "--beta", "0.1", "--device", "cpu", "--out", recipe.toString());
+        assertEquals(0, rr.code(), rr.err());
+        assertTrue(rr.err().contains("alpha=0.900000 beta=0.100000"), "alpha = 1 - 1/T with T = 10, beta as given: " + rr.err());
+        Result copyRecipe = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "1",
+                "--device", "cpu", "--out", tmp.resolve("copy-recipe").toString());
+        assertEquals(0, copyRecipe.code(), copyRecipe.err());
+        assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=0.100000"),
+                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 0.1: " + copyRecipe.err());
+        Result addingRecipe = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "1",
+                "--lr", "0.01", "--device", "cpu", "--out", tmp.resolve("adding-recipe").toString());
+        assertEquals(0, addingRecipe.code(), addingRecipe.err());
+        assertTrue(addingRecipe.err().contains("--beta-scale 1 --clip-norm 1") && !addingRecipe.err().contains("--lr 0.03"),
+                "a given option is kept, the rest of the recipe applies: " + addingRecipe.err());
+        String adding = Files.readString(tmp.resolve("adding-recipe").resolve("config.json"));
+        assertTrue(adding.replace(" ", "").contains("\"lr\":0.01") && adding.replace(" ", "").contains("\"clip_norm\":1.0"), adding);
+        String config = Files.readString(recipe.resolve("config.json"));
+        assertTrue(config.contains("\"alpha\": \"0.9\"") || config.contains("\"alpha\":\"0.9\""), config);
 
         Path data = tinyMnist(tmp.resolve("mnist"), 20, 10);
         for (String model : List.of("roaf-mlp", "mlp", "resmlp")) {

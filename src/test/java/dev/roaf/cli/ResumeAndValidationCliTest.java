@@ -55,7 +55,7 @@ class ResumeAndValidationCliTest {
         assertEquals(0, train(run, "--checkpoint-every", "10").code());
         byte[] model = Files.readAllBytes(run.resolve("model.safetensors"));
         assertUsageError(CliTest.roaf("train", "--resume", run.toString(), "--lr", "0.5"),
-                "--lr 0.5 conflicts with the run being resumed", "--lr " + TrainCommand.DEFAULT_LR);
+                "--lr 0.5 conflicts with the run being resumed", "--lr 0.03"); // roaf-rnn's recipe for adding
         assertUsageError(CliTest.roaf("train", "--resume", run.toString(), "--alpha", "0.5"), "--alpha", "no --alpha");
         assertUsageError(CliTest.roaf("train", "--resume", run.toString(), "--out", tmp.resolve("elsewhere").toString()),
                 "--out", "conflicts with --resume");
@@ -90,6 +90,10 @@ class ResumeAndValidationCliTest {
         assertUsageError(train(out, "--alpha", "1.5"), "alpha");
         assertUsageError(train(out, "--beta", "0"), "beta");
         assertUsageError(train(out, "--beta", "-1"), "beta");
+        assertUsageError(train(out, "--alpha-scale", "0"), "--alpha-scale", "> 0");
+        assertUsageError(train(out, "--alpha-scale", "1", "--alpha", "0.9"), "--alpha-scale", "--alpha");
+        assertUsageError(train(out, "--alpha-scale", "1", "--beta-scale", "1"), "--alpha-scale", "--beta-scale");
+        assertUsageError(train(out, "--model", "lstm", "--alpha-scale", "1"), "--alpha-scale", "lstm");
         assertUsageError(train(out, "--hidden", "0"), "hidden");
         assertUsageError(train(out, "--lr", "0"), "--lr");
         assertUsageError(train(out, "--lr", "-1"), "--lr");

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The paper's claims, reproduced on the CPU with the CLI alone (issue 9). Each stage trains roaf-rnn
+# (or roaf-mlp) and the baselines under the same budget, writes every run record under
+# bench/results/paper-cpu/<stage>/<run>/ and a table <stage>/results.md built from the records
+# (bench/scripts/results_table.py: nothing typed by hand).
+#
+#   bench/scripts/paper-cpu.sh STAGE [STAGE ...]
+#
+# Stages (wall-clock on the project's 2-core VM, quiet):
+#   psmnist-1epoch   psMNIST on the 10,000-digit sample, 600 updates of batch 100 = the number of updates
+#                    of ONE epoch of the full 60,000 digits; roaf-rnn, lstm, rnn (~30 min)
+#   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
+#                    updates of 100); roaf-rnn and lstm (~25 min)
+#   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
+#                    its recipe, lstm and rnn with the same budget (copy-1000: ~1 h)
+#   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
+#
+# Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
+# MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+jar=${ROAF_JAR:-target/roaf.jar}
+mnist=${MNIST:-../shared/data/mnist-10k}
+fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
+root=bench/results/paper-cpu
+
+train() {  # train STAGE RUN ARGS...
+  local stage=$1 run=$2; shift 2
+  mkdir -p "$root/$stage"
+  rm -rf "${root:?}/$stage/$run"
+  java -jar "$jar" train --device cpu --seed 1 --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+}
+
+table() {  # table STAGE TITLE
+  local stage=$1 title=$2
+  python3 bench/scripts/results_table.py "$title" "$root/$stage/results.md" "$root/$stage"/*/ > /dev/null
+  echo "wrote $root/$stage/results.md"
+}
+
+for stage in "$@"; do
+  case $stage in
+    psmnist-1epoch)
+      ps=(--task psmnist --data-dir "$mnist" --perm-seed 0 --hidden 128 --batch 100 --steps 600 --eval-every 150 --eval-size 0)
+      train "$stage" roaf-rnn --model roaf-rnn "${ps[@]}"
+      train "$stage" lstm --model lstm "${ps[@]}"
+      train "$stage" rnn --model rnn "${ps[@]}"
+      table "$stage" "psMNIST, 600 updates of batch 100 (one full epoch's worth), 10,000-digit MNIST sample, CPU" ;;
+    psfashion-1epoch)
+      pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
+      train "$stage" roaf-rnn --model roaf-rnn "${pf[@]}"
+      train "$stage" lstm --model lstm "${pf[@]}"
+      table "$stage" "psFashion, one epoch of the 60,000 Fashion-MNIST training images (600 updates of 100), CPU" ;;
+    copy-100|copy-1000)
+      t=${stage#copy-}
+      cp=(--task copy --length "$t" --hidden 128 --batch 50 --steps 1500 --eval-every 300 --eval-size 500)
+      train "$stage" roaf-rnn --model roaf-rnn --alpha "$(python3 -c "print(1 - 1 / $t)")" --beta 0.1 "${cp[@]}"
+      train "$stage" lstm --model lstm "${cp[@]}"
+      train "$stage" rnn --model rnn "${cp[@]}"
+      table "$stage" "Copy task, delay T = $t, 1,500 updates of batch 50, CPU" ;;
+    adding-100|adding-1000)
+      t=${stage#adding-}
+      ad=(--task adding --length "$t" --hidden 64 --batch 50 --steps 2000 --eval-every 400 --eval-size 500)
+      train "$stage" roaf-rnn --model roaf-rnn --beta-scale 1 --lr 0.03 --clip-norm 1 "${ad[@]}"
+      train "$stage" lstm --model lstm "${ad[@]}"
+      train "$stage" rnn --model rnn "${ad[@]}"
+      table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, CPU" ;;
+    mlp50k-mnist)
+      train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
+          --batch 32 --steps 400 --eval-every 100 --eval-size 500
+      table "$stage" "50,000-layer roaf-mlp (N = 16) on the 10,000-digit MNIST sample, CPU" ;;
+    mlp50k-fashion)
+      train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task fashion --data-dir "$fashion" \
+          --batch 32 --steps 400 --eval-every 100 --eval-size 500
+      table "$stage" "50,000-layer roaf-mlp (N = 16) on Fashion-MNIST, CPU" ;;
+    *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
