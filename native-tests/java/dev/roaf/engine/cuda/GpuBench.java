@@ -136,10 +136,13 @@ public final class GpuBench {
             }
         }
 
-        // 3. ROAF-RNN recurrences: the persistent kernels (issue 5) and, for comparison, per-step launches.
+        // 3. A 50,000-layer roaf-mlp training step (issue 6): fused all-layer kernels vs per-layer launches.
+        deepMlpStep(auto, r);
+
+        // 4. ROAF-RNN recurrences: the persistent kernels (issue 5) and, for comparison, per-step launches.
         recurrences(auto, r);
 
-        // 4. LSTM N=128 B=100 T=784.
+        // 5. LSTM N=128 B=100 T=784.
         {
             CudaEngine e = auto;
             int n = 128, bsz = 100, steps = 784;
@@ -158,7 +161,7 @@ public final class GpuBench {
             }
         }
 
-        // 5. Adam over 16M parameters (memory bound: 5 floats read/written... 4 read + 3 written).
+        // 6. Adam over 16M parameters (memory bound: 5 floats read/written... 4 read + 3 written).
         {
             CudaEngine e = auto;
             int n = 16 << 20;
@@ -190,6 +193,120 @@ public final class GpuBench {
             own.close();
         }
         auto.close();
+    }
+
+    /**
+     * One training step of the stack of a 50,000-layer roaf-mlp, N = 128, B = 128, signed-permutation filter per
+     * layer (50,000 Haar matrices would cost minutes of QRs on the host; a dense per-layer O, which doubles the
+     * weight stream, is timed at 5,000 layers with random matrices and scaled by 10): forward
+     * (x_l and z_l stored), backward (sweep + all dW_l, db_l) and Adam on W and b. The input and output layers
+     * of a full model add two small GEMMs and the loss, not timed here. The per-layer path is timed at 1,000
+     * layers and scaled by 50. Floors: one pass over W (3.3 GB) and the whole step's memory traffic.
+     */
+    private void deepMlpStep(CudaEngine e, SplittableRandom r) {
+        int layers = 50_000, n = 128, bsz = 128;
+        StackStep fused = stackStep(e, r, layers, n, bsz, false, true);
+        double wPass = 4.0 * layers * n * n / PEAK_BYTES * 1e3;
+        // Step traffic (floats of L*N*N or L*B*N): forward reads W, writes x and z; backward reads W and z,
+        // writes d; dW reads d and x, writes dW; Adam reads W, dW, m, v and writes W, m, v.
+        double stepBytes = 4.0 * layers * ((1 + 1 + 3) * (double) n * n + (2 + 2 + 2) * (double) bsz * n);
+        double stepFloor = stepBytes / PEAK_BYTES * 1e3;
+        row("roaf-mlp step L=50,000 N=128 B=128 perm, fused (" + e.gemmDescription() + ")", fused.totalMs, stepFloor,
+                String.format(Locale.ROOT, "fwd %.1f ms (%.1fx one W pass %.2f ms), bwd+grads %.1f ms, adam %.1f ms; target <= 100 ms;"
+                                + " %s", fused.forwardMs, fused.forwardMs / wPass, wPass, fused.backwardMs, fused.adamMs,
+                        shortStackPath(fused.path)));
+        StackStep perLayer = stackStep(e, r, 1_000, n, bsz, false, false);
+        double scale = layers / 1_000.0;
+        row("roaf-mlp step L=50,000 N=128 B=128 perm, per-layer launches (L=1,000 x 50)", perLayer.totalMs * scale, stepFloor,
+                String.format(Locale.ROOT, "fwd %.1f ms, bwd+grads %.1f ms, adam %.1f ms (scaled); fused is %.1fx faster",
+                        perLayer.forwardMs * scale, perLayer.backwardMs * scale, perLayer.adamMs * scale,
+                        perLayer.totalMs * scale / fused.totalMs));
+        int denseLayers = 5_000;
+        StackStep dense = stackStep(e, r, denseLayers, n, bsz, true, true);
+        double denseScale = layers / (double) denseLayers;
+        row("roaf-mlp step L=50,000 N=128 B=128 dense O per layer, fused (L=5,000 x 10)", dense.totalMs * denseScale,
+                stepFloor + 4.0 * layers * n * n * 2 / PEAK_BYTES * 1e3,
+                String.format(Locale.ROOT, "fwd %.1f ms, bwd+grads %.1f ms, adam %.1f ms (scaled); %s", dense.forwardMs * denseScale,
+                        dense.backwardMs * denseScale, dense.adamMs * denseScale, shortStackPath(dense.path)));
+    }
+
+    private record StackStep(double forwardMs, double backwardMs, double adamMs, double totalMs, String path) {
+    }
+
+    private static StackStep stackStep(CudaEngine e, SplittableRandom r, int layers, int n, int bsz, boolean denseFilter,
+                                       boolean fused) {
+        e.useFusedStacks(fused);
+        List<Tensor> all = new ArrayList<>();
+        try {
+            Tensor w = e.zeros(layers, n, n), bias = e.zeros(layers, n);
+            all.add(w);
+            all.add(bias);
+            // Weights in chunks of up to 1,000 layers from one random block (repeating it costs no timing fidelity).
+            int chunk = Math.min(layers, 1_000);
+            float[] block = new float[chunk * n * n];
+            for (int i = 0; i < block.length; i++) {
+                block[i] = (float) ((r.nextDouble() * 2 - 1) * 1.7 / Math.sqrt(n));
+            }
+            for (int l0 = 0; l0 < layers; l0 += chunk) {
+                int l1 = Math.min(layers, l0 + chunk);
+                e.upload(l1 - l0 == chunk ? block : Arrays.copyOf(block, (l1 - l0) * n * n), w.slice(l0, l1));
+            }
+            Filter f;
+            if (denseFilter) {
+                Tensor o = e.zeros(layers, n, n);
+                all.add(o);
+                for (int l0 = 0; l0 < layers; l0 += chunk) {
+                    int l1 = Math.min(layers, l0 + chunk);
+                    e.upload(l1 - l0 == chunk ? block : Arrays.copyOf(block, (l1 - l0) * n * n), o.slice(l0, l1));
+                }
+                f = Filter.dense(o);
+            } else {
+                int[] idx = new int[layers * n];
+                float[] sg = new float[layers * n];
+                for (int l = 0; l < layers; l++) {
+                    System.arraycopy(perm(r, n), 0, idx, l * n, n);
+                    System.arraycopy(signs(r, n), 0, sg, l * n, n);
+                }
+                Tensor ix = e.zeros(dev.roaf.engine.DType.I32, layers, n), sgn = e.fromHost(sg, layers, n);
+                e.upload(idx, ix);
+                all.add(ix);
+                all.add(sgn);
+                f = Filter.signedPermutation(ix, sgn);
+            }
+            Tensor x = e.zeros(layers + 1, bsz, n), z = e.zeros(layers, bsz, n), g = rand(e, r, 1, bsz, n);
+            Tensor dw = e.zeros(layers, n, n), db = e.zeros(layers, n);
+            Tensor mw = e.zeros(layers, n, n), vw = e.zeros(layers, n, n), mb = e.zeros(layers, n), vb = e.zeros(layers, n);
+            all.addAll(List.of(x, z, g, dw, db, mw, vw, mb, vb));
+            e.upload(GpuTests.random(r, (long) bsz * n, 1), x.slice(0));
+            float beta = 1f / layers, alpha = 1f - beta;
+            Work forward = () -> e.roafStackForward(x, w, bias, f, alpha, beta, z);
+            Work backward = () -> e.roafStackBackward(x, w, f, alpha, beta, z, g, dw, db);
+            Work adam = () -> {
+                e.adamStep(w, dw, mw, vw, 1e-4f, 0.9f, 0.999f, 1e-8f, 1);
+                e.adamStep(bias, db, mb, vb, 1e-4f, 0.9f, 0.999f, 1e-8f, 1);
+            };
+            // The backward overwrites z with d and g with dLoss/dx_0: each timed backward follows a forward.
+            double fwd = time(e, 2, 5, forward);
+            double both = time(e, 1, 5, () -> {
+                forward.run();
+                backward.run();
+            });
+            double adamMs = time(e, 1, 5, adam);
+            double total = time(e, 1, 5, () -> {
+                forward.run();
+                backward.run();
+                adam.run();
+            });
+            return new StackStep(fwd, both - fwd, adamMs, total, e.fusedStackDescription(n, bsz, denseFilter));
+        } finally {
+            e.synchronize();
+            all.forEach(Tensor::close);
+            e.useFusedStacks(true);
+        }
+    }
+
+    private static String shortStackPath(String path) {
+        return path.length() > 120 ? path.substring(0, 120) + "..." : path;
     }
 
     /** Forward and forward+backward of one recurrence shape on the engine's current path, in ms (medians). */

@@ -172,46 +172,140 @@ class KernelParityTest {
 
     private static final String[] FILTER_NAMES = {"none", "identity", "dense-shared", "dense-per-layer", "perm-shared", "perm-per-layer"};
 
+    /** The per-layer path (fused stack kernels off): GEMMs and epilogues per layer, batched weight gradients. */
     @Test
     void roafStackForwardBackwardInfer() {
         int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 33, 65}, {2, 128, 129}};
         for (CudaEngine g : gpus()) {
+            g.useFusedStacks(false);
+            try {
+                for (int[] s : shapes) {
+                    for (int fv = 0; fv < 6; fv++) {
+                        float alpha = fv == 1 ? 1f : 0.8f, beta = fv == 1 ? 1f : 0.6f;
+                        checkStack(g, s[0], s[1], s[2], fv, alpha, beta, 1.5, false, "roafStack per-layer");
+                    }
+                }
+            } finally {
+                g.useFusedStacks(true);
+            }
+        }
+    }
+
+    /**
+     * The fused all-layer kernels (kernels/mlp_stack.cu) at depths 1 and 3, ragged B and N, every filter
+     * kind; asserts that the shapes the layout covers take them (all of these on sm_90+).
+     */
+    @Test
+    void fusedMlpStackShallow() {
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {1, 9, 16}, {3, 33, 65}, {3, 3, 129}, {1, 17, 200}, {3, 8, 256}};
+        for (CudaEngine g : gpus()) {
             for (int[] s : shapes) {
-                int layers = s[0], batch = s[1], n = s[2];
                 for (int fv = 0; fv < 6; fv++) {
-                    String what = "roafStack L=" + layers + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv];
-                    Filter[] f = filter(g, fv, layers, n);
                     float alpha = fv == 1 ? 1f : 0.8f, beta = fv == 1 ? 1f : 0.6f;
-                    Pair w = r(g, 1.5 / Math.sqrt(n), layers, n, n);
-                    Pair b = r(g, 0.3, layers, n);
-                    Pair x = nan(g, layers + 1, batch, n);
-                    float[] x0 = random(rnd, (long) batch * n, 1);
-                    c().upload(x0, x.c.slice(0));
-                    g.upload(x0, x.g.slice(0));
-                    Pair z = nan(g, layers, batch, n);
-                    c().roafStackForward(x.c, w.c, b.c, f[0], alpha, beta, z.c);
-                    g.roafStackForward(x.g, w.g, b.g, f[1], alpha, beta, z.g);
-                    assertClose(what + " forward x", g, x);
-                    assertClose(what + " forward z", g, z);
-
-                    Pair xi = of(g, x0, batch, n);
-                    open.add(xi);
-                    c().roafStackInfer(xi.c, w.c, b.c, f[0], alpha, beta);
-                    g.roafStackInfer(xi.g, w.g, b.g, f[1], alpha, beta);
-                    assertClose(what + " infer", g, xi);
-
-                    Pair gr = r(g, 1, batch, n);
-                    Pair dw = nan(g, layers, n, n);
-                    Pair db = nan(g, layers, n);
-                    c().roafStackBackward(x.c, w.c, f[0], alpha, beta, z.c, gr.c, dw.c, db.c);
-                    g.roafStackBackward(x.g, w.g, f[1], alpha, beta, z.g, gr.g, dw.g, db.g);
-                    assertClose(what + " backward d (in z)", g, z);
-                    assertClose(what + " backward g", g, gr);
-                    assertClose(what + " backward dw", g, dw);
-                    assertClose(what + " backward db", g, db);
+                    assertFusedWhereCovered(g, s[1], s[2], fv);
+                    checkStack(g, s[0], s[1], s[2], fv, alpha, beta, 1.5, false, "roafStack fused");
                 }
             }
         }
+    }
+
+    /**
+     * The fused kernels over 1,000 layers (ragged B and N, every filter kind). The parameters keep the
+     * stack well conditioned so that float rounding does not grow with depth: beta = 2/L and
+     * alpha = 1 - beta with orthogonal dense filters (Householder reflections), the plain MLP contractive
+     * (alpha 0, beta 1, ||W|| about 1), the residual MLP (alpha = beta = 1) with small W.
+     */
+    @Test
+    void fusedMlpStackThousandLayers() {
+        int layers = 1000;
+        int[][] shapes = {{7, 33}, {13, 128}};
+        for (CudaEngine g : gpus()) {
+            for (int[] s : shapes) {
+                for (int fv = 0; fv < 6; fv++) {
+                    float alpha = fv == 0 ? 0f : fv == 1 ? 1f : 1f - 2f / layers;
+                    float beta = fv <= 1 ? 1f : 2f / layers;
+                    double wScale = fv == 1 ? 0.05 : 1.0;
+                    assertFusedWhereCovered(g, s[0], s[1], fv);
+                    checkStack(g, layers, s[0], s[1], fv, alpha, beta, wScale, true, "roafStack fused deep");
+                }
+            }
+        }
+    }
+
+    /** On sm_90+ every width up to 256 takes the fused kernels; elsewhere whatever MlpStackLayout covers. */
+    private static void assertFusedWhereCovered(CudaEngine g, int batch, int n, int fv) {
+        boolean dense = fv == 2 || fv == 3;
+        String path = g.fusedStackDescription(n, batch, dense);
+        if (g.computeCapabilityMajor() >= 9 && n <= 256) {
+            assertTrue(path.startsWith("fused"), "N=" + n + " B=" + batch + " should take the fused kernels: " + path);
+        }
+    }
+
+    /**
+     * Forward (x and z), inference and backward (d in z, dLoss/dx_0, all dW and db) of one stack on the CPU
+     * and the GPU engine from the same random inputs, GPU outputs poisoned with NaN first.
+     *
+     * @param orthogonalDense dense filters as Householder reflections (exactly orthogonal) rather than
+     *                        random Gaussian matrices
+     */
+    private void checkStack(CudaEngine g, int layers, int batch, int n, int fv, float alpha, float beta, double wScale,
+                            boolean orthogonalDense, String label) {
+        String what = label + " L=" + layers + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv];
+        Filter[] f = orthogonalDense && (fv == 2 || fv == 3) ? householder(g, fv == 2 ? 1 : layers, n) : filter(g, fv, layers, n);
+        Pair w = r(g, wScale / Math.sqrt(n), layers, n, n);
+        Pair b = r(g, 0.3, layers, n);
+        Pair x = nan(g, layers + 1, batch, n);
+        float[] x0 = random(rnd, (long) batch * n, 1);
+        c().upload(x0, x.c.slice(0));
+        g.upload(x0, x.g.slice(0));
+        Pair z = nan(g, layers, batch, n);
+        c().roafStackForward(x.c, w.c, b.c, f[0], alpha, beta, z.c);
+        g.roafStackForward(x.g, w.g, b.g, f[1], alpha, beta, z.g);
+        assertClose(what + " forward x", g, x);
+        assertClose(what + " forward z", g, z);
+
+        Pair xi = of(g, x0, batch, n);
+        open.add(xi);
+        c().roafStackInfer(xi.c, w.c, b.c, f[0], alpha, beta);
+        g.roafStackInfer(xi.g, w.g, b.g, f[1], alpha, beta);
+        assertClose(what + " infer", g, xi);
+
+        Pair gr = r(g, 1, batch, n);
+        Pair dw = nan(g, layers, n, n);
+        Pair db = nan(g, layers, n);
+        c().roafStackBackward(x.c, w.c, f[0], alpha, beta, z.c, gr.c, dw.c, db.c);
+        g.roafStackBackward(x.g, w.g, f[1], alpha, beta, z.g, gr.g, dw.g, db.g);
+        assertClose(what + " backward d (in z)", g, z);
+        assertClose(what + " backward g", g, gr);
+        assertClose(what + " backward dw", g, dw);
+        assertClose(what + " backward db", g, db);
+        // The reference itself must be finite: a NaN on both sides would pass assertClose.
+        for (Pair p : new Pair[]{x, z, gr, dw, db}) {
+            for (float v : c().toHost(p.c)) {
+                assertTrue(Float.isFinite(v), what + ": the CPU reference is not finite");
+            }
+        }
+    }
+
+    /** Dense filters {@code I - 2 v v^T / (v^T v)} (exactly orthogonal up to rounding), {@code count} of them. */
+    private Filter[] householder(CudaEngine g, int count, int n) {
+        float[] m = new float[count * n * n];
+        for (int l = 0; l < count; l++) {
+            double[] v = new double[n];
+            double norm = 0;
+            for (int i = 0; i < n; i++) {
+                v[i] = rnd.nextDouble() * 2 - 1;
+                norm += v[i] * v[i];
+            }
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < n; j++) {
+                    m[(l * n + i) * n + j] = (float) ((i == j ? 1 : 0) - 2 * v[i] * v[j] / norm);
+                }
+            }
+        }
+        Pair p = count == 1 ? of(g, m, n, n) : of(g, m, count, n, n);
+        open.add(p);
+        return new Filter[]{Filter.dense(p.c), Filter.dense(p.g)};
     }
 
     /**

@@ -80,6 +80,30 @@ class ModelParityTest {
         }
     }
 
+    /**
+     * Deep stacks on the fused all-layer kernels (kernels/mlp_stack.cu): 1,000-layer roaf-mlp with each
+     * filter kind (beta = 1/L, alpha = 1 - beta), and the comparison models with their default
+     * initialisation: the plain tanh MLP at 300 layers, the residual MLP at 100 (its backward gain grows
+     * geometrically with depth, so deeper stacks compare rounding more than kernels), three Adam steps each.
+     */
+    @Test
+    void deepMlpsOnTheFusedKernels() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (FilterKind f : FilterKind.values()) {
+            ModelConfig cfg = new ModelConfig(ModelKind.ROAF_MLP, 20, 40, 10, 1000, 0.999f, 0.001f, f, false);
+            Batch[] b = {classBatch(rnd, 9, 0, 20, 10, false), classBatch(rnd, 9, 0, 20, 10, false),
+                classBatch(rnd, 9, 0, 20, 10, false)};
+            check("roaf-mlp L=1000 filter=" + f, cfg, b);
+        }
+        for (ModelKind k : new ModelKind[]{ModelKind.MLP, ModelKind.RESMLP}) {
+            int depth = k == ModelKind.MLP ? 300 : 100;
+            ModelConfig cfg = new ModelConfig(k, 20, 24, 10, depth, k == ModelKind.MLP ? 0f : 1f, 1f, null, false);
+            Batch[] b = {classBatch(rnd, 5, 0, 20, 10, false), classBatch(rnd, 5, 0, 20, 10, false),
+                classBatch(rnd, 5, 0, 20, 10, false)};
+            check(k + " L=" + depth, cfg, b);
+        }
+    }
+
     @Test
     void roafRnn() {
         SplittableRandom rnd = new SplittableRandom(8);

@@ -56,6 +56,18 @@ final class CublasGemm implements AutoCloseable {
                 ldb, a, lda, Pointer.to(new float[]{beta}), c, ldc);
     }
 
+    /**
+     * {@code count} row-major products at fixed strides in one call (cublasSgemmStridedBatched):
+     * {@code C_i = alpha op(A_i) op(B_i) + beta C_i} with {@code A_i = a + i * strideA} (floats), and so on.
+     * The deep-stack weight gradients {@code dW_l = d_l^T x_l} of all layers use it.
+     */
+    void sgemmStridedBatched(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, long strideA,
+                             CUdeviceptr b, int ldb, long strideB, float beta, CUdeviceptr c, int ldc, long strideC, int count) {
+        JCublas2.cublasSgemmStridedBatched(handle, tB ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N,
+                tA ? cublasOperation.CUBLAS_OP_T : cublasOperation.CUBLAS_OP_N, n, m, k, Pointer.to(new float[]{alpha}), b,
+                ldb, strideB, a, lda, strideA, Pointer.to(new float[]{beta}), c, ldc, strideC, count);
+    }
+
     @Override
     public void close() {
         JCublas2.cublasDestroy(handle);

@@ -40,7 +40,9 @@ import static jcuda.driver.JCudaDriver.*;
  * pinned staging buffer; downloads and reductions synchronise the stream. A recurrence runs each
  * whole sweep (forward, backward) as one launch of the persistent kernels of
  * {@code kernels/recurrence.cu} (split by {@code RecurrenceLayout}) where the shape allows, else its
- * products and fused elementwise kernels once per time step; the LSTM launches per time step. Every CUDA error becomes a
+ * products and fused elementwise kernels once per time step; a deep MLP stack likewise runs all its layers in
+ * one launch per pass ({@code kernels/mlp_stack.cu}, split by {@code MlpStackLayout}) where the shape allows, else
+ * per layer, and computes all layers' weight gradients in one batched product; the LSTM launches per time step. Every CUDA error becomes a
  * {@link CudaEngineException} naming the operation.
  *
  * <p>NOT YET RUN ON A GPU: written and compiled on a machine without one; native-tests/ checks it
@@ -54,7 +56,8 @@ public final class CudaEngine implements Engine {
     private static final int MAX_REDUCE_BLOCKS = 1024;
     /** Transfers above this size bypass the pinned staging buffer. */
     private static final long STAGING_LIMIT = 64L << 20;
-    private static final String[] MODULES = {"elementwise", "gemm", "loss", "lstm", "optim", "recurrence", "roaf_layer"};
+    private static final String[] MODULES = {"elementwise", "gemm", "loss", "lstm", "mlp_stack", "optim", "recurrence",
+            "roaf_layer"};
 
     /** How products are computed. */
     public enum GemmPath {
@@ -87,6 +90,11 @@ public final class CudaEngine implements Engine {
      * {@link #usePersistentRecurrences} for native-tests comparing both paths).
      */
     private boolean persistentRecurrences = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.persistent", "true"));
+    /**
+     * Whether MLP stacks use the fused all-layer kernels where they apply (default; the system property
+     * {@code roaf.cuda.fusedStack=false} turns them off, as does {@link #useFusedStacks}).
+     */
+    private boolean fusedStacks = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.fusedStack", "true"));
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, Scratch> scratch = new HashMap<>();
@@ -939,6 +947,14 @@ public final class CudaEngine implements Engine {
             Shapes.Stack dims = Shapes.stackForward(tx, tw, tb, tz);
             int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackForward");
+            if (layers == 0 || batch == 0 || n == 0) {
+                return;
+            }
+            MlpStackLayout layout = mlpStackLayout("roafStackForward", true, n, batch, f);
+            if (layout != null) {
+                launchMlpStackForward(layout, tx, tw, tb, f, alpha, beta, tz, true, layers, batch, n);
+                return;
+            }
             long plane = (long) batch * n;
             for (int l = 0; l < layers; l++) {
                 forwardStep(tx.ptr(l * plane), tw.ptr((long) l * n * n), f, l, tb.ptr((long) l * n), 0, alpha, beta,
@@ -954,6 +970,14 @@ public final class CudaEngine implements Engine {
             Shapes.Stack dims = Shapes.stackInfer(tx, tw, tb);
             int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackInfer");
+            if (layers == 0 || batch == 0 || n == 0) {
+                return;
+            }
+            MlpStackLayout layout = mlpStackLayout("roafStackInfer", true, n, batch, f);
+            if (layout != null) {
+                launchMlpStackForward(layout, tx, tw, tb, f, alpha, beta, null, false, layers, batch, n);
+                return;
+            }
             long bytes = 4L * batch * n;
             CUdeviceptr other = scratch("inferState", bytes);
             CUdeviceptr ox = f.dense() ? scratch("ox", bytes) : null;
@@ -979,23 +1003,120 @@ public final class CudaEngine implements Engine {
             Shapes.Stack dims = Shapes.stackBackward(tx, tw, tz, tg, tdw, tdb);
             int layers = dims.layers(), n = dims.n(), batch = dims.batch();
             FilterOps f = new FilterOps(o, n, layers, "roafStackBackward");
+            if (layers == 0 || n == 0) {
+                return;
+            }
             long plane = (long) batch * n;
-            CUdeviceptr other = scratch("gradState", 4L * plane);
-            CUdeviceptr gCur = tg.ptr(), gNext = other;
-            for (int l = layers - 1; l >= 0; l--) {
-                backwardStep(tz.ptr(l * plane), gCur, null, null, tw.ptr((long) l * n * n), f, l, alpha, beta, gNext, batch, n);
-                CUdeviceptr t = gCur;
-                gCur = gNext;
-                gNext = t;
+            MlpStackLayout layout = batch == 0 ? null : mlpStackLayout("roafStackBackward", false, n, batch, f);
+            if (layout != null) {
+                launchMlpStackBackward(layout, tw, f, alpha, beta, tz, tg, layers, batch, n);
+            } else if (batch > 0) {
+                CUdeviceptr other = scratch("gradState", 4L * plane);
+                CUdeviceptr gCur = tg.ptr(), gNext = other;
+                for (int l = layers - 1; l >= 0; l--) {
+                    backwardStep(tz.ptr(l * plane), gCur, null, null, tw.ptr((long) l * n * n), f, l, alpha, beta, gNext, batch, n);
+                    CUdeviceptr t = gCur;
+                    gCur = gNext;
+                    gNext = t;
+                }
+                if (layers % 2 == 1) {
+                    cuMemcpyDtoDAsync(tg.ptr(), gCur, 4L * plane, stream);
+                }
             }
-            if (layers % 2 == 1 && plane > 0) {
-                cuMemcpyDtoDAsync(tg.ptr(), gCur, 4L * plane, stream);
-            }
-            for (int l = 0; l < layers; l++) {
-                gemmRaw(true, false, n, n, batch, 1f, tz.ptr(l * plane), n, tx.ptr(l * plane), n, 0f, tdw.ptr((long) l * n * n), n);
-                sumRowsRaw(tz.ptr(l * plane), batch, n, 0f, tdb.ptr((long) l * n));
-            }
+            // dW_l = d_l^T x_l and db_l for all layers: one launch each, whichever path the sweep took.
+            launchStackWeightGrads(tz, tx, tdw, layers, batch, n);
+            launchStackBiasGrads(tz, tdb, layers, batch, n);
         });
+    }
+
+    /**
+     * The fused kernels' layout for this stack, or null for the per-layer path; says once per engine, in
+     * one line, which path an (operation, N, filter kind) takes and why.
+     */
+    private MlpStackLayout mlpStackLayout(String op, boolean forward, int n, int batch, FilterOps f) {
+        MlpStackLayout layout = fusedLayout(forward, n, batch, f.dense());
+        String path;
+        if (layout != null) {
+            path = "one fused launch for all layers (" + layout.describe() + ")";
+        } else if (!fusedStacks) {
+            path = "per-layer launches (fused stack kernels turned off)";
+        } else {
+            path = "per-layer launches (the fused stack kernels cover N <= 256 on sm_90+, and about N <= 128, dense"
+                    + " N <= 64, before; this is sm_" + ccMajor + ccMinor + ")";
+        }
+        String key = "stack " + op + " " + n + " " + f.kind + " " + (layout == null ? "per-layer" : layout.cluster());
+        if (log != null && noticesGiven.add(key)) {
+            log.accept("roaf: cuda:" + ordinal + " " + op + " N=" + n + " B=" + batch + " filter "
+                    + f.kind.name().toLowerCase(java.util.Locale.ROOT) + ": " + path);
+        }
+        return layout;
+    }
+
+    /** The fused stack kernels' layout on this device, or null (turned off, or the shape is not covered). */
+    private MlpStackLayout fusedLayout(boolean forward, int n, int batch, boolean dense) {
+        if (!fusedStacks) {
+            return null;
+        }
+        int maxCluster = ccMajor >= 9 ? 8 : 1;
+        return forward ? MlpStackLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
+                : MlpStackLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+    }
+
+    /**
+     * Which path an MLP stack of width {@code n} over {@code batch} rows takes here, in words starting with
+     * "fused" when both passes use the fused kernels (for native-tests and GpuBench).
+     */
+    String fusedStackDescription(int n, int batch, boolean dense) {
+        MlpStackLayout f = fusedLayout(true, n, batch, dense), b = fusedLayout(false, n, batch, dense);
+        if (f != null && b != null) {
+            return "fused: forward " + f.describe() + "; backward " + b.describe();
+        }
+        return "per-layer launches" + (f != null ? " (backward; the forward is fused)" : b != null ? " (forward; the backward is fused)" : "");
+    }
+
+    /**
+     * Turns the fused MLP stack kernels on or off for this engine (native-tests compare both paths with the
+     * CPU engine; GpuBench times both).
+     */
+    void useFusedStacks(boolean on) {
+        fusedStacks = on;
+    }
+
+    /** Launches roaf_mlp_stack_forward (or its cluster variant): all layers; store = false for inference (x is [B,N]). */
+    private void launchMlpStackForward(MlpStackLayout l, CudaTensor x, CudaTensor w, CudaTensor b, FilterOps f, float alpha,
+                                       float beta, CudaTensor z, boolean store, int layers, int batch, int n) {
+        launchWithShared(l.kernel("roaf_mlp_stack_forward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+                x, w, b, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), f.perLayer ? 1 : 0, z, store ? 1 : 0, layers, batch,
+                n, f.code, alpha, beta, l.units(), l.rows(), l.segments(), l.chunks());
+    }
+
+    /** Launches roaf_mlp_stack_backward (or its cluster variant): the whole sweep, d_l over z_l, g_L in, g_0 out. */
+    private void launchMlpStackBackward(MlpStackLayout l, CudaTensor w, FilterOps f, float alpha, float beta, CudaTensor z,
+                                        CudaTensor g, int layers, int batch, int n) {
+        launchWithShared(l.kernel("roaf_mlp_stack_backward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+                w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), f.perLayer ? 1 : 0, z, g, layers, batch, n, f.code, alpha,
+                beta, l.units(), l.rows(), l.segments(), l.chunks());
+    }
+
+    /**
+     * {@code dW_l = d_l^T x_l} for every layer in one call: cuBLAS strided-batched when cuBLAS loaded,
+     * else roaf_stack_weight_grads (64 x 64 tiles, layers over grid.y).
+     */
+    private void launchStackWeightGrads(CudaTensor d, CudaTensor x, CudaTensor dw, int layers, int batch, int n) {
+        long plane = (long) batch * n;
+        if (cublas != null && batch > 0) {
+            lastLaunch = "cublasSgemmStridedBatched in " + currentOp;
+            cublas.sgemmStridedBatched(true, false, n, n, batch, 1f, d.ptr(), n, plane, x.ptr(), n, plane, 0f, dw.ptr(), n,
+                    (long) n * n, layers);
+            return;
+        }
+        int tiles = (n + 63) / 64;
+        launch("roaf_stack_weight_grads", tiles * tiles, Math.min(layers, 65535), 256, 1, d, x, dw, layers, batch, n);
+    }
+
+    /** {@code db_l = sum_b d_l} for every layer in one launch (double sums, as the CPU engine). */
+    private void launchStackBiasGrads(CudaTensor d, CudaTensor db, int layers, int batch, int n) {
+        launch1d("roaf_stack_bias_grads", (long) layers * n, d, db, layers, batch, n);
     }
 
     // ----------------------------------------------------------------------------- recurrences
