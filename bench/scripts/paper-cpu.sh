@@ -15,6 +15,10 @@
 #                    its recipe, lstm and rnn with the same budget (copy-1000: ~1 h)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
 #
+# roaf-rnn runs without alpha/beta options get the CLI's task recipe (roaf train --help, --task). Records
+# made before the recipe existed carry the same settings as explicit options (copy-*/roaf-rnn used
+# --alpha 1-1/T --beta 0.1, the search setting; the recipe's alpha is 1 - 1/(T+20), over all T+20 steps).
+#
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
 # MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist).
 set -euo pipefail
@@ -53,14 +57,14 @@ for stage in "$@"; do
     copy-100|copy-1000)
       t=${stage#copy-}
       cp=(--task copy --length "$t" --hidden 128 --batch 50 --steps 1500 --eval-every 300 --eval-size 500)
-      train "$stage" roaf-rnn --model roaf-rnn --alpha "$(python3 -c "print(1 - 1 / $t)")" --beta 0.1 "${cp[@]}"
+      train "$stage" roaf-rnn-recipe --model roaf-rnn "${cp[@]}"   # the CLI's copy recipe: --alpha-scale 1 --beta 0.1
       train "$stage" lstm --model lstm "${cp[@]}"
       train "$stage" rnn --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = $t, 1,500 updates of batch 50, CPU" ;;
     adding-100|adding-1000)
       t=${stage#adding-}
       ad=(--task adding --length "$t" --hidden 64 --batch 50 --steps 2000 --eval-every 400 --eval-size 500)
-      train "$stage" roaf-rnn --model roaf-rnn --beta-scale 1 --lr 0.03 --clip-norm 1 "${ad[@]}"
+      train "$stage" roaf-rnn --model roaf-rnn "${ad[@]}"   # the CLI's adding recipe: --beta-scale 1 --lr 0.03 --clip-norm 1
       train "$stage" lstm --model lstm "${ad[@]}"
       train "$stage" rnn --model rnn "${ad[@]}"
       table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, CPU" ;;
