@@ -302,11 +302,26 @@ final class BenchCommand implements Callable<Integer> {
         if (!family.isRecurrent()) {
             b.setDepth(c.depth());
         }
+        // roaf-rnn gets its task recipe's alpha/beta and clipping, as `roaf train` gives them to the entry's
+        // train command; the learning rate stays the comparison's, shared by every model.
+        TaskRecipe recipe = family == ModelFamily.ROAF_RNN ? TaskRecipe.forRoafRnn(c.task()) : null;
+        if (recipe != null) {
+            if (recipe.alphaScale() != null) {
+                b.optAlphaScale(recipe.alphaScale());
+            }
+            if (recipe.beta() != null) {
+                b.optBeta(recipe.beta());
+            }
+            if (recipe.betaScale() != null) {
+                b.optBetaScale(recipe.betaScale());
+            }
+        }
+        float clip = recipe != null && recipe.clipNorm() != null ? recipe.clipNorm() : 0f;
         List<double[]> evals = new ArrayList<>();
         List<Double> stepWalls = new ArrayList<>();
         try (Model model = TrainCommand.asTyped(device, b::build)) {
             TrainingResult r = Trainer.builder(model, data).setSteps(c.steps()).optBatchSize(c.batch()).optLearningRate(c.lr())
-                    .optSeed(seed).optEvaluateEvery(c.evalEvery()).optEvaluationSize(c.evalSize())
+                    .optClipNorm(clip).optSeed(seed).optEvaluateEvery(c.evalEvery()).optEvaluationSize(c.evalSize())
                     .addListener(new TrainingListener() {
                         @Override
                         public void onStep(StepEvent e) {

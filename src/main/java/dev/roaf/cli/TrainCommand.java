@@ -506,46 +506,33 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Applies roaf-rnn's measured recipe for the synthetic tasks, option by option, to what the command
-     * line left unset (the alpha/beta mix counts as one option), and says what it set. The recipes
-     * (bench/results/paper-cpu): copy needs a filter that remembers the whole delay, alpha = 1 - 1/T,
-     * with a nonlinear term of fixed weight 0.1 (with the convex beta = 1/T the readout must grow by
-     * 1/beta and Adam at lr 0.005 does not get there); adding learns with beta = 1/T when the learning
-     * rate is 0.03 and gradients are clipped at norm 1. Other tasks and models keep the general defaults.
-     * The values land in the option fields, so they are recorded for {@code --resume} like given ones.
+     * Applies roaf-rnn's measured {@link TaskRecipe} for the task, option by option, to what the command
+     * line left unset (the alpha/beta mix counts as one option). The values land in the option fields,
+     * so they are recorded for {@code --resume} like given ones.
      *
      * @return the options applied, as a command-line fragment; empty when none
      */
     private String applyTaskRecipe(ModelFamily kind) {
-        if (kind != ModelFamily.ROAF_RNN) {
+        TaskRecipe r = kind == ModelFamily.ROAF_RNN ? TaskRecipe.forRoafRnn(task) : null;
+        if (r == null) {
             return "";
         }
         CommandLine.ParseResult given = spec.commandLine().getParseResult();
         boolean mixGiven = alpha != null || beta != null || betaScale != null || alphaScale != null;
         List<String> applied = new ArrayList<>();
-        switch (task.toLowerCase(Locale.ROOT)) {
-            case "copy" -> {
-                if (!mixGiven) {
-                    alphaScale = 1.0;
-                    beta = 0.1;
-                    applied.add("--alpha-scale 1 --beta 0.1");
-                }
-            }
-            case "adding" -> {
-                if (!mixGiven) {
-                    betaScale = 1.0;
-                    applied.add("--beta-scale 1");
-                }
-                if (!given.hasMatchedOption("--lr")) {
-                    lr = 0.03f;
-                    applied.add("--lr 0.03");
-                }
-                if (!given.hasMatchedOption("--clip-norm")) {
-                    clipNorm = 1f;
-                    applied.add("--clip-norm 1");
-                }
-            }
-            default -> { }
+        if (!mixGiven && !r.mixOptions().isEmpty()) {
+            alphaScale = r.alphaScale();
+            beta = r.beta();
+            betaScale = r.betaScale();
+            applied.add(r.mixOptions());
+        }
+        if (r.lr() != null && !given.hasMatchedOption("--lr")) {
+            lr = r.lr();
+            applied.add("--lr " + TaskRecipe.fmt(r.lr()));
+        }
+        if (r.clipNorm() != null && !given.hasMatchedOption("--clip-norm")) {
+            clipNorm = r.clipNorm();
+            applied.add("--clip-norm " + TaskRecipe.fmt(r.clipNorm()));
         }
         return String.join(" ", applied);
     }

@@ -1,0 +1,54 @@
+package dev.roaf.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * roaf-rnn's measured settings for a synthetic task, applied by {@code roaf train} and {@code roaf bench}
+ * to what their user left unset (bench/results/paper-cpu/README.md has the runs behind them). Copy needs
+ * a filter that remembers the whole delay, alpha = 1 - 1/T, with a nonlinear term of fixed weight 0.1:
+ * with the convex beta = 1/T the readout must grow by about T and Adam at lr 0.005 does not get there.
+ * Adding learns with the convex beta = 1/T when the learning rate is 0.03 and gradients are clipped at 1.
+ * Null fields are not part of a recipe.
+ *
+ * @param alphaScale c of alpha = 1 - c/T, or null
+ * @param beta       the nonlinear weight, or null
+ * @param betaScale  c of the convex beta = c/T, or null
+ * @param lr         Adam's learning rate, or null
+ * @param clipNorm   the gradient-norm clip, or null
+ */
+record TaskRecipe(Double alphaScale, Double beta, Double betaScale, Float lr, Float clipNorm) {
+
+    /** The recipe of roaf-rnn on {@code task}, or null when the task has none (the general defaults apply). */
+    static TaskRecipe forRoafRnn(String task) {
+        return switch (task.toLowerCase(Locale.ROOT)) {
+            case "copy" -> new TaskRecipe(1.0, 0.1, null, null, null);
+            case "adding" -> new TaskRecipe(null, null, 1.0, 0.03f, 1f);
+            default -> null;
+        };
+    }
+
+    /** The alpha/beta part as command-line options; empty when the recipe sets neither. */
+    String mixOptions() {
+        List<String> o = new ArrayList<>();
+        if (alphaScale != null) {
+            o.add("--alpha-scale " + fmt(alphaScale));
+        }
+        if (beta != null) {
+            o.add("--beta " + fmt(beta));
+        }
+        if (betaScale != null) {
+            o.add("--beta-scale " + fmt(betaScale));
+        }
+        return String.join(" ", o);
+    }
+
+    static String fmt(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+
+    static String fmt(float v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Float.toString(v);
+    }
+}
