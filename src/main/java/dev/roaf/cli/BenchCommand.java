@@ -306,15 +306,7 @@ final class BenchCommand implements Callable<Integer> {
         // train command; the learning rate stays the comparison's, shared by every model.
         TaskRecipe recipe = family == ModelFamily.ROAF_RNN ? TaskRecipe.forRoafRnn(c.task()) : null;
         if (recipe != null) {
-            if (recipe.alphaScale() != null) {
-                b.optAlphaScale(recipe.alphaScale());
-            }
-            if (recipe.beta() != null) {
-                b.optBeta(recipe.beta());
-            }
-            if (recipe.betaScale() != null) {
-                b.optBetaScale(recipe.betaScale());
-            }
+            recipe.applyMix(b);
         }
         float clip = recipe != null && recipe.clipNorm() != null ? recipe.clipNorm() : 0f;
         List<double[]> evals = new ArrayList<>();

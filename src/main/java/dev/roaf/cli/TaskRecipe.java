@@ -29,6 +29,19 @@ record TaskRecipe(Double alphaScale, Double beta, Double betaScale, Float lr, Fl
         };
     }
 
+    /** Sets the recipe's alpha/beta rule on {@code b} (what `roaf train` does when no mix option is given). */
+    void applyMix(dev.roaf.ModelBuilder b) {
+        if (alphaScale != null) {
+            b.optAlphaScale(alphaScale);
+        }
+        if (beta != null) {
+            b.optBeta(beta);
+        }
+        if (betaScale != null) {
+            b.optBetaScale(betaScale);
+        }
+    }
+
     /** The alpha/beta part as command-line options; empty when the recipe sets neither. */
     String mixOptions() {
         List<String> o = new ArrayList<>();
