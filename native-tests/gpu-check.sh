@@ -5,14 +5,35 @@
 #
 #   run(command="bash native-tests/gpu-check.sh", carry=["target/gpu-carry"], timeout_s=600)
 #
-# Steps, each bounded by `timeout`: (1) discovery: card, driver, java, every libcublas/libcurand on
+# Steps, each bounded by `timeout` and all by one deadline (ROAF_GPU_DEADLINE_S, default 570 s, inside
+# the device tool's 600 s per call): (1) discovery: card, driver, java, every libcublas/libcurand on
 # the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity,
 # device memory over create/close cycles, GPU faults; every @Tag("gpu") class in test-classes is found);
-# (3) timings (CUDA events, medians) printed as a short table LAST, written to
-# bench/results/gpu-check-<card>-<date>.md. Everything is also copied to $OUT when it is set.
+# (3) kernel timings (GpuBench: CUDA events, medians, against the floor), written to
+# bench/results/gpu-check-<card>-<date>.md; (4) whole training updates through the public API
+# (ModelStepBench) and their PyTorch peers (bench/peers/torch_step.py) on the same GPU, set side by
+# side by native-tests/ratios.py against issues 5 and 6's targets, written to
+# bench/results/gpu-ratios-<card>-<date>.md. Both tables are printed LAST. A stage that no longer fits
+# before the deadline is skipped with a message. Everything is copied to $OUT (when set) after each stage.
+#
+# Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
+# (a second call when the tests took the first call's time).
 # Java: $JAVA_HOME/bin/java if set, else target/gpu-carry/jdk/bin/java (jlink runtime), else java.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+stage=${1:-all}
+case "$stage" in all|tests|timings) ;; *) echo "usage: gpu-check.sh [all|tests|timings]"; exit 2 ;; esac
+deadline=$(( SECONDS + ${ROAF_GPU_DEADLINE_S:-570} ))
+# Seconds a stage may take: its own bound, or what is left before the deadline if less.
+bound() { local left=$(( deadline - SECONDS )); (( left < $1 )) && echo "$left" || echo "$1"; }
+# Whether at least $1 seconds are left; says which stage is skipped otherwise.
+fits() { (( deadline - SECONDS >= $1 )) && return 0; echo "-- skipped: $2 (under $1 s left before the deadline; rerun 'gpu-check.sh timings')"; return 1; }
+save() {
+    [[ -n "$out" ]] || return 0
+    mkdir -p "$out/results"
+    cp bench/results/gpu-check-* bench/results/gpu-ratios-* "$out/results/" 2>/dev/null || true
+    cp "$log" "$out/gpu-check.log"
+}
 carry=${ROAF_GPU_CARRY:-target/gpu-carry}
 out=${OUT:-}
 log=$(mktemp)
@@ -43,36 +64,56 @@ fi
 [[ -d "$carry/classes" ]] || { echo "missing $carry: run 'bash native-tests/prepare.sh' on the build machine and carry it"; exit 2; }
 cp="$carry/classes:$carry/test-classes:$carry/lib/*"
 
-echo
-echo "== native tests (tag gpu)"
-timeout 330 "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
-    --disable-banner --disable-ansi-colors --details=tree --include-tag gpu --scan-classpath "$carry/test-classes" \
-    ${out:+--reports-dir "$out/junit"}
-tests_rc=$?
-echo "native tests exit code: $tests_rc"
+tests_rc=0
+if [[ $stage != timings ]]; then
+    echo
+    echo "== native tests (tag gpu)"
+    timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+        --disable-banner --disable-ansi-colors --details=tree --include-tag gpu --scan-classpath "$carry/test-classes" \
+        ${out:+--reports-dir "$out/junit"}
+    tests_rc=$?
+    echo "native tests exit code: $tests_rc"
+    save
+fi
+[[ $stage == tests ]] && { echo "== done: tests rc=$tests_rc"; exit $tests_rc; }
 
-echo
-echo "== timings"
 mkdir -p bench/results
-timeout 150 "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
-bench_rc=$?
-echo "timings exit code: $bench_rc"
+bench_rc=0
+echo
+echo "== kernel timings (GpuBench)"
+if fits 60 "kernel timings"; then
+    timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
+    bench_rc=$?
+    echo "kernel timings exit code: $bench_rc"
+    save
+fi
+
+steps_json=$(mktemp); peers_json=$(mktemp)
+echo
+echo "== whole training updates through the public API (ModelStepBench: psMNIST T=784 N=128 B=100; roaf-mlp L=50,000 N=128 B=128)"
+if fits 40 "roaf training updates"; then
+    timeout "$(bound 120)" "$JAVA" -Xmx24g -cp "$cp" dev.roaf.ModelStepBench --device cuda --out "$steps_json" \
+        || echo "ModelStepBench failed or timed out (what finished is kept)"
+    [[ -n "$out" ]] && cp "$steps_json" "$out/roaf-steps.json"
+fi
+echo
+echo "== PyTorch peers on the same GPU (bench/peers/torch_step.py): cuDNN nn.LSTM / nn.RNN, eager ROAF-RNN, eager roaf-mlp"
+# The eager 50,000-layer stack is timed at 10,000 layers (Python launches a fixed handful of kernels per
+# layer, so its time is linear in L) and ratios.py scales it; the table says so.
+if fits 40 "PyTorch peers"; then
+    timeout "$(bound 120)" python3 bench/peers/torch_step.py --device cuda --steps 5 --warmup 2 --configs \
+        '[{"model":"lstm","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-mlp","L":10000,"N":128,"B":128,"task":"mnist"}]' \
+        > "$peers_json" 2>&1 || echo "peers failed or timed out"
+    tail -c 3000 "$peers_json"; echo
+    [[ -n "$out" ]] && cp "$peers_json" "$out/torch-peers.json"
+fi
 
 echo
-echo "== PyTorch peers on the same GPU (bench/peers/torch_step.py; psMNIST shape T=784, N=128, B=100)"
-# Side by side with the timings above, as issue 7 asks: cuDNN nn.LSTM / nn.RNN and an eager ROAF-RNN loop.
-peers_json=$(timeout 60 python3 bench/peers/torch_step.py --device cuda --steps 10 --warmup 3 \
-    --configs '[{"model":"lstm","T":784,"N":128,"B":100},{"model":"rnn","T":784,"N":128,"B":100},{"model":"roaf-rnn","T":784,"N":128,"B":100}]' \
-    2>&1) || echo "peers failed or timed out"
-echo "$peers_json"
-if [[ -n "$out" ]]; then
-    printf '%s\n' "$peers_json" > "$out/torch-peers.json"
-fi
-
-if [[ -n "$out" ]]; then
-    mkdir -p "$out/results"
-    cp bench/results/gpu-check-* "$out/results/" 2>/dev/null || true
-    cp "$log" "$out/gpu-check.log"
-fi
-echo "== done: tests rc=$tests_rc, timings rc=$bench_rc"
+echo "== tables"
+latest=$(ls -t bench/results/gpu-check-*.md 2>/dev/null | head -1)
+[[ -n "$latest" ]] && cat "$latest"
+echo
+python3 native-tests/ratios.py "$steps_json" "$peers_json" bench/results || echo "ratios.py failed"
+save
+echo "== done: tests rc=$tests_rc, kernel timings rc=$bench_rc"
 exit $(( tests_rc != 0 ? tests_rc : bench_rc ))

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""The speed targets of issues 5 and 6 as ratios measured in one gpu-check call.
+
+Reads the whole-update timings of roaf (native-tests/java/dev/roaf/ModelStepBench.java, public API)
+and of the PyTorch peers (bench/peers/torch_step.py) on the same GPU, prints a markdown table of
+ratios against the issues' targets, and writes it to <results-dir>/gpu-ratios-<card>-<date>.md.
+
+Usage: python3 native-tests/ratios.py ROAF_STEPS.json TORCH_PEERS.json RESULTS_DIR
+Eager PyTorch stacks are timed at fewer layers than roaf's 50,000 (Python launches a fixed handful of
+kernels per layer, so its time grows linearly in L) and scaled to 50,000 layers; the table says so.
+A missing or failed measurement makes its row say why instead of a ratio. Exit code 0 whatever the
+ratios are: this reports, the issue notes judge.
+"""
+import datetime
+import json
+import os
+import re
+import sys
+
+
+def load(path):
+    """A JSON array from a file: the whole file, or its last line that is one (a log with warnings first)."""
+    try:
+        with open(path) as f:
+            text = f.read().strip()
+    except OSError as e:
+        print("ratios.py: cannot read %s: %s" % (path, e), file=sys.stderr)
+        return []
+    for candidate in [text] + [line for line in reversed(text.splitlines()) if line.startswith("[")]:
+        try:
+            value = json.loads(candidate)
+            if isinstance(value, list):
+                return value
+        except ValueError:
+            pass
+    print("ratios.py: no JSON array in %s" % path, file=sys.stderr)
+    return []
+
+
+def find(rows, model, **shape):
+    for r in rows:
+        if r.get("model") == model and all(r.get(k) == v for k, v in shape.items()):
+            return r
+    return None
+
+
+def seconds(r):
+    if r is None:
+        return None, "not measured"
+    if "error" in r:
+        return None, r["error"][:100]
+    return r["step_s"], None
+
+
+def main(argv):
+    if len(argv) != 4:
+        print(__doc__, file=sys.stderr)
+        return 2
+    roaf, torch, out_dir = load(argv[1]), load(argv[2]), argv[3]
+    card = next((r["card"] for r in torch if r.get("card")), None) or "unknown card"
+    rows = []
+
+    def compare(what, ours, peer, target, peer_scale=1.0, peer_note=""):
+        a, why_a = seconds(ours)
+        b, why_b = seconds(peer)
+        if a is None or b is None:
+            rows.append((what, "-" if a is None else "%.2f" % (a * 1e3), "-" if b is None else "%.2f" % (b * peer_scale * 1e3),
+                         "-", target, "not measured: " + (why_a or why_b)))
+            return
+        ratio = b * peer_scale / a
+        goal = float(re.search(r"[\d.]+", target).group()) if target else None
+        met = "" if goal is None else ("yes" if ratio >= goal else "no")
+        rows.append((what, "%.2f" % (a * 1e3), "%.2f" % (b * peer_scale * 1e3) + peer_note, "%.2fx" % ratio, target, met))
+
+    # The shapes are those ModelStepBench timed (psMNIST T=784 N=128 B=100 and L=50,000 N=128 B=128 on the GPU).
+    rnn = find(roaf, "roaf-rnn") or {}
+    ps = {k: rnn.get(k) for k in ("T", "N", "B")}
+    tag = "T=%s N=%s B=%s" % (ps["T"], ps["N"], ps["B"])
+    compare("roaf-rnn psMNIST %s update vs PyTorch nn.LSTM" % tag, find(roaf, "roaf-rnn", **ps),
+            find(torch, "lstm", task="psmnist", **ps), ">= 3x")
+    compare("roaf-rnn psMNIST update vs eager PyTorch ROAF-RNN", find(roaf, "roaf-rnn", **ps),
+            find(torch, "roaf-rnn", task="psmnist", **ps), ">= 30x")
+    compare("roaf lstm vs PyTorch nn.LSTM, psMNIST", find(roaf, "lstm", **ps),
+            find(torch, "lstm", task="psmnist", **ps), "")
+    compare("roaf rnn vs PyTorch nn.RNN, psMNIST", find(roaf, "rnn", **ps),
+            find(torch, "rnn", task="psmnist", **ps), "")
+    compare("roaf-rnn vs roaf lstm (same engine), psMNIST", find(roaf, "roaf-rnn", **ps), find(roaf, "lstm", **ps), "")
+
+    mlp = find(roaf, "roaf-mlp") or {}
+    depth, n, b = mlp.get("L"), mlp.get("N"), mlp.get("B")
+    eager = next((r for r in torch if r.get("model") == "roaf-mlp" and r.get("N") == n and r.get("B") == b), None)
+    scale, note = 1.0, ""
+    if eager is not None and "error" not in eager and eager.get("L") and depth:
+        scale = depth / eager["L"]
+        note = "" if scale == 1 else " (L=%d x %g)" % (eager["L"], scale)
+    tag = "L=%s N=%s B=%s" % (depth, n, b)
+    compare("roaf-mlp %s update vs eager PyTorch" % tag, mlp or None, eager, ">= 20x", scale, note)
+    a, why = seconds(mlp or None)
+    rows.append(("roaf-mlp %s update" % tag, "-" if a is None else "%.2f" % (a * 1e3), "", "",
+                 "<= 100 ms (H100, L=50,000 N=128 B=128)", "not measured: " + why if a is None else ("yes" if a <= 0.1 else "no")))
+
+    text = ["# gpu-check ratios: %s, %s" % (card, datetime.date.today().isoformat()), "",
+            "Whole training updates (forward, backward, Adam; roaf through the public API, its batch upload"
+            " and loss read-back included), median of the timed updates after warm-up, roaf and PyTorch %s in the same"
+            " gpu-check call; PyTorch's nn.LSTM / nn.RNN %s cuDNN. Ratio = peer time / roaf time (above 1: roaf is"
+            " faster)." % (next((r.get("engine", "").replace("pytorch ", "") for r in torch if r.get("engine")), "?"),
+                           "on" if any(r.get("cudnn") for r in torch) else "without"), "",
+            "| comparison | roaf ms | peer ms | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
+    text += ["| %s |" % " | ".join(r) for r in rows]
+    body = "\n".join(text) + "\n"
+    print(body)
+    if all(r[1] == "-" for r in rows):
+        print("nothing was measured: no file written")
+        return 0
+    os.makedirs(out_dir, exist_ok=True)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", card).strip("-")
+    path = os.path.join(out_dir, "gpu-ratios-%s-%s.md" % (slug, datetime.date.today().isoformat()))
+    with open(path, "w") as f:
+        f.write(body)
+    print("written to " + path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
