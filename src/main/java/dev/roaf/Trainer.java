@@ -291,6 +291,7 @@ public final class Trainer {
         private Long evaluateEvery;
         private int evaluationSize = 1000;
         private double clipNorm;
+        private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Path checkpointFile;
         private long checkpointSteps;
@@ -420,6 +421,18 @@ public final class Trainer {
         }
 
         /**
+         * Sets how the learning rate changes over the run: constant (the default) or a cosine decay to zero
+         * at the last step (the one {@link #setSteps}, or {@link #setEpochs} converted to steps, names).
+         *
+         * @param schedule the schedule
+         * @return this builder
+         */
+        public Builder optLearningRateSchedule(LearningRateSchedule schedule) {
+            this.schedule = Objects.requireNonNull(schedule, "schedule");
+            return this;
+        }
+
+        /**
          * Makes {@link #fit()} write a checkpoint (parameters, optimizer state, step, evaluations so
          * far) every {@code everySteps} steps and/or every {@code everyMinutes} minutes, and after the
          * last step; each write atomically replaces {@code file}, so a crash leaves the previous
@@ -525,7 +538,7 @@ public final class Trainer {
             }
             long every = evaluateEvery != null ? evaluateEvery : Math.max(1, total / 10);
             TrainOptions options = new TrainOptions(total, batchSize, (float) learningRate, optimizer.kind(),
-                    (float) momentum, seed, every, evaluationSize, (float) clipNorm);
+                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule());
             if (checkpointFile != null) {
                 if (checkpointSteps < 0) {
                     throw new IllegalArgumentException("optCheckpoints: everySteps must be >= 0, got " + checkpointSteps);

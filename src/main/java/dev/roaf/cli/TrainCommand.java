@@ -8,6 +8,7 @@ import dev.roaf.Device;
 import dev.roaf.EvaluationEvent;
 import dev.roaf.FilterType;
 import dev.roaf.JsonText;
+import dev.roaf.LearningRateSchedule;
 import dev.roaf.Model;
 import dev.roaf.ModelBuilder;
 import dev.roaf.ModelFamily;
@@ -104,6 +105,9 @@ final class TrainCommand implements Callable<Integer> {
     float momentum = 0f;
     @Option(names = "--clip-norm", description = "Rescale gradients whose L2 norm exceeds this (default: off)")
     float clipNorm = 0f;
+    @Option(names = "--lr-schedule", description = "constant, or cosine: decay from --lr at the first step towards 0 at"
+            + " the last (default: ${DEFAULT-VALUE})")
+    String lrSchedule = "constant";
     @Option(names = "--seed", description = "Seeds the initialisation and the order of examples (default: ${DEFAULT-VALUE})")
     long seed = 1;
     @Option(names = "--perm-seed", description = "Seeds the pixel permutation of ps* tasks (default: ${DEFAULT-VALUE})")
@@ -150,6 +154,7 @@ final class TrainCommand implements Callable<Integer> {
         ModelFamily kind = ModelFamily.parse(model);
         String recipe = applyTaskRecipe(kind);
         OptimizerType optKind = OptimizerType.parse(optimizer);
+        LearningRateSchedule.parse(lrSchedule); // an unknown name fails before anything is built
         FilterType filterKind = FilterType.parse(filter);
         boolean skipNonFinite = parseOnNan(onNan);
         if (threads < 0) {
@@ -270,7 +275,7 @@ final class TrainCommand implements Callable<Integer> {
             Trainer.Builder trainer = Trainer.builder(m, t).setSteps(totalSteps).optBatchSize(batch).optLearningRate(lr)
                     .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0).optSeed(seed)
                     .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
-                    .optSkipNonFiniteSteps(skipNonFinite);
+                    .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule)).optSkipNonFiniteSteps(skipNonFinite);
             if (checkpointEvery != null || checkpointMinutes != null) {
                 trainer.optCheckpoints(dir.resolve(Trainer.CHECKPOINT_FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
                         checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", JsonText.write(recordedArgs(m))));
@@ -603,6 +608,7 @@ final class TrainCommand implements Callable<Integer> {
         train.put("optimizer", OptimizerType.parse(optimizer).toString());
         train.put("momentum", momentum);
         train.put("clip_norm", clipNorm);
+        train.put("lr_schedule", LearningRateSchedule.parse(lrSchedule).toString());
         train.put("seed", seed);
         train.put("eval_every", every);
         train.put("eval_size", evalSize);

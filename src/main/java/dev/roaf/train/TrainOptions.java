@@ -13,9 +13,10 @@ package dev.roaf.train;
  * @param evalSize   test examples used by intermediate evaluations (0 = the whole test set); the final
  *                   evaluation always uses the whole test set
  * @param clipNorm   if > 0, rescale the gradient to this L2 norm when it is larger; 0 = no clipping
+ * @param schedule   how the learning rate changes over the {@code steps} (the step s uses {@code lr * schedule.factor(s, steps)})
  */
 public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
-                           long evalEvery, int evalSize, float clipNorm) {
+                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
 
     /** Validates every field; messages name the command-line option. */
     public TrainOptions {
@@ -42,6 +43,9 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
         }
         if (!(clipNorm >= 0f) || Float.isInfinite(clipNorm)) {
             throw new IllegalArgumentException("--clip-norm must be >= 0, got " + clipNorm);
+        }
+        if (schedule == null) {
+            throw new IllegalArgumentException("--lr-schedule is required");
         }
     }
 }

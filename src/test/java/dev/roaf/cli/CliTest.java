@@ -203,6 +203,16 @@ class CliTest {
         assertTrue(adding.replace(" ", "").contains("\"lr\":0.01") && adding.replace(" ", "").contains("\"clip_norm\":1.0"), adding);
         String config = Files.readString(recipe.resolve("config.json"));
         assertTrue(config.contains("\"alpha\": \"0.9\"") || config.contains("\"alpha\":\"0.9\""), config);
+        Path cosine = tmp.resolve("cosine");
+        Result rc = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "2",
+                "--lr-schedule", "cosine", "--device", "cpu", "--out", cosine.toString());
+        assertEquals(0, rc.code(), rc.err());
+        assertTrue(Files.readString(cosine.resolve("config.json")).replace(" ", "").contains("\"lr_schedule\":\"cosine\""),
+                "the schedule is recorded");
+        Result badSchedule = roaf("train", "--task", "adding", "--steps", "1", "--lr-schedule", "linear", "--device", "cpu",
+                "--out", tmp.resolve("bad-schedule").toString());
+        assertEquals(2, badSchedule.code(), badSchedule.err());
+        assertTrue(badSchedule.err().contains("constant or cosine"), badSchedule.err());
 
         Path data = tinyMnist(tmp.resolve("mnist"), 20, 10);
         for (String model : List.of("roaf-mlp", "mlp", "resmlp")) {

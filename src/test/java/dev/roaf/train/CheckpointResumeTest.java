@@ -48,7 +48,7 @@ class CheckpointResumeTest {
     }
 
     private static TrainOptions options(Optimizer.Kind opt, float momentum) {
-        return new TrainOptions(STEPS, 8, opt == Optimizer.Kind.ADAM ? 5e-3f : 2e-2f, opt, momentum, 3, 15, 50, 0f);
+        return new TrainOptions(STEPS, 8, opt == Optimizer.Kind.ADAM ? 5e-3f : 2e-2f, opt, momentum, 3, 15, 50, 0f, LrSchedule.CONSTANT);
     }
 
     /** Runs the whole schedule, copying the checkpoint at every write into {@code copies/step-N}. */
@@ -155,7 +155,7 @@ class CheckpointResumeTest {
             InvalidFileException e = assertThrows(InvalidFileException.class, t::fit);
             assertTrue(e.getMessage().startsWith("cp: "), e.getMessage());
         }
-        TrainOptions shorter = new TrainOptions(10, 8, 5e-3f, Optimizer.Kind.ADAM, 0f, 3, 15, 50, 0f);
+        TrainOptions shorter = new TrainOptions(10, 8, 5e-3f, Optimizer.Kind.ADAM, 0f, 3, 15, 50, 0f, LrSchedule.CONSTANT);
         try (Engine engine = new CpuEngine(1); Model m = model(engine, task, ModelKind.ROAF_RNN, 1)) {
             assertThrows(IllegalArgumentException.class, () -> new Trainer(m, task, shorter).resumeFrom(cp, "cp"));
         }

@@ -1,0 +1,74 @@
+package dev.roaf.train;
+
+import dev.roaf.data.Task;
+import dev.roaf.data.TaskOptions;
+import dev.roaf.data.Tasks;
+import dev.roaf.engine.Engine;
+import dev.roaf.engine.cpu.CpuEngine;
+import dev.roaf.io.TensorData;
+import dev.roaf.model.FilterKind;
+import dev.roaf.model.Model;
+import dev.roaf.model.ModelConfig;
+import dev.roaf.model.ModelKind;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The learning-rate schedules: the cosine factors against PyTorch's CosineAnnealingLR formula, and in
+ * training, plain SGD's second update under a two-step cosine run is exactly half of the constant run's
+ * (the first updates are equal, so the second gradients are too).
+ */
+class LrScheduleTest {
+
+    @Test
+    void cosineFactorsFollowCosineAnnealing() {
+        long steps = 1000;
+        assertEquals(1.0, LrSchedule.CONSTANT.factor(7, steps));
+        assertEquals(1.0, LrSchedule.COSINE.factor(1, steps), 0);
+        assertEquals(0.5, LrSchedule.COSINE.factor(501, steps), 1e-12);
+        double last = LrSchedule.COSINE.factor(steps, steps);
+        assertTrue(last > 0 && last < 1e-5, "last factor " + last);
+        for (long s = 2; s <= steps; s++) {
+            double f = LrSchedule.COSINE.factor(s, steps);
+            assertEquals(0.5 * (1 + Math.cos(Math.PI * (s - 1) / steps)), f, 1e-15);
+            assertTrue(f < LrSchedule.COSINE.factor(s - 1, steps), "not decreasing at " + s);
+        }
+        assertEquals(LrSchedule.COSINE, LrSchedule.parse("cosine"));
+        assertEquals("constant", LrSchedule.parse("constant").toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LrSchedule.parse("linear"));
+        assertTrue(e.getMessage().contains("constant or cosine"), e.getMessage());
+    }
+
+    private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps) {
+        float[] ab = ModelConfig.resolveAlphaBeta(null, null, 1.0, task.steps(), 1.0);
+        ModelConfig c = new ModelConfig(ModelKind.ROAF_RNN, task.inputSize(), 8, task.outputSize(), 1, ab[0], ab[1],
+                FilterKind.HAAR, false);
+        try (Engine engine = new CpuEngine(1); Model m = Model.create(engine, c, 4)) {
+            new Trainer(m, task, new TrainOptions(steps, 8, 0.05f, Optimizer.Kind.SGD, 0f, 3, 0, 16, 0f, schedule)).fit();
+            return m.toTensorData();
+        }
+    }
+
+    @Test
+    void sgdSecondUpdateIsHalvedByATwoStepCosineRun() {
+        Task task = Tasks.create("adding", TaskOptions.defaults().withLength(10));
+        Map<String, TensorData> start = train(task, LrSchedule.CONSTANT, 1);
+        assertEquals(start, train(task, LrSchedule.COSINE, 1), "one step: the cosine factor is 1");
+        Map<String, TensorData> constant = train(task, LrSchedule.CONSTANT, 2), cosine = train(task, LrSchedule.COSINE, 2);
+        double moved = 0;
+        for (String name : start.keySet()) {
+            float[] p1 = start.get(name).floats(), pc = constant.get(name).floats(), pk = cosine.get(name).floats();
+            for (int i = 0; i < p1.length; i++) {
+                double full = pc[i] - p1[i], half = pk[i] - p1[i];
+                assertEquals(full / 2, half, 1e-6 + 1e-3 * Math.abs(full), name + "[" + i + "]");
+                moved += Math.abs(full);
+            }
+        }
+        assertTrue(moved > 1e-3, "the second update moved nothing: " + moved);
+    }
+}
