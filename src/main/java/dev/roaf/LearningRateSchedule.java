@@ -27,12 +27,7 @@ public enum LearningRateSchedule {
      * @throws IllegalArgumentException for any other name
      */
     public static LearningRateSchedule parse(String name) {
-        return switch (name) {
-            case "constant" -> CONSTANT;
-            case "cosine" -> COSINE;
-            default -> throw new IllegalArgumentException("unknown learning-rate schedule '" + name
-                    + "'; expected constant or cosine");
-        };
+        return valueOf(LrSchedule.parse(name).name());
     }
 
     LrSchedule schedule() {

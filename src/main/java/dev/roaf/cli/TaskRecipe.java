@@ -5,11 +5,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * roaf-rnn's measured settings for a synthetic task, applied by {@code roaf train} and {@code roaf bench}
+ * roaf-rnn's measured settings for a task, applied by {@code roaf train} and {@code roaf bench}
  * to what their user left unset (bench/results/paper-cpu/README.md has the runs behind them). Copy needs
  * a filter that remembers the whole delay, alpha = 1 - 1/T, with a nonlinear term of fixed weight 0.1:
  * with the convex beta = 1/T the readout must grow by about T and Adam at lr 0.005 does not get there.
  * Adding learns with the convex beta = 1/T when the learning rate is 0.03 and gradients are clipped at 1.
+ * psMNIST (and psFashion, the same shapes) keeps the convex c = 30 and learns faster with lr 0.01 and
+ * clipping at 1 (86.95% of the test digits after 600 updates against 81.6% with lr 0.005).
  * Null fields are not part of a recipe.
  *
  * @param alphaScale c of alpha = 1 - c/T, or null
@@ -25,6 +27,7 @@ record TaskRecipe(Double alphaScale, Double beta, Double betaScale, Float lr, Fl
         return switch (task.toLowerCase(Locale.ROOT)) {
             case "copy" -> new TaskRecipe(1.0, 0.1, null, null, null);
             case "adding" -> new TaskRecipe(null, null, 1.0, 0.03f, 1f);
+            case "psmnist", "psfashion" -> new TaskRecipe(null, null, null, 0.01f, 1f);
             default -> null;
         };
     }

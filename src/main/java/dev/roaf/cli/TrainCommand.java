@@ -69,8 +69,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--model", description = "roaf-rnn, rnn, lstm, roaf-mlp, mlp or resmlp (default: ${DEFAULT-VALUE})")
     String model = "roaf-rnn";
     @Option(names = "--task", description = "psmnist, smnist, psfashion, sfashion, mnist, fashion, adding, copy (default:"
-            + " ${DEFAULT-VALUE}); roaf-rnn on copy and adding takes the task's measured recipe for the options not given"
-            + " (copy: --alpha-scale 1 --beta 0.1; adding: --beta-scale 1 --lr 0.03 --clip-norm 1)")
+            + " ${DEFAULT-VALUE}); roaf-rnn on copy, adding, psmnist and psfashion takes the task's measured recipe for the"
+            + " options not given (copy: --alpha-scale 1 --beta 0.1; adding: --beta-scale 1 --lr 0.03 --clip-norm 1;"
+            + " psmnist, psfashion: --lr 0.01 --clip-norm 1)")
     String task = "psmnist";
     @Option(names = "--hidden", description = "State width N (default: ${DEFAULT-VALUE})")
     int hidden = 128;

@@ -110,6 +110,10 @@ class CliTest {
         List<Object> perm = Json.asArray(task.get("permutation"), "permutation");
         assertEquals(784, perm.size());
         assertTrue(config.toString().contains("sha256"), "config.json records the data files' SHA-256");
+        assertTrue(r.err().contains("recipe for psmnist") && r.err().contains("--lr 0.01 --clip-norm 1"), r.err());
+        Map<String, Object> train = Json.asObject(config.get("train"), "train");
+        assertEquals(0.01, ((Number) train.get("lr")).doubleValue(), 1e-7, "psMNIST's recipe learning rate is recorded");
+        assertEquals(1.0, ((Number) train.get("clip_norm")).doubleValue(), 0);
 
         SafetensorsFile model = Safetensors.read(run.resolve("model.safetensors"));
         assertEquals("roaf-rnn", model.metadata().get("model"));
