@@ -21,7 +21,8 @@
 #
 # roaf-rnn runs without alpha/beta options get the CLI's task recipe (roaf train --help, --task). Records
 # made before the recipe existed carry the same settings as explicit options (copy-*/roaf-rnn used
-# --alpha 1-1/T --beta 0.1, the search setting; the recipe's alpha is 1 - 1/(T+20), over all T+20 steps).
+# --alpha 1-1/T --beta 0.1, the search setting; the recipe's alpha is 1 - 1/(T+20), over all T+20 steps;
+# copy-*/roaf-rnn-recipe used the first copy recipe, --alpha-scale 1 --beta 0.1).
 #
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
 # MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist).
@@ -68,7 +69,7 @@ for stage in "$@"; do
     copy-100|copy-1000)
       t=${stage#copy-}
       cp=(--task copy --length "$t" --hidden 128 --batch 50 --steps 1500 --eval-every 300 --eval-size 500)
-      train "$stage" roaf-rnn-recipe --model roaf-rnn "${cp[@]}"   # the CLI's copy recipe: --alpha-scale 1 --beta 0.1
+      train "$stage" roaf-rnn-recipe-beta1 --model roaf-rnn "${cp[@]}"   # the CLI's copy recipe: --alpha-scale 1 --beta 1 --clip-norm 1
       train "$stage" lstm --model lstm "${cp[@]}"
       train "$stage" rnn --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = $t, 1,500 updates of batch 50, CPU" ;;

@@ -196,8 +196,9 @@ class CliTest {
         Result copyRecipe = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "1",
                 "--device", "cpu", "--out", tmp.resolve("copy-recipe").toString());
         assertEquals(0, copyRecipe.code(), copyRecipe.err());
-        assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=0.100000"),
-                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 0.1: " + copyRecipe.err());
+        assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=1.00000")
+                        && copyRecipe.err().contains("--clip-norm 1"),
+                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 1, clipping: " + copyRecipe.err());
         Result addingRecipe = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "1",
                 "--lr", "0.01", "--device", "cpu", "--out", tmp.resolve("adding-recipe").toString());
         assertEquals(0, addingRecipe.code(), addingRecipe.err());
