@@ -292,6 +292,7 @@ public final class Trainer {
         private int evaluationSize = 1000;
         private double clipNorm;
         private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
+        private double lrHold;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Path checkpointFile;
         private long checkpointSteps;
@@ -428,7 +429,32 @@ public final class Trainer {
          * @return this builder
          */
         public Builder optLearningRateSchedule(LearningRateSchedule schedule) {
-            this.schedule = Objects.requireNonNull(schedule, "schedule");
+            return optLearningRateSchedule(schedule, 0);
+        }
+
+        /**
+         * Sets the schedule and the fraction of the run's steps that keep the full rate before its decay
+         * starts: {@code (COSINE, 0.7)} trains at the full rate for 70% of the steps, then decays it along
+         * a cosine to zero at the last step. Holding a rate that learns and decaying only at the end keeps
+         * the early progress of a constant rate and ends at a small one, which stops late loss spikes.
+         *
+         * @param schedule     the schedule
+         * @param holdFraction the fraction of the steps at the full rate, in [0, 1); must be 0 for
+         *                     {@link LearningRateSchedule#CONSTANT}
+         * @return this builder
+         * @throws IllegalArgumentException for a fraction outside [0, 1), or a non-zero one with CONSTANT
+         */
+        public Builder optLearningRateSchedule(LearningRateSchedule schedule, double holdFraction) {
+            Objects.requireNonNull(schedule, "schedule");
+            if (!(holdFraction >= 0 && holdFraction < 1)) {
+                throw new IllegalArgumentException("holdFraction must be in [0, 1), got " + holdFraction);
+            }
+            if (schedule == LearningRateSchedule.CONSTANT && holdFraction != 0) {
+                throw new IllegalArgumentException("a hold fraction (" + holdFraction
+                        + ") needs a decaying schedule such as COSINE; CONSTANT has no decay to hold back");
+            }
+            this.schedule = schedule;
+            this.lrHold = holdFraction;
             return this;
         }
 
@@ -538,7 +564,7 @@ public final class Trainer {
             }
             long every = evaluateEvery != null ? evaluateEvery : Math.max(1, total / 10);
             TrainOptions options = new TrainOptions(total, batchSize, (float) learningRate, optimizer.kind(),
-                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule());
+                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule(), lrHold);
             if (checkpointFile != null) {
                 if (checkpointSteps < 0) {
                     throw new IllegalArgumentException("optCheckpoints: everySteps must be >= 0, got " + checkpointSteps);

@@ -108,6 +108,10 @@ class ApiBuildersTest {
                     () -> Trainer.builder(m, data).setSteps(3).optBatchSize(8).optLearningRate(0).build());
             fails("optMomentum applies to SGD, not adam",
                     () -> Trainer.builder(m, data).setSteps(3).optBatchSize(8).optMomentum(0.9).build());
+            fails("a hold fraction (0.5) needs a decaying schedule such as COSINE",
+                    () -> Trainer.builder(m, data).optLearningRateSchedule(LearningRateSchedule.CONSTANT, 0.5));
+            fails("holdFraction must be in [0, 1), got 1.0",
+                    () -> Trainer.builder(m, data).optLearningRateSchedule(LearningRateSchedule.COSINE, 1.0));
             assertEquals(10, Trainer.builder(m, data).setEpochs(2).optBatchSize(8).build().steps()); // 2 * floor(40 / 8)
         }
         Dataset adding = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(6).withTestSize(4));

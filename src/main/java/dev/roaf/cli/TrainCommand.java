@@ -110,6 +110,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lr-schedule", description = "constant, or cosine: decay from --lr at the first step towards 0 at"
             + " the last (default: ${DEFAULT-VALUE})")
     String lrSchedule = "constant";
+    @Option(names = "--lr-hold", description = "With --lr-schedule cosine: the fraction of the steps that keep the full"
+            + " --lr before the decay starts (e.g. 0.7: constant for 70%% of the run, cosine to 0 over the rest;"
+            + " default: ${DEFAULT-VALUE})")
+    double lrHold = 0;
     @Option(names = "--seed", description = "Seeds the initialisation and the order of examples (default: ${DEFAULT-VALUE})")
     long seed = 1;
     @Option(names = "--perm-seed", description = "Seeds the pixel permutation of ps* tasks (default: ${DEFAULT-VALUE})")
@@ -156,7 +160,11 @@ final class TrainCommand implements Callable<Integer> {
         ModelFamily kind = ModelFamily.parse(model);
         String recipe = applyTaskRecipe(kind);
         OptimizerType optKind = OptimizerType.parse(optimizer);
-        LearningRateSchedule.parse(lrSchedule); // an unknown name fails before anything is built
+        // An unknown name or an inconsistent hold fails before anything is built.
+        if (LearningRateSchedule.parse(lrSchedule) == LearningRateSchedule.CONSTANT && lrHold != 0) {
+            throw new IllegalArgumentException("--lr-hold " + lrHold + " needs --lr-schedule cosine (a constant rate has no decay to hold back)");
+        }
+        dev.roaf.train.LrSchedule.checkHold(lrHold);
         FilterType filterKind = FilterType.parse(filter);
         boolean skipNonFinite = parseOnNan(onNan);
         if (threads < 0) {
@@ -277,7 +285,7 @@ final class TrainCommand implements Callable<Integer> {
             Trainer.Builder trainer = Trainer.builder(m, t).setSteps(totalSteps).optBatchSize(batch).optLearningRate(lr)
                     .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0).optSeed(seed)
                     .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
-                    .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule)).optSkipNonFiniteSteps(skipNonFinite);
+                    .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule), lrHold).optSkipNonFiniteSteps(skipNonFinite);
             if (checkpointEvery != null || checkpointMinutes != null) {
                 trainer.optCheckpoints(dir.resolve(Trainer.CHECKPOINT_FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
                         checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", JsonText.write(recordedArgs(m))));
@@ -611,6 +619,7 @@ final class TrainCommand implements Callable<Integer> {
         train.put("momentum", momentum);
         train.put("clip_norm", clipNorm);
         train.put("lr_schedule", LearningRateSchedule.parse(lrSchedule).toString());
+        train.put("lr_hold", lrHold);
         train.put("seed", seed);
         train.put("eval_every", every);
         train.put("eval_size", evalSize);

@@ -2,7 +2,10 @@ package dev.roaf.train;
 
 import java.util.Locale;
 
-/** How the learning rate changes over a run of a known number of steps: constant, or cosine decay to zero. */
+/**
+ * How the learning rate changes over a run of a known number of steps: constant, or cosine decay to zero,
+ * optionally after holding the full rate for a fraction of the steps.
+ */
 public enum LrSchedule {
     /** The same rate at every step. */
     CONSTANT,
@@ -21,10 +24,43 @@ public enum LrSchedule {
      * @return 1 for CONSTANT; in (0, 1] for COSINE
      */
     public double factor(long step, long steps) {
-        return switch (this) {
-            case CONSTANT -> 1.0;
-            case COSINE -> 0.5 * (1 + Math.cos(Math.PI * (double) (Math.max(1, Math.min(step, steps)) - 1) / steps));
-        };
+        return factor(step, steps, 0);
+    }
+
+    /**
+     * The factor at {@code step} of {@code steps} when the first {@code floor(hold * steps)} steps keep the
+     * full rate: CONSTANT is 1; COSINE is 1 up to that step, then the cosine decay over the remaining
+     * steps, as {@link #factor(long, long)} over a run of that many steps. Holding most of a run at a
+     * rate that learns and decaying only at the end is the "warmup-stable-decay" shape without warmup.
+     *
+     * @param step  the step about to be taken, 1 to {@code steps}
+     * @param steps the run's total steps
+     * @param hold  the fraction of the steps at the full rate, in [0, 1)
+     * @return the factor, in (0, 1]
+     */
+    public double factor(long step, long steps, double hold) {
+        checkHold(hold);
+        if (this == CONSTANT) {
+            return 1.0;
+        }
+        long held = (long) Math.floor(hold * steps);
+        long s = Math.max(1, Math.min(step, steps));
+        if (s <= held) {
+            return 1.0;
+        }
+        return 0.5 * (1 + Math.cos(Math.PI * (double) (s - held - 1) / (steps - held)));
+    }
+
+    /**
+     * Checks a hold fraction.
+     *
+     * @param hold the fraction of the steps at the full rate
+     * @throws IllegalArgumentException unless {@code 0 <= hold < 1}
+     */
+    public static void checkHold(double hold) {
+        if (!(hold >= 0 && hold < 1)) {
+            throw new IllegalArgumentException("--lr-hold must be a fraction of the steps in [0, 1), got " + hold);
+        }
     }
 
     /** Parses {@code constant} or {@code cosine}. */

@@ -13,10 +13,12 @@ package dev.roaf.train;
  * @param evalSize   test examples used by intermediate evaluations (0 = the whole test set); the final
  *                   evaluation always uses the whole test set
  * @param clipNorm   if > 0, rescale the gradient to this L2 norm when it is larger; 0 = no clipping
- * @param schedule   how the learning rate changes over the {@code steps} (the step s uses {@code lr * schedule.factor(s, steps)})
+ * @param schedule   how the learning rate changes over the {@code steps} (the step s uses
+ *                   {@code lr * schedule.factor(s, steps, lrHold)})
+ * @param lrHold     the fraction of the steps that keep the full rate before the schedule's decay starts, in [0, 1)
  */
 public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
-                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
+                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold) {
 
     /** Validates every field; messages name the command-line option. */
     public TrainOptions {
@@ -47,5 +49,12 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
         if (schedule == null) {
             throw new IllegalArgumentException("--lr-schedule is required");
         }
+        LrSchedule.checkHold(lrHold);
+    }
+
+    /** The options with no hold: the schedule's decay, if any, starts at the first step. */
+    public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
+                        long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
+        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, 0);
     }
 }

@@ -164,7 +164,7 @@ public final class Trainer {
                     if (options.clipNorm() > 0f && gradNorm > options.clipNorm()) {
                         model.engine().scale(model.parameters().grads(), (float) (options.clipNorm() / gradNorm));
                     }
-                    opt.step((float) (options.lr() * options.schedule().factor(step, options.steps())));
+                    opt.step((float) (options.lr() * options.schedule().factor(step, options.steps(), options.lrHold())));
                     window = window.plus(stats);
                     history.add(step, stats.meanLoss(), stats.accuracy());
                     double wall = wallBefore + seconds(start);
@@ -223,6 +223,7 @@ public final class Trainer {
         meta.put("train_steps", Long.toString(options.steps()));
         meta.put("optimizer", options.optimizer().toString());
         meta.put("lr_schedule", options.schedule().toString());
+        meta.put("lr_hold", Double.toString(options.lrHold()));
         return meta;
     }
 

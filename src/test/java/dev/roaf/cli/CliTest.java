@@ -218,6 +218,16 @@ class CliTest {
                 "--out", tmp.resolve("bad-schedule").toString());
         assertEquals(2, badSchedule.code(), badSchedule.err());
         assertTrue(badSchedule.err().contains("constant or cosine"), badSchedule.err());
+        Result holdWithoutDecay = roaf("train", "--task", "adding", "--steps", "1", "--lr-hold", "0.5", "--device", "cpu",
+                "--out", tmp.resolve("bad-hold").toString());
+        assertEquals(2, holdWithoutDecay.code(), holdWithoutDecay.err());
+        assertTrue(holdWithoutDecay.err().contains("needs --lr-schedule cosine"), holdWithoutDecay.err());
+        Path held = tmp.resolve("held");
+        Result rh = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "4",
+                "--lr-schedule", "cosine", "--lr-hold", "0.5", "--device", "cpu", "--out", held.toString());
+        assertEquals(0, rh.code(), rh.err());
+        assertTrue(Files.readString(held.resolve("config.json")).replace(" ", "").contains("\"lr_hold\":0.5"),
+                "the hold is recorded");
 
         Path data = tinyMnist(tmp.resolve("mnist"), 20, 10);
         for (String model : List.of("roaf-mlp", "mlp", "resmlp")) {

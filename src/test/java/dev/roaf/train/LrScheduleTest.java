@@ -44,12 +44,35 @@ class LrScheduleTest {
         assertTrue(e.getMessage().contains("constant or cosine"), e.getMessage());
     }
 
+    @Test
+    void heldCosineKeepsTheFullRateThenDecaysOverTheRest() {
+        long steps = 1000;
+        for (long s = 1; s <= 700; s++) {
+            assertEquals(1.0, LrSchedule.COSINE.factor(s, steps, 0.7), 0, "held step " + s);
+        }
+        for (long s = 701; s <= steps; s++) {
+            // The decay over the last 300 steps is the plain cosine of a 300-step run.
+            assertEquals(LrSchedule.COSINE.factor(s - 700, 300), LrSchedule.COSINE.factor(s, steps, 0.7), 1e-15, "step " + s);
+        }
+        assertEquals(0.5, LrSchedule.COSINE.factor(851, steps, 0.7), 1e-12);
+        assertEquals(LrSchedule.COSINE.factor(123, steps), LrSchedule.COSINE.factor(123, steps, 0), 0);
+        assertEquals(1.0, LrSchedule.CONSTANT.factor(999, steps, 0.5));
+        for (double bad : new double[] {-0.1, 1.0, Double.NaN}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> LrSchedule.COSINE.factor(1, steps, bad));
+            assertTrue(e.getMessage().contains("--lr-hold"), e.getMessage());
+        }
+    }
+
     private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps) {
+        return train(task, schedule, steps, 0);
+    }
+
+    private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps, double hold) {
         float[] ab = ModelConfig.resolveAlphaBeta(null, null, 1.0, task.steps(), 1.0);
         ModelConfig c = new ModelConfig(ModelKind.ROAF_RNN, task.inputSize(), 8, task.outputSize(), 1, ab[0], ab[1],
                 FilterKind.HAAR, false);
         try (Engine engine = new CpuEngine(1); Model m = Model.create(engine, c, 4)) {
-            new Trainer(m, task, new TrainOptions(steps, 8, 0.05f, Optimizer.Kind.SGD, 0f, 3, 0, 16, 0f, schedule)).fit();
+            new Trainer(m, task, new TrainOptions(steps, 8, 0.05f, Optimizer.Kind.SGD, 0f, 3, 0, 16, 0f, schedule, hold)).fit();
             return m.toTensorData();
         }
     }
@@ -70,5 +93,7 @@ class LrScheduleTest {
             }
         }
         assertTrue(moved > 1e-3, "the second update moved nothing: " + moved);
+        // Holding half of a two-step cosine run keeps step 2 at the full rate: the constant run exactly.
+        assertEquals(constant, train(task, LrSchedule.COSINE, 2, 0.5), "the trainer applies the hold");
     }
 }
