@@ -18,6 +18,9 @@
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
 #                    its recipe, lstm and rnn with the same budget (copy-1000: ~1 h)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
+#   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
+#                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
+#                    MLP, 300 updates each; roaf diagnose at L = 50,000 for the default, alpha 0.99 and 0.9 (~5 min)
 #
 # roaf-rnn runs without alpha/beta options get the CLI's task recipe (roaf train --help, --task). Records
 # made before the recipe existed carry the same settings as explicit options (copy-*/roaf-rnn used
@@ -88,6 +91,34 @@ for stage in "$@"; do
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task fashion --data-dir "$fashion" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
       table "$stage" "50,000-layer roaf-mlp (N = 16) on Fashion-MNIST, CPU" ;;
+    depth-rule)
+      dr=(--task mnist --data-dir "$mnist" --hidden 16 --batch 32 --steps 300 --eval-every 100 --eval-size 500)
+      train "$stage" L5000-default --model roaf-mlp --depth 5000 "${dr[@]}"
+      train "$stage" L5000-alpha-0.99 --model roaf-mlp --depth 5000 --alpha 0.99 "${dr[@]}"
+      train "$stage" L5000-plain-mlp --model mlp --depth 5000 "${dr[@]}"
+      train "$stage" L100-alpha-0.99 --model roaf-mlp --depth 100 --alpha 0.99 "${dr[@]}"
+      python3 bench/scripts/results_table.py "Depth rule: roaf-mlp (N = 16) with beta = 1/L against a fixed alpha, MNIST sample, 300 updates of 32, CPU" \
+          "$root/$stage/results.md" "$root/$stage"/L*/ > /dev/null
+      for a in default 0.99 0.9; do
+        d="$root/$stage/diagnose-L50000-$a"; rm -rf "$d"
+        if [ "$a" = default ]; then opt=(); else opt=(--alpha "$a"); fi
+        java -jar "$jar" diagnose --device cpu --model roaf-mlp --depth 50000 --hidden 16 --batch 8 --only \
+            --data-dir "$mnist" --out "$d" "${opt[@]}" 2>&1 | grep -v '^roaf: no usable CUDA'
+        rm -f "$d"/gradnorms*.csv   # 1.4 MB each; summary.json and gradnorms.png are kept
+      done
+      python3 - "$root/$stage" <<'PY' >> "$root/$stage/results.md"
+import json, pathlib, sys
+print("\n`roaf diagnose --model roaf-mlp --depth 50000 --hidden 16 --batch 8 --only` at initialisation, one MNIST batch:\n")
+print("| alpha / beta | max/min gradient norm over layers | layers where the gradient is exactly 0 | measured dL/dx_0 / dL/dx_L | per-layer ratio range |")
+print("| --- | ---: | ---: | ---: | --- |")
+for d in sorted(pathlib.Path(sys.argv[1]).glob("diagnose-*")):
+    m = json.loads((d / "summary.json").read_text())["models"][0]
+    ratio = "inf" if m["grad_max_min_ratio"] is None else f"{m['grad_max_min_ratio']:.3g}"
+    e2e = m["grad_input_norm"] / m["grad_top_norm"]
+    print(f"| {float(m['alpha']):.6g} / {float(m['beta']):.3g} | {ratio} | {m['grad_zero_layers']:,} of 50,000 | {e2e:.3g} |"
+          f" [{m['grad_step_ratio_min']:.6g}, {m['grad_step_ratio_max']:.6g}] |")
+PY
+      echo "wrote $root/$stage/results.md" ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac
 done

@@ -284,6 +284,15 @@ public final class Diagnostics {
                     g.gradTop());
         }
         o.accept("  gradient norm over layers: max/min = " + verdict);
+        int frozen = 0;
+        for (double w : g.gradW()) {
+            frozen += w == 0 ? 1 : 0;
+        }
+        if (frozen > 0) {
+            // dL/dW_l = d_l x_l^T: zero where the backward signal vanished or where the forward signal did.
+            o.accept(String.format(Locale.ROOT, "  weight gradients: ||dL/dW_l|| is exactly 0 in %d of %d layers: those layers cannot learn",
+                    frozen, c.depth()));
+        }
     }
 
     private static void writeGradNorms(Path file, StackDiagnostics.GradNorms g) throws IOException {

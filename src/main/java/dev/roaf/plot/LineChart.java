@@ -413,7 +413,8 @@ public final class LineChart {
                 g.setFont(font(Font.ITALIC, LABEL_PX + 2));
                 FontMetrics fm = g.getFontMetrics();
                 g.setColor(AXIS);
-                g.drawString("no data", (float) (left + (plotW - fm.stringWidth("no data")) / 2),
+                String note = emptyNote();
+                g.drawString(note, (float) (left + (plotW - fm.stringWidth(note)) / 2),
                         (float) (top + plotH / 2 + fm.getAscent() / 2.0));
                 return;
             }
@@ -629,6 +630,27 @@ public final class LineChart {
             }
             double pad = (hi - lo) * 0.05;
             return new Range(lo - pad, hi + pad);
+        }
+
+        /**
+         * Why an empty panel is empty: no points at all, or (on a log axis) points that are all zero or
+         * negative, e.g. a gradient that vanished to exactly 0 in every layer: a reader must not take that
+         * for missing data.
+         */
+        String emptyNote() {
+            boolean anyFinite = false, allZero = true;
+            for (Series s : series) {
+                for (double y : s.ys) {
+                    if (Double.isFinite(y)) {
+                        anyFinite = true;
+                        allZero &= y == 0;
+                    }
+                }
+            }
+            if (!logY || !anyFinite) {
+                return "no data";
+            }
+            return allZero ? "every value is 0 (nothing to draw on a log scale)" : "no positive value (nothing to draw on a log scale)";
         }
 
         private boolean pointUsable(double y) {

@@ -40,6 +40,13 @@ class DiagnoseCommandTest {
                 "random", "--out", only.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(Files.exists(only.resolve("gradnorms.csv")) && !Files.exists(only.resolve("gradnorms-resmlp.csv")));
+        assertTrue(!r.out().contains("weight gradients:"), "no frozen layers, no line: " + r.out());
+        // A fixed small alpha and beta shrink both signals by ~50x per layer: float32 reaches exactly 0 within
+        // 30 layers forward and backward, so dL/dW_l = d_l x_l^T is 0 everywhere and the report says so.
+        r = CliTest.roaf("diagnose", "--model", "roaf-mlp", "--only", "--alpha", "0.01", "--beta", "0.01", "--depth", "80",
+                "--hidden", "8", "--batch", "4", "--input", "random", "--out", tmp.resolve("frozen").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("weight gradients: ||dL/dW_l|| is exactly 0 in 80 of 80 layers"), r.out());
         assertEquals(2, CliTest.roaf("diagnose", "--model", "mlp", "--only", "--alpha", "0.5", "--input", "random",
                 "--out", tmp.resolve("x").toString()).code());
         assertEquals(2, CliTest.roaf("diagnose", "--model", "roaf-rnn", "--input", "random", "--out", tmp.resolve("x").toString()).code());

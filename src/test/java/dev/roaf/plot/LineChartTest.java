@@ -147,6 +147,13 @@ class LineChartTest {
         LineChart.Panel logNonPositive = new LineChart.Panel("log", "x", "y").logY(true)
                 .series("zeros", new double[] {1, 2}, new double[] {0, -1});
         writeAndRead(900, 300, empty, allNaN, logNonPositive);
+        assertEquals("no data", empty.emptyNote());
+        assertEquals("no data", allNaN.emptyNote());
+        assertEquals("no positive value (nothing to draw on a log scale)", logNonPositive.emptyNote());
+        // A gradient that vanished to exactly 0 in every layer is a result, not missing data.
+        LineChart.Panel vanished = new LineChart.Panel("dW", "layer", "norm").logY(true)
+                .series("roaf-mlp", new double[] {0, 1, 2}, new double[] {0, 0, 0});
+        assertEquals("every value is 0 (nothing to draw on a log scale)", vanished.emptyNote());
     }
 
     @Test
