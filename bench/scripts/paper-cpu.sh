@@ -109,13 +109,14 @@ for stage in "$@"; do
       python3 - "$root/$stage" <<'PY' >> "$root/$stage/results.md"
 import json, pathlib, sys
 print("\n`roaf diagnose --model roaf-mlp --depth 50000 --hidden 16 --batch 8 --only` at initialisation, one MNIST batch:\n")
-print("| alpha / beta | max/min gradient norm over layers | layers where the gradient is exactly 0 | measured dL/dx_0 / dL/dx_L | per-layer ratio range |")
-print("| --- | ---: | ---: | ---: | --- |")
+print("| alpha / beta | max/min gradient norm over layers | layers where dL/dx_l is exactly 0 | layers where dL/dW_l is exactly 0 | measured dL/dx_0 / dL/dx_L | per-layer ratio range |")
+print("| --- | ---: | ---: | ---: | ---: | --- |")
 for d in sorted(pathlib.Path(sys.argv[1]).glob("diagnose-*")):
     m = json.loads((d / "summary.json").read_text())["models"][0]
     ratio = "inf" if m["grad_max_min_ratio"] is None else f"{m['grad_max_min_ratio']:.3g}"
     e2e = m["grad_input_norm"] / m["grad_top_norm"]
-    print(f"| {float(m['alpha']):.6g} / {float(m['beta']):.3g} | {ratio} | {m['grad_zero_layers']:,} of 50,000 | {e2e:.3g} |"
+    print(f"| {float(m['alpha']):.6g} / {float(m['beta']):.3g} | {ratio} | {m['grad_zero_layers']:,} of 50,000 |"
+          f" {m['grad_w_zero_layers']:,} of 50,000 | {e2e:.3g} |"
           f" [{m['grad_step_ratio_min']:.6g}, {m['grad_step_ratio_max']:.6g}] |")
 PY
       echo "wrote $root/$stage/results.md" ;;

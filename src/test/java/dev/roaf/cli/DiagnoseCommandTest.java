@@ -47,6 +47,7 @@ class DiagnoseCommandTest {
                 "--hidden", "8", "--batch", "4", "--input", "random", "--out", tmp.resolve("frozen").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("weight gradients: ||dL/dW_l|| is exactly 0 in 80 of 80 layers"), r.out());
+        assertTrue(Files.readString(tmp.resolve("frozen").resolve("summary.json")).contains("\"grad_w_zero_layers\":80"));
         assertEquals(2, CliTest.roaf("diagnose", "--model", "mlp", "--only", "--alpha", "0.5", "--input", "random",
                 "--out", tmp.resolve("x").toString()).code());
         assertEquals(2, CliTest.roaf("diagnose", "--model", "roaf-rnn", "--input", "random", "--out", tmp.resolve("x").toString()).code());
