@@ -70,7 +70,8 @@ final class TrainCommand implements Callable<Integer> {
     String model = "roaf-rnn";
     @Option(names = "--task", description = "psmnist, smnist, psfashion, sfashion, mnist, fashion, adding, copy (default:"
             + " ${DEFAULT-VALUE}); roaf-rnn on copy, adding, psmnist and psfashion takes the task's measured recipe for the"
-            + " options not given (copy: --alpha-scale 1 --beta 1 --clip-norm 1; adding: --beta-scale 1"
+            + " options not given (copy: --alpha-scale 1 --beta 1 --clip-norm 1 --lr-schedule cosine --lr-hold 0.6;"
+            + " adding: --beta-scale 1"
             + " --lr 0.03 --clip-norm 1;"
             + " psmnist, psfashion: --lr 0.01 --clip-norm 1)")
     String task = "psmnist";
@@ -548,6 +549,12 @@ final class TrainCommand implements Callable<Integer> {
         if (r.clipNorm() != null && !given.hasMatchedOption("--clip-norm")) {
             clipNorm = r.clipNorm();
             applied.add("--clip-norm " + TaskRecipe.fmt(r.clipNorm()));
+        }
+        // The schedule is one choice: either option on the command line keeps the recipe's out of it.
+        if (r.lrHold() != null && !given.hasMatchedOption("--lr-schedule") && !given.hasMatchedOption("--lr-hold")) {
+            lrSchedule = "cosine";
+            lrHold = r.lrHold();
+            applied.add("--lr-schedule cosine --lr-hold " + TaskRecipe.fmt(r.lrHold()));
         }
         return String.join(" ", applied);
     }

@@ -197,8 +197,14 @@ class CliTest {
                 "--device", "cpu", "--out", tmp.resolve("copy-recipe").toString());
         assertEquals(0, copyRecipe.code(), copyRecipe.err());
         assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=1.00000")
-                        && copyRecipe.err().contains("--clip-norm 1"),
-                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 1, clipping: " + copyRecipe.err());
+                        && copyRecipe.err().contains("--clip-norm 1 --lr-schedule cosine --lr-hold 0.6"),
+                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 1, clipping, the held cosine: " + copyRecipe.err());
+        String copyConfig = Files.readString(tmp.resolve("copy-recipe").resolve("config.json")).replace(" ", "");
+        assertTrue(copyConfig.contains("\"lr_schedule\":\"cosine\"") && copyConfig.contains("\"lr_hold\":0.6"), copyConfig);
+        Result copyConstant = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "1",
+                "--lr-schedule", "constant", "--device", "cpu", "--out", tmp.resolve("copy-constant").toString());
+        assertEquals(0, copyConstant.code(), copyConstant.err());
+        assertTrue(!copyConstant.err().contains("--lr-hold"), "a given schedule replaces the recipe's: " + copyConstant.err());
         Result addingRecipe = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "1",
                 "--lr", "0.01", "--device", "cpu", "--out", tmp.resolve("adding-recipe").toString());
         assertEquals(0, addingRecipe.code(), addingRecipe.err());
