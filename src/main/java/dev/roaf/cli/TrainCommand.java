@@ -165,7 +165,9 @@ final class TrainCommand implements Callable<Integer> {
         if (LearningRateSchedule.parse(lrSchedule) == LearningRateSchedule.CONSTANT && lrHold != 0) {
             throw new IllegalArgumentException("--lr-hold " + lrHold + " needs --lr-schedule cosine (a constant rate has no decay to hold back)");
         }
-        dev.roaf.train.LrSchedule.checkHold(lrHold);
+        if (!(lrHold >= 0 && lrHold < 1)) {
+            throw new IllegalArgumentException("--lr-hold must be a fraction of the steps in [0, 1), got " + lrHold);
+        }
         FilterType filterKind = FilterType.parse(filter);
         boolean skipNonFinite = parseOnNan(onNan);
         if (threads < 0) {
