@@ -108,8 +108,8 @@ final class TrainCommand implements Callable<Integer> {
     float momentum = 0f;
     @Option(names = "--clip-norm", description = "Rescale gradients whose L2 norm exceeds this (default: off)")
     float clipNorm = 0f;
-    @Option(names = "--lr-schedule", description = "constant, or cosine: decay from --lr at the first step towards 0 at"
-            + " the last (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lr-schedule", description = "constant, or cosine: decay from --lr at the first step (or after"
+            + " --lr-hold) towards 0 at the last (default: ${DEFAULT-VALUE})")
     String lrSchedule = "constant";
     @Option(names = "--lr-hold", description = "With --lr-schedule cosine: the fraction of the steps that keep the full"
             + " --lr before the decay starts (e.g. 0.7: constant for 70%% of the run, cosine to 0 over the rest;"
