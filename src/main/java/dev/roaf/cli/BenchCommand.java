@@ -205,6 +205,12 @@ final class BenchCommand implements Callable<Integer> {
         b.append(" --batch ").append(c.batch()).append(" --steps ").append(c.steps()).append(" --lr ").append(c.lr())
                 .append(" --seed ").append(seed).append(" --eval-every ").append(c.evalEvery()).append(" --eval-size ")
                 .append(c.evalSize()).append(" --device ").append(device);
+        // Every model of a comparison trains at the same constant rate; `roaf train` would give roaf-rnn its
+        // recipe's schedule (copy), so the equivalent command pins the constant one.
+        TaskRecipe recipe = ModelFamily.parse(model) == ModelFamily.ROAF_RNN ? TaskRecipe.forRoafRnn(c.task()) : null;
+        if (recipe != null && recipe.lrHold() != null) {
+            b.append(" --lr-schedule constant");
+        }
         return b.toString();
     }
 

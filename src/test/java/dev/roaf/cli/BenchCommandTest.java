@@ -91,7 +91,10 @@ class BenchCommandTest {
         String[] r = run("bench", "--suite", "paper", "--device", "cuda", "--list");
         assertEquals("0", r[0], r[2]);
         for (String entry : List.of("psmnist:", "psfashion:", "adding-T1000:", "adding-T10000:", "copy-T1000:", "copy-T10000:",
-                "mnist-mlp-L1000:", "roaf train --model roaf-mlp --task mnist --hidden 128 --depth 1000")) {
+                "mnist-mlp-L1000:", "roaf train --model roaf-mlp --task mnist --hidden 128 --depth 1000",
+                // the bench trains at a constant rate: the copy entries' roaf-rnn command must not get the recipe's schedule
+                "roaf train --model roaf-rnn --task copy --length 1000 --hidden 128 --batch 50 --steps 2000 --lr 0.005 --seed 1"
+                        + " --eval-every 200 --eval-size 1000 --device cuda --lr-schedule constant")) {
             assertTrue(r[1].contains(entry), entry + " not in\n" + r[1]);
         }
     }
