@@ -22,6 +22,7 @@
 #   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
 #                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
 #                    MLP, 300 updates each; roaf diagnose at L = 50,000 for the default, alpha 0.99 and 0.9 (~5 min)
+#   plots            the comparison charts in plots/ (roaf plot over the records above; seconds)
 #
 # roaf-rnn runs without alpha/beta options get the CLI's task recipe (roaf train --help, --task). Records
 # made before the recipe existed carry the same settings as explicit options (copy-*/roaf-rnn used
@@ -130,6 +131,19 @@ for d in sorted(pathlib.Path(sys.argv[1]).glob("diagnose-*")):
           f" [{m['grad_step_ratio_min']:.6g}, {m['grad_step_ratio_max']:.6g}] |")
 PY
       echo "wrote $root/$stage/results.md" ;;
+    plots)
+      p="$root/plots"; mkdir -p "$p"
+      plot() {  # plot NAME TITLE RUN...: runs that are missing are left out
+        local name=$1 title=$2; shift 2
+        local have=(); for r in "$@"; do [[ -s "$r/metrics.jsonl" ]] && have+=("$r"); done
+        java -jar "$jar" plot "${have[@]}" --out "$p/$name.png" --title "$title"
+      }
+      plot psmnist-1epoch "psMNIST, 600 updates of 100 (MNIST sample)" "$root"/psmnist-1epoch/{roaf-rnn,lstm,rnn}
+      plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
+      plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
+      plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}
+      plot adding-1000 "Adding, T = 1,000, 2,000 updates of 50" "$root"/adding-1000/{roaf-rnn,lstm,rnn}
+      plot depth-rule "MNIST through 5,000 layers, 300 updates of 32" "$root"/depth-rule/{L5000-default,L5000-alpha-0.99,L5000-plain-mlp} ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac
 done

@@ -18,7 +18,8 @@ import java.io.UncheckedIOException;
  */
 @Command(name = "roaf", mixinStandardHelpOptions = true, version = "roaf " + Version.VERSION,
         description = "Train and evaluate ROAF networks (random orthogonal additive filters) and their baselines.",
-        subcommands = {TrainCommand.class, EvalCommand.class, DataCommand.class, DiagnoseCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, EvalCommand.class, DataCommand.class, DiagnoseCommand.class, BenchCommand.class,
+                PlotCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces with errors.")

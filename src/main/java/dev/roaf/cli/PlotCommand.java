@@ -1,0 +1,132 @@
+package dev.roaf.cli;
+
+import dev.roaf.Charts;
+import dev.roaf.JsonText;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code roaf plot}: draws several run records on the same axes, e.g. roaf-rnn against lstm and rnn
+ * trained with the same budget. It reads each run's {@code metrics.jsonl} (one row per evaluation)
+ * and writes one PNG: the test metric (accuracy, or loss on a log axis) and the training loss over
+ * the updates since the previous evaluation, against updates or wall-clock seconds.
+ */
+@Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Draw the test metric and training loss of run records on the same axes (one PNG).")
+final class PlotCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Parameters(arity = "1..*", paramLabel = "RUN", description = "Run folders written by roaf train (with metrics.jsonl)")
+    List<Path> runs;
+    @Option(names = "--out", required = true, description = "The PNG to write")
+    Path out;
+    @Option(names = "--title", description = "Chart title (default: none)")
+    String title;
+    @Option(names = "--label", split = ",", description = "Series names, one per run, comma-separated (default: the folder names)")
+    List<String> labels;
+    @Option(names = "--x", description = "step (updates, the default) or wall (seconds)")
+    String x = "step";
+
+    /** One run's evaluation rows. */
+    record Curves(String name, boolean classification, double[] xs, double[] test, double[] train) {
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        if (!x.equals("step") && !x.equals("wall")) {
+            throw new IllegalArgumentException("--x must be step or wall, got '" + x + "'");
+        }
+        if (labels != null && labels.size() != runs.size()) {
+            throw new IllegalArgumentException("--label gives " + labels.size() + " names for " + runs.size() + " runs");
+        }
+        List<Curves> all = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            String name = labels != null ? labels.get(i) : String.valueOf(runs.get(i).toAbsolutePath().normalize().getFileName());
+            all.add(read(runs.get(i), name, x.equals("wall") ? "wall_s" : "step"));
+        }
+        boolean classification = all.get(0).classification();
+        for (Curves c : all) {
+            if (c.classification() != classification) {
+                throw new IllegalArgumentException("runs " + all.get(0).name() + " and " + c.name()
+                        + " measure different things (accuracy and loss): plot them separately");
+            }
+        }
+        String xLabel = x.equals("wall") ? "wall-clock seconds" : "updates";
+        Charts.Panel test = new Charts.Panel(classification ? "test accuracy" : "test loss", xLabel,
+                classification ? "accuracy" : "loss").logY(!classification);
+        Charts.Panel train = new Charts.Panel("training loss (mean since the previous evaluation)", xLabel, "loss")
+                .logY(spansDecades(all));
+        for (Curves c : all) {
+            test.series(c.name(), c.xs(), c.test());
+            train.series(c.name(), c.xs(), c.train());
+        }
+        Charts.write(out, 1200, 450, title, test, train);
+        spec.commandLine().getOut().println("roaf: wrote " + out + " (" + all.size() + " runs)");
+        return 0;
+    }
+
+    /** Reads the evaluation rows of {@code run}/metrics.jsonl. */
+    static Curves read(Path run, String name, String xKey) throws IOException {
+        Path file = run.resolve("metrics.jsonl");
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + " not found: RUN must be a folder written by roaf train --out");
+        }
+        List<double[]> rows = new ArrayList<>();
+        Boolean classification = null;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            if (!(JsonText.parse(lines.get(i)) instanceof Map<?, ?> row)) {
+                throw new IllegalArgumentException(file + ":" + (i + 1) + ": expected a JSON object");
+            }
+            boolean hasAcc = row.get("test_acc") instanceof Number;
+            classification = classification == null ? hasAcc : classification;
+            rows.add(new double[] {number(row.get(xKey)), number(hasAcc ? row.get("test_acc") : row.get("test_loss")),
+                    number(row.get("train_loss"))});
+        }
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException(file + " has no evaluations yet");
+        }
+        double[] xs = new double[rows.size()], test = new double[rows.size()], train = new double[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            xs[i] = rows.get(i)[0];
+            test[i] = rows.get(i)[1];
+            train[i] = rows.get(i)[2];
+        }
+        return new Curves(name, classification, xs, test, train);
+    }
+
+    private static double number(Object o) {
+        return o instanceof Number n ? n.doubleValue() : Double.NaN;
+    }
+
+    /** Whether the training losses span more than two decades (then a log axis shows them all). */
+    static boolean spansDecades(List<Curves> all) {
+        double lo = Double.POSITIVE_INFINITY, hi = 0;
+        for (Curves c : all) {
+            for (double v : c.train()) {
+                if (v > 0 && Double.isFinite(v)) {
+                    lo = Math.min(lo, v);
+                    hi = Math.max(hi, v);
+                }
+            }
+        }
+        return hi > 100 * lo;
+    }
+}

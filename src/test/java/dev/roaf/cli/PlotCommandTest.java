@@ -1,0 +1,71 @@
+package dev.roaf.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code roaf plot}: real run records of two models on one chart, and the errors that name their fix. */
+class PlotCommandTest {
+
+    @Test
+    void plotsTwoTrainedRunsOnTheSameAxes(@TempDir Path tmp) throws IOException {
+        Path a = tmp.resolve("roaf-rnn"), b = tmp.resolve("lstm");
+        for (Path run : new Path[] {a, b}) {
+            CliTest.Result r = CliTest.roaf("train", "--model", run.getFileName().toString(), "--task", "copy", "--length", "3",
+                    "--hidden", "6", "--batch", "4", "--steps", "4", "--eval-every", "2", "--eval-size", "8", "--device", "cpu",
+                    "--out", run.toString());
+            assertEquals(0, r.code(), r.err());
+        }
+        Path png = tmp.resolve("out").resolve("copy.png");
+        CliTest.Result r = CliTest.roaf("plot", a.toString(), b.toString(), "--out", png.toString(), "--title", "copy");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("wrote") && r.out().contains("(2 runs)"), r.out());
+        BufferedImage image = ImageIO.read(png.toFile());
+        assertNotNull(image);
+        assertEquals(1200, image.getWidth());
+
+        PlotCommand.Curves c = PlotCommand.read(a, "a", "step");
+        assertTrue(c.classification(), "copy reports recall accuracy");
+        assertEquals(2, c.xs().length);
+        assertEquals(2.0, c.xs()[0]);
+        assertEquals(4.0, c.xs()[1]);
+        assertTrue(c.test()[1] >= 0 && c.test()[1] <= 1 && c.train()[1] > 0, "accuracy in [0, 1], a positive loss");
+
+        CliTest.Result wall = CliTest.roaf("plot", a.toString(), "--x", "wall", "--label", "ROAF", "--out", tmp.resolve("w.png").toString());
+        assertEquals(0, wall.code(), wall.err());
+    }
+
+    @Test
+    void errorsNameTheFix(@TempDir Path tmp) throws IOException {
+        CliTest.Result missing = CliTest.roaf("plot", tmp.resolve("nope").toString(), "--out", tmp.resolve("x.png").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("RUN must be a folder written by roaf train --out"), missing.err());
+
+        Path acc = tmp.resolve("acc"), loss = tmp.resolve("loss");
+        Files.createDirectories(acc);
+        Files.createDirectories(loss);
+        Files.writeString(acc.resolve("metrics.jsonl"), "{\"step\":1,\"train_loss\":2.0,\"test_loss\":1.5,\"test_acc\":0.4,\"wall_s\":1}\n");
+        Files.writeString(loss.resolve("metrics.jsonl"), "{\"step\":1,\"train_loss\":0.2,\"test_loss\":0.1,\"test_acc\":null,\"wall_s\":1}\n");
+        CliTest.Result mixed = CliTest.roaf("plot", acc.toString(), loss.toString(), "--out", tmp.resolve("m.png").toString());
+        assertEquals(2, mixed.code());
+        assertTrue(mixed.err().contains("measure different things (accuracy and loss): plot them separately"), mixed.err());
+        assertFalse(PlotCommand.read(loss, "l", "step").classification());
+
+        CliTest.Result labels = CliTest.roaf("plot", acc.toString(), "--label", "a,b", "--out", tmp.resolve("l.png").toString());
+        assertEquals(2, labels.code());
+        assertTrue(labels.err().contains("--label gives 2 names for 1 runs"), labels.err());
+        CliTest.Result axis = CliTest.roaf("plot", acc.toString(), "--x", "epoch", "--out", tmp.resolve("e.png").toString());
+        assertEquals(2, axis.code());
+        assertTrue(axis.err().contains("--x must be step or wall"), axis.err());
+    }
+}
