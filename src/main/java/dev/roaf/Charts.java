@@ -75,6 +75,17 @@ public final class Charts {
         }
 
         /**
+         * Lets the data choose the y axis when the chart is written: logarithmic if the positive y values
+         * span more than two decades (a loss falling from 30 to 1e-4), linear otherwise.
+         *
+         * @return this panel
+         */
+        public Panel autoLogY() {
+            panel.autoLogY();
+            return this;
+        }
+
+        /**
          * Adds a line series; series take the colours of a colour-blind-safe palette in the order added.
          *
          * @param name the legend name

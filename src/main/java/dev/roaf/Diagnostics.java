@@ -284,21 +284,11 @@ public final class Diagnostics {
                     g.gradTop());
         }
         o.accept("  gradient norm over layers: max/min = " + verdict);
-        int frozen = frozenLayers(g);
+        int frozen = g.zeroWeightLayers();
         if (frozen > 0) {
-            // dL/dW_l = d_l x_l^T: zero where the backward signal vanished or where the forward signal did.
             o.accept(String.format(Locale.ROOT, "  weight gradients: ||dL/dW_l|| is exactly 0 in %d of %d layers: those layers cannot learn",
                     frozen, c.depth()));
         }
-    }
-
-    /** The layers whose weight gradient is exactly 0. */
-    private static int frozenLayers(StackDiagnostics.GradNorms g) {
-        int frozen = 0;
-        for (double w : g.gradW()) {
-            frozen += w == 0 ? 1 : 0;
-        }
-        return frozen;
     }
 
     private static void writeGradNorms(Path file, StackDiagnostics.GradNorms g) throws IOException {
@@ -394,7 +384,7 @@ public final class Diagnostics {
             m.put("grad_step_ratio_max", finite(step[1]));
             m.put("grad_max_min_ratio", finite(r.grads().maxMinRatio()));
             m.put("grad_zero_layers", r.grads().zeroLayers());
-            m.put("grad_w_zero_layers", frozenLayers(r.grads()));
+            m.put("grad_w_zero_layers", r.grads().zeroWeightLayers());
             m.put("grad_nonfinite_layers", r.grads().nonFiniteLayers());
             m.put("grad_top_norm", finite(r.grads().gradTop()));
             m.put("grad_input_norm", finite(r.grads().gradX()[0]));

@@ -67,7 +67,7 @@ final class PlotCommand implements Callable<Integer> {
         Charts.Panel test = new Charts.Panel(classification ? "test accuracy" : "test loss", xLabel,
                 classification ? "accuracy" : "loss").logY(!classification);
         Charts.Panel train = new Charts.Panel("training loss (mean since the previous evaluation)", xLabel, "loss")
-                .logY(spansDecades(all));
+                .autoLogY();
         for (Curves c : all) {
             test.series(c.name(), c.xs(), c.test());
             train.series(c.name(), c.xs(), c.train());
@@ -114,19 +114,5 @@ final class PlotCommand implements Callable<Integer> {
 
     private static double number(Object o) {
         return o instanceof Number n ? n.doubleValue() : Double.NaN;
-    }
-
-    /** Whether the training losses span more than two decades (then a log axis shows them all). */
-    static boolean spansDecades(List<Curves> all) {
-        double lo = Double.POSITIVE_INFINITY, hi = 0;
-        for (Curves c : all) {
-            for (double v : c.train()) {
-                if (v > 0 && Double.isFinite(v)) {
-                    lo = Math.min(lo, v);
-                    hi = Math.max(hi, v);
-                }
-            }
-        }
-        return hi > 100 * lo;
     }
 }

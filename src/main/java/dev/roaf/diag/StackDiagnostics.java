@@ -96,6 +96,20 @@ public final class StackDiagnostics {
             return z;
         }
 
+        /**
+         * Layers whose weight gradient is exactly 0: {@code dL/dW_l = d_l x_l^T} vanishes where the backward
+         * signal or the forward one did, and such a layer cannot learn.
+         */
+        public int zeroWeightLayers() {
+            int z = 0;
+            for (double g : gradW) {
+                if (g == 0) {
+                    z++;
+                }
+            }
+            return z;
+        }
+
         /** Layers whose gradient norm is infinite or NaN (overflowed). */
         public int nonFiniteLayers() {
             int z = 0;

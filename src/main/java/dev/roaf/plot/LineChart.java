@@ -214,6 +214,7 @@ public final class LineChart {
         private final String xLabel;
         private final String yLabel;
         private boolean logY;
+        private boolean autoLogY;
         private boolean legend = true;
         private final List<Series> series = new ArrayList<>();
         private final List<RefLine> hlines = new ArrayList<>();
@@ -239,7 +240,34 @@ public final class LineChart {
          */
         public Panel logY(boolean on) {
             this.logY = on;
+            this.autoLogY = false;
             return this;
+        }
+
+        /**
+         * Makes the y axis log-scaled when it is drawn if the positive finite y values then span more than
+         * two decades (a loss that starts near 30 and ends near 1e-4 is unreadable on a linear axis),
+         * linear otherwise.
+         *
+         * @return this panel
+         */
+        public Panel autoLogY() {
+            this.autoLogY = true;
+            return this;
+        }
+
+        /** Whether the positive finite y values of the series span more than two decades. */
+        boolean spansTwoDecades() {
+            double lo = Double.POSITIVE_INFINITY, hi = 0;
+            for (Series s : series) {
+                for (double v : s.ys) {
+                    if (v > 0 && Double.isFinite(v)) {
+                        lo = Math.min(lo, v);
+                        hi = Math.max(hi, v);
+                    }
+                }
+            }
+            return hi > 100 * lo;
         }
 
         /**
@@ -295,6 +323,9 @@ public final class LineChart {
 
         /** Draws this panel into the cell at ({@code x}, {@code y}) of size {@code w} x {@code h}. */
         void draw(Graphics2D g, int x, int y, int w, int h) {
+            if (autoLogY) {
+                logY = spansTwoDecades();
+            }
             Shape oldClip = g.getClip();
             g.clipRect(x, y, w, h);
             try {

@@ -125,8 +125,14 @@ public final class RunRecord implements TrainListener, AutoCloseable {
             el[i] = evals.get(i).testLoss();
             ea[i] = evals.get(i).testAcc();
         }
-        LineChart.Panel loss = new LineChart.Panel("loss", "step", "mean loss").logY(!classification || spansDecades(sl, el))
-                .series("train (smoothed)", sx, sl).series("test", ex, el);
+        // Regression losses always get a log axis; a cross-entropy only when it falls through decades (copy).
+        LineChart.Panel loss = new LineChart.Panel("loss", "step", "mean loss").series("train (smoothed)", sx, sl)
+                .series("test", ex, el);
+        if (classification) {
+            loss.autoLogY();
+        } else {
+            loss.logY(true);
+        }
         if (classification) {
             LineChart.Panel acc = new LineChart.Panel("accuracy", "step", "accuracy")
                     .series("train (smoothed)", sx, sa).series("test", ex, ea);
@@ -134,23 +140,6 @@ public final class RunRecord implements TrainListener, AutoCloseable {
         } else {
             LineChart.write(dir.resolve("curves.png"), 800, 450, title, loss);
         }
-    }
-
-    /**
-     * Whether the positive values span more than two decades: then a linear axis shows only the first
-     * steps' loss (a copy run starts near 30 and ends near 1e-4) and a log axis is the readable one.
-     */
-    static boolean spansDecades(double[]... series) {
-        double lo = Double.POSITIVE_INFINITY, hi = 0;
-        for (double[] values : series) {
-            for (double v : values) {
-                if (v > 0 && Double.isFinite(v)) {
-                    lo = Math.min(lo, v);
-                    hi = Math.max(hi, v);
-                }
-            }
-        }
-        return hi > 100 * lo;
     }
 
     @Override

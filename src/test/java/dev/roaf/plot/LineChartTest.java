@@ -2,6 +2,7 @@ package dev.roaf.plot;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -154,6 +155,25 @@ class LineChartTest {
         LineChart.Panel vanished = new LineChart.Panel("dW", "layer", "norm").logY(true)
                 .series("roaf-mlp", new double[] {0, 1, 2}, new double[] {0, 0, 0});
         assertEquals("every value is 0 (nothing to draw on a log scale)", vanished.emptyNote());
+    }
+
+    @Test
+    void autoLogYTurnsLogarithmicBeyondTwoDecades() throws IOException {
+        double[] x3 = {1, 2, 3}, x2 = {1, 2};
+        LineChart.Panel psmnist = new LineChart.Panel("a", "x", "y").autoLogY()
+                .series("train", x3, new double[] {2.3, 1.1, 0.4}).series("test", new double[] {1}, new double[] {0.5});
+        assertFalse(psmnist.spansTwoDecades(), "psMNIST-like: linear");
+        LineChart.Panel copy = new LineChart.Panel("b", "x", "y").autoLogY()
+                .series("train", x3, new double[] {32, 0.5, 0.001}).series("test", x2, new double[] {0.02, 0.0002});
+        assertTrue(copy.spansTwoDecades(), "copy-like: log");
+        LineChart.Panel either = new LineChart.Panel("c", "x", "y")
+                .series("train", new double[] {1}, new double[] {2.0}).series("test", new double[] {1}, new double[] {0.01});
+        assertTrue(either.spansTwoDecades(), "the decades may come from either series");
+        LineChart.Panel odd = new LineChart.Panel("d", "x", "y")
+                .series("s", new double[] {1, 2, 3, 4}, new double[] {0, -1, Double.NaN, 5});
+        assertFalse(odd.spansTwoDecades(), "non-positive and NaN values are ignored");
+        assertFalse(new LineChart.Panel("e", "x", "y").spansTwoDecades(), "no values");
+        writeAndRead(900, 300, psmnist, copy);
     }
 
     @Test
