@@ -18,6 +18,11 @@
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
+#   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
+#                    before); roaf-rnn with a signed-permutation filter and alpha = 1, lstm and rnn with
+#                    the same stages (~15 min roaf-rnn, ~15 min rnn, ~40 min lstm, one thread each)
+#   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds;
+#                    appends to adding-1000-curriculum/results.md, so run it right after that stage)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
 #   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
 #                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
@@ -30,7 +35,10 @@
 # copy-*/roaf-rnn-recipe used the first copy recipe, --alpha-scale 1 --beta 0.1).
 #
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
-# MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist).
+# MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
+# (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum: which
+# models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
+# machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar=${ROAF_JAR:-target/roaf.jar}
@@ -42,7 +50,7 @@ train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
   mkdir -p "$root/$stage"
   rm -rf "${root:?}/$stage/$run"
-  java -jar "$jar" train --device cpu --seed 1 --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+  java -jar "$jar" train --device cpu ${THREADS:+--threads "$THREADS"} --seed "${SEED:-1}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
 }
 
 table() {  # table STAGE TITLE
@@ -62,9 +70,7 @@ for stage in "$@"; do
     psmnist-10epoch)
       ps=(--task psmnist --data-dir "$mnist" --perm-seed 0 --hidden 128 --batch 100 --steps 6000 --lr 0.01 --clip-norm 1
           --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
-      train "$stage" roaf-rnn --model roaf-rnn "${ps[@]}"
-      train "$stage" lstm --model lstm "${ps[@]}"
-      train "$stage" rnn --model rnn "${ps[@]}"
+      for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, CPU" ;;
     psfashion-1epoch)
       pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
@@ -94,6 +100,52 @@ for stage in "$@"; do
       train "$stage" lstm --model lstm "${ad[@]}"
       train "$stage" rnn --model rnn "${ad[@]}"
       table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, CPU" ;;
+    adding-1000-curriculum)
+      # Adding at T = 1,000 through lengths 100 -> 300 -> 600 -> 1,000, each stage starting from the
+      # last one's model (--init). roaf-rnn uses a signed-permutation filter with alpha = 1: a cycle of
+      # the permutation whose signs multiply to +1 keeps its (signed) sum exactly, step after step, so
+      # the state holds running sums that do not decay or rotate, which is what a sum needs (a Haar
+      # rotation, or alpha < 1, keeps the traces of u_i and u_j apart by how long ago they came).
+      # beta stays 0.01 at every length. Stage 1 is the setting under which each model solved T = 100
+      # (adding-100); the later stages give all models the same options. ~15 min roaf-rnn, ~15 min rnn,
+      # ~40 min lstm with one thread each.
+      fine=(--task adding --hidden 64 --batch 50 --clip-norm 1 --eval-size 500)
+      for m in ${MODELS:-roaf-rnn lstm rnn}; do
+        if [ "$m" = roaf-rnn ]; then
+          opt=(--filter permutation --alpha 1 --beta 0.01); first=(--lr 0.03 --clip-norm 1)
+        else
+          opt=(); first=()
+        fi
+        d="$root/$stage" r="$m${SEED:+-seed$SEED}"
+        train "$stage" "$r-1-t100" --model "$m" "${opt[@]}" --task adding --length 100 --hidden 64 --batch 50 \
+            --steps 2000 --eval-every 400 --eval-size 500 "${first[@]}"
+        train "$stage" "$r-2-t300" --model "$m" "${opt[@]}" "${fine[@]}" --length 300 --steps 1000 --lr 0.003 \
+            --eval-every 250 --init "$d/$r-1-t100/model.safetensors"
+        train "$stage" "$r-3-t600" --model "$m" "${opt[@]}" "${fine[@]}" --length 600 --steps 1000 --lr 0.003 \
+            --eval-every 250 --init "$d/$r-2-t300/model.safetensors"
+        train "$stage" "$r-4-t1000" --model "$m" "${opt[@]}" "${fine[@]}" --length 1000 --steps 3000 --lr 0.001 \
+            --lr-schedule cosine --lr-hold 0.5 --eval-every 250 --init "$d/$r-3-t600/model.safetensors"
+      done
+      table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, CPU" ;;
+    adding-length-transfer)
+      # The T = 1,000 models of adding-1000-curriculum evaluated at other lengths (no training): is what they
+      # learned a sum over any T, or tied to T = 1,000? Appends a table to adding-1000-curriculum/results.md.
+      d="$root/adding-1000-curriculum"
+      {
+        echo; echo "The final models of the T = 1,000 stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
+        echo "| model | T = 800 | T = 1,000 | T = 1,200 |"; echo "| --- | ---: | ---: | ---: |"
+        for r in roaf-rnn roaf-rnn-seed2 lstm rnn; do
+          [ -s "$d/$r-4-t1000/model.safetensors" ] || continue
+          line="| $r-4-t1000 |"
+          for t in 800 1000 1200; do
+            mse=$(java -jar "$jar" eval --device cpu ${THREADS:+--threads "$THREADS"} --model "$d/$r-4-t1000/model.safetensors" \
+                --length "$t" --eval-size 500 2>/dev/null | python3 -c 'import json, sys; print("%.4g" % json.load(sys.stdin)["test_loss"])')
+            line="$line $mse |"
+          done
+          echo "$line"
+        done
+      } >> "$d/results.md"
+      echo "appended to $d/results.md" ;;
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
@@ -143,6 +195,8 @@ PY
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}
       plot adding-1000 "Adding, T = 1,000, 2,000 updates of 50" "$root"/adding-1000/{roaf-rnn,lstm,rnn}
+      plot adding-1000-curriculum "Adding, T = 1,000 after T = 100, 300, 600: 3,000 updates of 50" \
+          "$root"/adding-1000-curriculum/{roaf-rnn,roaf-rnn-seed2,lstm,rnn}-4-t1000
       plot depth-rule "MNIST through 5,000 layers, 300 updates of 32" "$root"/depth-rule/{L5000-default,L5000-alpha-0.99,L5000-plain-mlp} ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac

@@ -163,6 +163,34 @@ class CliTest {
     }
 
     @Test
+    void initCarriesAPermutationFilterToAnotherLengthAndSeed(@TempDir Path tmp) throws IOException {
+        // The adding curriculum (README): each length starts from the last one's model, filter included.
+        String[] mix = {"train", "--task", "adding", "--hidden", "6", "--batch", "8", "--filter", "permutation", "--alpha", "1",
+                "--beta", "0.01", "--device", "cpu"};
+        Path first = tmp.resolve("t6");
+        Result t6 = roaf(concat(mix, "--length", "6", "--steps", "2", "--out", first.toString()));
+        assertEquals(0, t6.code(), t6.err());
+        Path second = tmp.resolve("t9");
+        Result r = roaf(concat(mix, "--length", "9", "--steps", "1", "--lr", "1e-30", "--seed", "2",
+                "--init", first.resolve("model.safetensors").toString(), "--out", second.toString()));
+        assertEquals(0, r.code(), r.err());
+        SafetensorsFile a = Safetensors.read(first.resolve("model.safetensors"));
+        SafetensorsFile b = Safetensors.read(second.resolve("model.safetensors"));
+        for (String name : List.of("rnn.O_index", "rnn.O_sign", "rnn.W", "rnn.U", "head.weight")) {
+            assertEquals(a.tensor(name), b.tensor(name), name + " comes from the --init file, not from --seed 2");
+        }
+        Map<String, Object> task = Json.asObject(Json.asObject(Json.parse(Files.readString(second.resolve("config.json"))),
+                "config").get("task"), "task");
+        assertEquals(9, ((Number) task.get("steps")).intValue(), "the new length is recorded");
+    }
+
+    private static String[] concat(String[] head, String... tail) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
+
+    @Test
     void badUsageAndBadInputExitWithTwo(@TempDir Path tmp) {
         assertEquals(2, roaf("train", "--no-such-option").code());
         Result cuda = roaf("train", "--device", "cuda", "--task", "adding", "--steps", "1", "--out", tmp.toString());
