@@ -19,8 +19,9 @@
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
-#                    before); roaf-rnn with a signed-permutation filter and alpha = 1, lstm and rnn with
-#                    the same stages (~15 min roaf-rnn, ~15 min rnn, ~40 min lstm, one thread each)
+#                    before); roaf-rnn with alpha = 1 and a signed-permutation or (roaf-rnn-haar) Haar filter,
+#                    lstm and rnn with the same stages (~12 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
+#                    one thread each; the records hold seeds 1-4 of roaf-rnn and roaf-rnn-haar, made with SEED)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds;
 #                    appends to adding-1000-curriculum/results.md, so run it right after that stage)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
@@ -102,28 +103,25 @@ for stage in "$@"; do
       table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, CPU" ;;
     adding-1000-curriculum)
       # Adding at T = 1,000 through lengths 100 -> 300 -> 600 -> 1,000, each stage starting from the
-      # last one's model (--init). roaf-rnn uses a signed-permutation filter with alpha = 1: a cycle of
-      # the permutation whose signs multiply to +1 keeps its (signed) sum exactly, step after step, so
-      # the state holds running sums that do not decay or rotate, which is what a sum needs (a Haar
-      # rotation, or alpha < 1, keeps the traces of u_i and u_j apart by how long ago they came).
-      # beta stays 0.01 at every length. Stage 1 is the setting under which each model solved T = 100
-      # (adding-100); the later stages give all models the same options. ~15 min roaf-rnn, ~15 min rnn,
-      # ~40 min lstm with one thread each.
+      # last one's model (--init). roaf-rnn runs with alpha = 1 (nothing in the state decays) and beta 0.01
+      # at every length, with a signed-permutation filter (roaf-rnn) or a Haar one (roaf-rnn-haar). Stage 1 is
+      # the setting under which each model solved T = 100 (adding-100); the later stages give all models the
+      # same options. ~12 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm with one thread each.
       fine=(--task adding --hidden 64 --batch 50 --clip-norm 1 --eval-size 500)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do
-        if [ "$m" = roaf-rnn ]; then
-          opt=(--filter permutation --alpha 1 --beta 0.01); first=(--lr 0.03 --clip-norm 1)
-        else
-          opt=(); first=()
-        fi
+        case $m in  # roaf-rnn-haar: the same with a Haar filter
+          roaf-rnn) opt=(--model roaf-rnn --filter permutation --alpha 1 --beta 0.01); first=(--lr 0.03 --clip-norm 1) ;;
+          roaf-rnn-haar) opt=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01); first=(--lr 0.03 --clip-norm 1) ;;
+          *) opt=(--model "$m"); first=() ;;
+        esac
         d="$root/$stage" r="$m${SEED:+-seed$SEED}"
-        train "$stage" "$r-1-t100" --model "$m" "${opt[@]}" --task adding --length 100 --hidden 64 --batch 50 \
+        train "$stage" "$r-1-t100" "${opt[@]}" --task adding --length 100 --hidden 64 --batch 50 \
             --steps 2000 --eval-every 400 --eval-size 500 "${first[@]}"
-        train "$stage" "$r-2-t300" --model "$m" "${opt[@]}" "${fine[@]}" --length 300 --steps 1000 --lr 0.003 \
+        train "$stage" "$r-2-t300" "${opt[@]}" "${fine[@]}" --length 300 --steps 1000 --lr 0.003 \
             --eval-every 250 --init "$d/$r-1-t100/model.safetensors"
-        train "$stage" "$r-3-t600" --model "$m" "${opt[@]}" "${fine[@]}" --length 600 --steps 1000 --lr 0.003 \
+        train "$stage" "$r-3-t600" "${opt[@]}" "${fine[@]}" --length 600 --steps 1000 --lr 0.003 \
             --eval-every 250 --init "$d/$r-2-t300/model.safetensors"
-        train "$stage" "$r-4-t1000" --model "$m" "${opt[@]}" "${fine[@]}" --length 1000 --steps 3000 --lr 0.001 \
+        train "$stage" "$r-4-t1000" "${opt[@]}" "${fine[@]}" --length 1000 --steps 3000 --lr 0.001 \
             --lr-schedule cosine --lr-hold 0.5 --eval-every 250 --init "$d/$r-3-t600/model.safetensors"
       done
       table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, CPU" ;;
@@ -134,7 +132,7 @@ for stage in "$@"; do
       {
         echo; echo "The final models of the T = 1,000 stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
         echo "| model | T = 800 | T = 1,000 | T = 1,200 |"; echo "| --- | ---: | ---: | ---: |"
-        for r in roaf-rnn roaf-rnn-seed2 lstm rnn; do
+        for r in roaf-rnn roaf-rnn-seed{2,3,4} roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} lstm rnn; do
           [ -s "$d/$r-4-t1000/model.safetensors" ] || continue
           line="| $r-4-t1000 |"
           for t in 800 1000 1200; do
@@ -195,8 +193,8 @@ PY
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}
       plot adding-1000 "Adding, T = 1,000, 2,000 updates of 50" "$root"/adding-1000/{roaf-rnn,lstm,rnn}
-      plot adding-1000-curriculum "Adding, T = 1,000 after T = 100, 300, 600: 3,000 updates of 50" \
-          "$root"/adding-1000-curriculum/{roaf-rnn,roaf-rnn-seed2,lstm,rnn}-4-t1000
+      plot adding-1000-curriculum "Adding, T = 1,000 after T = 100, 300, 600: 3,000 updates of 50 (seed 1)" \
+          "$root"/adding-1000-curriculum/{roaf-rnn-haar,roaf-rnn,lstm,rnn}-4-t1000
       plot depth-rule "MNIST through 5,000 layers, 300 updates of 32" "$root"/depth-rule/{L5000-default,L5000-alpha-0.99,L5000-plain-mlp} ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac

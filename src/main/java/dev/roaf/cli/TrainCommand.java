@@ -125,7 +125,8 @@ final class TrainCommand implements Callable<Integer> {
     int threads = 0;
     @Option(names = "--data-dir", description = "Folder with MNIST / Fashion-MNIST IDX files")
     Path dataDir;
-    @Option(names = "--init", description = "Start from the parameters of this safetensors file (shapes checked)")
+    @Option(names = "--init", description = "Start from the weights and filters of this safetensors file (shapes checked;"
+            + " alpha and beta come from this command line), e.g. a shorter T's run (README: adding at T = 1,000)")
     Path init;
     @Option(names = "--out", description = "Run folder (default: runs/<time>-<model>-<task>)")
     Path out;
@@ -274,6 +275,7 @@ final class TrainCommand implements Callable<Integer> {
              RunRecorder record = new RunRecorder(dir, kind + " on " + t.name(), t.targetType() != TargetType.REGRESSION)) {
             if (init != null && resumeFrom == null) {
                 m.loadParameters(init);
+                describeInit(Model.readMetadata(init), m.metadata()).forEach(err::println);
             }
             err.println(String.format(Locale.ROOT, "roaf: %s N=%d%s on %s%s, %s, %,d parameters, %d steps of %d on %s -> %s",
                     kind, hidden, kind.isRecurrent() ? "" : " L=" + layers, t.name(), t.steps() > 0 ? " (T=" + t.steps() + ")" : "",
@@ -330,6 +332,40 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** Parses {@code --on-nan}: whether to skip non-finite steps. */
+    /**
+     * What {@code --init} started from, and a warning when the file was saved with another alpha or beta:
+     * the file carries weights and filters, while alpha and beta come from this command line (a curriculum
+     * over T that forgets {@code --alpha/--beta} at one stage would otherwise change the model silently).
+     */
+    static List<String> describeInit(Map<String, String> file, Map<String, String> now) {
+        List<String> lines = new ArrayList<>();
+        String task = file.get("task");
+        String length = file.get("length");
+        lines.add("roaf: --init: weights and filters from a " + file.getOrDefault("model", "model")
+                + (task == null ? "" : " trained on " + task + (length == null || length.equals("0") ? "" : " T=" + length)));
+        List<String> differ = new ArrayList<>();
+        for (String key : List.of("alpha", "beta")) {
+            String a = file.get(key), b = now.get(key);
+            if (a != null && b != null && !sameNumber(a, b)) {
+                differ.add(key + " " + a + " (now " + b + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            lines.add("roaf: note: the --init file was saved with " + String.join(", ", differ)
+                    + "; alpha and beta come from this command line: give --alpha/--beta to keep the file's");
+        }
+        return lines;
+    }
+
+    private static boolean sameNumber(String a, String b) {
+        try {
+            double x = Double.parseDouble(a), y = Double.parseDouble(b);
+            return Math.abs(x - y) <= 1e-6 * Math.max(Math.abs(x), Math.abs(y));
+        } catch (NumberFormatException e) {
+            return a.equals(b);
+        }
+    }
+
     private static boolean parseOnNan(String s) {
         return switch (s) {
             case "stop" -> false;

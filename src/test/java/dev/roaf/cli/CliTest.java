@@ -182,6 +182,16 @@ class CliTest {
         Map<String, Object> task = Json.asObject(Json.asObject(Json.parse(Files.readString(second.resolve("config.json"))),
                 "config").get("task"), "task");
         assertEquals(9, ((Number) task.get("steps")).intValue(), "the new length is recorded");
+        assertTrue(r.err().contains("--init: weights and filters from a roaf-rnn trained on adding T=6"), r.err());
+        assertFalse(r.err().contains("note:"), "same alpha and beta, nothing to warn about: " + r.err());
+
+        // Without --alpha/--beta the run takes the recipe's mix, which differs from the file's: say so.
+        Result other = roaf("train", "--task", "adding", "--hidden", "6", "--batch", "8", "--filter", "permutation",
+                "--device", "cpu", "--length", "9", "--steps", "1", "--init", first.resolve("model.safetensors").toString(),
+                "--out", tmp.resolve("recipe").toString());
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.err().contains("note: the --init file was saved with alpha 1") && other.err().contains("give --alpha/--beta"),
+                other.err());
     }
 
     private static String[] concat(String[] head, String... tail) {
