@@ -20,10 +20,10 @@
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
 #                    before); roaf-rnn with alpha = 1 and a signed-permutation or (roaf-rnn-haar) Haar filter,
-#                    lstm and rnn with the same stages (~12 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
+#                    lstm and rnn with the same stages (~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
 #                    one thread each; the records hold seeds 1-4 of roaf-rnn and roaf-rnn-haar, made with SEED)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds;
-#                    appends to adding-1000-curriculum/results.md, so run it right after that stage)
+#                    writes adding-1000-curriculum/length-transfer.md)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
 #   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
 #                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
@@ -106,7 +106,7 @@ for stage in "$@"; do
       # last one's model (--init). roaf-rnn runs with alpha = 1 (nothing in the state decays) and beta 0.01
       # at every length, with a signed-permutation filter (roaf-rnn) or a Haar one (roaf-rnn-haar). Stage 1 is
       # the setting under which each model solved T = 100 (adding-100); the later stages give all models the
-      # same options. ~12 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm with one thread each.
+      # same options. ~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm with one thread each.
       fine=(--task adding --hidden 64 --batch 50 --clip-norm 1 --eval-size 500)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do
         case $m in  # roaf-rnn-haar: the same with a Haar filter
@@ -127,10 +127,11 @@ for stage in "$@"; do
       table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, CPU" ;;
     adding-length-transfer)
       # The T = 1,000 models of adding-1000-curriculum evaluated at other lengths (no training): is what they
-      # learned a sum over any T, or tied to T = 1,000? Appends a table to adding-1000-curriculum/results.md.
+      # learned a sum over any T, or tied to T = 1,000? Writes adding-1000-curriculum/length-transfer.md.
       d="$root/adding-1000-curriculum"
       {
-        echo; echo "The final models of the T = 1,000 stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
+        echo "# Adding: the T = 1,000 models at other lengths"; echo
+        echo "The final models of the T = 1,000 stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
         echo "| model | T = 800 | T = 1,000 | T = 1,200 |"; echo "| --- | ---: | ---: | ---: |"
         for r in roaf-rnn roaf-rnn-seed{2,3,4} roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} lstm rnn; do
           [ -s "$d/$r-4-t1000/model.safetensors" ] || continue
@@ -142,8 +143,8 @@ for stage in "$@"; do
           done
           echo "$line"
         done
-      } >> "$d/results.md"
-      echo "appended to $d/results.md" ;;
+      } > "$d/length-transfer.md"
+      echo "wrote $d/length-transfer.md" ;;
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500

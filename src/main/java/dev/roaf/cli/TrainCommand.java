@@ -331,7 +331,6 @@ final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Parses {@code --on-nan}: whether to skip non-finite steps. */
     /**
      * What {@code --init} started from, and a warning when the file was saved with another alpha or beta:
      * the file carries weights and filters, while alpha and beta come from this command line (a curriculum
@@ -366,6 +365,7 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** Parses {@code --on-nan}: whether to skip non-finite steps. */
     private static boolean parseOnNan(String s) {
         return switch (s) {
             case "stop" -> false;

@@ -87,13 +87,7 @@ public final class StackDiagnostics {
 
         /** Layers whose gradient norm is exactly 0 (vanished below float32's range). */
         public int zeroLayers() {
-            int z = 0;
-            for (double g : gradX) {
-                if (g == 0) {
-                    z++;
-                }
-            }
-            return z;
+            return count(gradX, g -> g == 0);
         }
 
         /**
@@ -101,24 +95,22 @@ public final class StackDiagnostics {
          * signal or the forward one did, and such a layer cannot learn.
          */
         public int zeroWeightLayers() {
-            int z = 0;
-            for (double g : gradW) {
-                if (g == 0) {
-                    z++;
-                }
-            }
-            return z;
+            return count(gradW, g -> g == 0);
         }
 
         /** Layers whose gradient norm is infinite or NaN (overflowed). */
         public int nonFiniteLayers() {
-            int z = 0;
-            for (double g : gradX) {
-                if (!Double.isFinite(g)) {
-                    z++;
+            return count(gradX, g -> !Double.isFinite(g));
+        }
+
+        private static int count(double[] norms, java.util.function.DoublePredicate which) {
+            int n = 0;
+            for (double g : norms) {
+                if (which.test(g)) {
+                    n++;
                 }
             }
-            return z;
+            return n;
         }
 
         /** {@code max_l gradX / min_l gradX} over the layers with a finite, positive norm (NaN if none). */

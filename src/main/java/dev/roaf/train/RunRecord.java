@@ -130,15 +130,11 @@ public final class RunRecord implements TrainListener, AutoCloseable {
                 .series("test", ex, el);
         if (classification) {
             loss.autoLogY();
-        } else {
-            loss.logY(true);
-        }
-        if (classification) {
             LineChart.Panel acc = new LineChart.Panel("accuracy", "step", "accuracy")
                     .series("train (smoothed)", sx, sa).series("test", ex, ea);
             LineChart.write(dir.resolve("curves.png"), 1200, 450, title, loss, acc);
         } else {
-            LineChart.write(dir.resolve("curves.png"), 800, 450, title, loss);
+            LineChart.write(dir.resolve("curves.png"), 800, 450, title, loss.logY(true));
         }
     }
 
