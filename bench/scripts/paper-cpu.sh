@@ -54,6 +54,9 @@ if [[ -n ${ROAF_DATA:-} ]]; then mnist_full=$ROAF_DATA/mnist; else mnist_full=${
 mnist_full=${MNIST_FULL:-$mnist_full}
 fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
 root=bench/results/paper-cpu
+# psmnist-10epoch and psmnist-full: ten epochs' worth of updates (6,000 of 100), one set of options for both.
+ten_epochs=(--perm-seed 0 --hidden 128 --batch 100 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-every 600 --eval-size 0
+            --checkpoint-minutes 10)
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -84,14 +87,12 @@ for stage in "$@"; do
       train "$stage" rnn --model rnn "${ps[@]}"
       table "$stage" "psMNIST, 600 updates of batch 100 (one full epoch's worth), 10,000-digit MNIST sample, CPU" ;;
     psmnist-10epoch)
-      ps=(--task psmnist --data-dir "$mnist" --perm-seed 0 --hidden 128 --batch 100 --steps 6000 --lr 0.01 --clip-norm 1
-          --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
+      ps=(--task psmnist --data-dir "$mnist" --steps 6000 "${ten_epochs[@]}")
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, CPU" ;;
     psmnist-full)
       need_full_mnist
-      ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 10 --lr 0.01 --clip-norm 1
-          --lr-schedule cosine --eval-every 600 --eval-size 0 --checkpoint-minutes 10)
+      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}")
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
     psmnist-full-1epoch)
@@ -134,7 +135,8 @@ for stage in "$@"; do
       # at every length, with a signed-permutation filter (roaf-rnn) or a Haar one (roaf-rnn-haar). Stage 1 is
       # the setting under which each model solved T = 100 (adding-100); the later stages give all models the
       # same options. ~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm with one thread each.
-      fine=(--task adding --hidden 64 --batch 50 --clip-norm 1 --eval-size 500)
+      base=(--task adding --hidden 64 --batch 50 --eval-size 500)
+      fine=("${base[@]}" --clip-norm 1)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do
         case $m in  # roaf-rnn-haar: the same with a Haar filter
           roaf-rnn) opt=(--model roaf-rnn --filter permutation --alpha 1 --beta 0.01); first=(--lr 0.03 --clip-norm 1) ;;
@@ -142,8 +144,7 @@ for stage in "$@"; do
           *) opt=(--model "$m"); first=() ;;
         esac
         d="$root/$stage" r="$m${SEED:+-seed$SEED}"
-        train "$stage" "$r-1-t100" "${opt[@]}" --task adding --length 100 --hidden 64 --batch 50 \
-            --steps 2000 --eval-every 400 --eval-size 500 "${first[@]}"
+        train "$stage" "$r-1-t100" "${opt[@]}" "${base[@]}" --length 100 --steps 2000 --eval-every 400 "${first[@]}"
         train "$stage" "$r-2-t300" "${opt[@]}" "${fine[@]}" --length 300 --steps 1000 --lr 0.003 \
             --eval-every 250 --init "$d/$r-1-t100/model.safetensors"
         train "$stage" "$r-3-t600" "${opt[@]}" "${fine[@]}" --length 600 --steps 1000 --lr 0.003 \
