@@ -15,9 +15,9 @@
 #                    the same budget and options (~3 h and ~1 h here: run them on a GPU)
 #   psmnist-full     psMNIST on the full MNIST (60,000 / 10,000; MNIST_FULL, see below): roaf-rnn for ten
 #                    epochs (6,000 updates of 100) with the 10-epoch options above, all 10,000 test digits
-#                    every epoch (~75 min with two threads here)
+#                    every epoch (68 min with two threads here, sharing the machine)
 #   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
-#                    roaf-rnn (~35, ~10 and ~12 min with one thread each)
+#                    roaf-rnn (31, 7 and 11 min with one thread each, sharing the machine)
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
 #                    updates of 100); roaf-rnn and lstm (~25 min)
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
