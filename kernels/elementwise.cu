@@ -70,8 +70,3 @@ extern "C" __global__ void roaf_sum_rows_final(const double* __restrict__ partia
     }
     dst[j] = beta == 0.0f ? (float)s : (float)(beta * dst[j] + s);
 }
-
-// dst[i] = flush(src[i]) (the carried gradient handed back to the caller).
-extern "C" __global__ void roaf_copy_flush(const float* __restrict__ src, float* __restrict__ dst, long long n) {
-    ROAF_FOR(i, n) { dst[i] = roaf_flush(src[i]); }
-}

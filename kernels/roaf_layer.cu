@@ -12,8 +12,9 @@
 //     products:  gin = d W (+ alpha gsum O for dense filters)    (GEMMs)
 //     finish:    gin = flush(gin + alpha O^T gsum) for permutation / identity filters, flush only otherwise
 // Signed permutation filters ((O x)_j = sign_j x_{index_j}) are applied inside the epilogue and the
-// finish kernel; they never need a product. In this issue a recurrence launches these per time step;
-// the persistent whole-sequence kernels are issue 5.
+// finish kernel; they never need a product. A recurrence takes this per-step path only where the
+// persistent kernels of recurrence.cu do not cover the shape (RecurrenceLayout decides) or when
+// -Droaf.cuda.persistent=false.
 // Build: kernels/build.sh.
 #include "common.cuh"
 

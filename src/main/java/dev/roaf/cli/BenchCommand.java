@@ -48,10 +48,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--suite", required = true, description = "quick, paper, speed or tiny")
     String suite;
-    @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-    @Option(names = "--threads", description = "CPU threads (default: all processors)")
-    int threads = 0;
+    @CommandLine.Mixin
+    DeviceOptions devices = new DeviceOptions();
     @Option(names = "--out", description = "Output folder (default: bench/results/<suite>-<device kind>-<date>)")
     Path out;
     @Option(names = "--seeds", description = "Seeds 1..N for every comparison (default: the suite's)")
@@ -79,15 +77,15 @@ final class BenchCommand implements Callable<Integer> {
         if (!peers.equals("auto") && !peers.equals("none")) {
             throw new IllegalArgumentException("--peers must be auto or none, got '" + peers + "'");
         }
-        dev.roaf.Device dev = TrainCommand.device(device, threads, err::println);
+        dev.roaf.Device dev = devices.open(err::println);
         boolean listOnly = list;
         String kind;
         String card;
-        if (listOnly && !device.equals("auto")) {
-            kind = device.startsWith("cuda") ? "cuda" : "cpu";
+        if (listOnly && !devices.device.equals("auto")) {
+            kind = devices.device.startsWith("cuda") ? "cuda" : "cpu";
             card = kind;
         } else {
-            try (Model probe = TrainCommand.asTyped(device, () -> Model.rnn().setInputSize(1).setHiddenSize(2).setOutputs(1)
+            try (Model probe = devices.asTyped(() -> Model.rnn().setInputSize(1).setHiddenSize(2).setOutputs(1)
                     .optDevice(dev).build())) {
                 card = probe.deviceName();
                 kind = probe.cpuThreads() > 0 ? "cpu" : "cuda";
@@ -317,7 +315,7 @@ final class BenchCommand implements Callable<Integer> {
         float clip = recipe != null && recipe.clipNorm() != null ? recipe.clipNorm() : 0f;
         List<double[]> evals = new ArrayList<>();
         List<Double> stepWalls = new ArrayList<>();
-        try (Model model = TrainCommand.asTyped(device, b::build)) {
+        try (Model model = devices.asTyped(b::build)) {
             TrainingResult r = Trainer.builder(model, data).setSteps(c.steps()).optBatchSize(c.batch()).optLearningRate(c.lr())
                     .optClipNorm(clip).optSeed(seed).optEvaluateEvery(c.evalEvery()).optEvaluationSize(c.evalSize())
                     .addListener(new TrainingListener() {
@@ -367,7 +365,7 @@ final class BenchCommand implements Callable<Integer> {
             Dataset data = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(g[0]).withTestSize(g[2]));
             for (String m : sp.models()) {
                 List<Double> ends = new ArrayList<>();
-                try (Model model = TrainCommand.asTyped(device, () -> Model.builder(ModelFamily.parse(m)).setShapeFrom(data)
+                try (Model model = devices.asTyped(() -> Model.builder(ModelFamily.parse(m)).setShapeFrom(data)
                         .setHiddenSize(g[1]).optSeed(1).optDevice(dev).build())) {
                     Trainer.builder(model, data).setSteps(sp.warmup() + sp.timed()).optBatchSize(g[2]).optEvaluateEvery(0)
                             .addListener(new TrainingListener() {
@@ -476,7 +474,7 @@ final class BenchCommand implements Callable<Integer> {
                 configs.add(Map.of("model", m, "T", g[0], "N", g[1], "B", g[2]));
             }
         }
-        int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        int t = devices.threads > 0 ? devices.threads : Runtime.getRuntime().availableProcessors();
         List<String> cmd = List.of(py, peerScript.toString(), "--configs", JsonText.write(configs), "--device",
                 kind.equals("cuda") ? "cuda" : "cpu", "--threads", Integer.toString(t), "--warmup",
                 Integer.toString(sp.warmup()), "--steps", Integer.toString(sp.timed()));

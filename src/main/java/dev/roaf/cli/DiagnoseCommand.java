@@ -64,10 +64,8 @@ final class DiagnoseCommand implements Callable<Integer> {
     @Option(names = "--jacobian", description = "Compute the Jacobian singular values at any size (default: only when N <= "
             + JACOBIAN_MAX_WIDTH + " and L <= " + JACOBIAN_MAX_DEPTH + ")")
     boolean jacobian;
-    @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-    @Option(names = "--threads", description = "CPU threads (default: all processors)")
-    int threads = 0;
+    @CommandLine.Mixin
+    DeviceOptions devices = new DeviceOptions();
     @Option(names = "--out", description = "Output folder (default: runs/<time>-diagnose-<model>)")
     Path out;
 
@@ -75,9 +73,7 @@ final class DiagnoseCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter o = spec.commandLine().getOut();
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
-        }
+        devices.validate();
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         }
@@ -140,7 +136,7 @@ final class DiagnoseCommand implements Callable<Integer> {
         if (betaScale != null) {
             b.optBetaScale(betaScale);
         }
-        b.optDevice(TrainCommand.device(device, threads, err::println));
+        b.optDevice(devices.open(err::println));
         Diagnostics d = b.build();
         try {
             d.run(out, o::println, err::println);
@@ -150,7 +146,7 @@ final class DiagnoseCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(m.replace("optBetaScale", "--beta-scale").replace("optAlpha", "--alpha")
                         .replace("optBeta", "--beta"), e);
             }
-            throw TrainCommand.asTyped(device, e);
+            throw devices.asTyped(e);
         }
         o.flush();
         return 0;

@@ -38,13 +38,12 @@ final class EvalCommand implements Callable<Integer> {
     Path dataDir;
     @Option(names = "--eval-size", description = "Test examples to use (default: all)")
     int evalSize = 0;
-    @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-    @Option(names = "--threads", description = "CPU threads (default: all processors)")
-    int threads = 0;
+    @CommandLine.Mixin
+    DeviceOptions devices = new DeviceOptions();
 
     @Override
     public Integer call() throws Exception {
+        devices.validate();
         Map<String, String> meta = Model.readMetadata(modelFile);
         String taskName = task != null ? task : meta.get("task");
         if (taskName == null) {
@@ -54,14 +53,11 @@ final class EvalCommand implements Callable<Integer> {
         long perm = permSeed != null ? permSeed : parseLong(meta.get("perm_seed"));
         Dataset t = Datasets.builtIn(taskName, Datasets.Options.defaults().withLength(isSequenceOnlyLength(taskName) ? len : 0)
                 .withPermSeed(perm).withDataDir(dataDir));
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
-        }
         Model loaded;
         try {
-            loaded = Model.load(modelFile, TrainCommand.device(device, threads, spec.commandLine().getErr()::println));
+            loaded = Model.load(modelFile, devices.open(spec.commandLine().getErr()::println));
         } catch (IllegalArgumentException e) {
-            throw TrainCommand.asTyped(device, e);
+            throw devices.asTyped(e);
         }
         try (Model m = loaded) {
             Evaluation s = m.evaluate(t, evalSize);

@@ -119,10 +119,8 @@ final class TrainCommand implements Callable<Integer> {
     long seed = 1;
     @Option(names = "--perm-seed", description = "Seeds the pixel permutation of ps* tasks (default: ${DEFAULT-VALUE})")
     long permSeed = 0;
-    @Option(names = "--device", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-    @Option(names = "--threads", description = "CPU threads (default: all processors)")
-    int threads = 0;
+    @CommandLine.Mixin
+    DeviceOptions devices = new DeviceOptions();
     @Option(names = "--data-dir", description = "Folder with MNIST / Fashion-MNIST IDX files")
     Path dataDir;
     @Option(names = "--init", description = "Start from the weights and filters of this safetensors file (shapes checked;"
@@ -171,9 +169,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         FilterType filterKind = FilterType.parse(filter);
         boolean skipNonFinite = parseOnNan(onNan);
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0 (0 = all processors), got " + threads);
-        }
+        devices.validate();
         if (checkpointEvery != null && checkpointEvery < 1) {
             throw new IllegalArgumentException("--checkpoint-every must be at least 1 step, got " + checkpointEvery);
         }
@@ -270,8 +266,8 @@ final class TrainCommand implements Callable<Integer> {
                     + " (measured: bench/results/paper-cpu)");
         }
         err.println("roaf: " + apiNames(() -> builder.memoryEstimate(batch, optKind, momentum)));
-        builder.optDevice(device(device, threads, err::println));
-        try (Model m = asTyped(device, () -> apiNames(builder::build));
+        builder.optDevice(devices.open(err::println));
+        try (Model m = devices.asTyped(() -> apiNames(builder::build));
              RunRecorder record = new RunRecorder(dir, kind + " on " + t.name(), t.targetType() != TargetType.REGRESSION)) {
             if (init != null && resumeFrom == null) {
                 m.loadParameters(init);
@@ -397,42 +393,6 @@ final class TrainCommand implements Callable<Integer> {
         if (!(clipNorm >= 0f) || Float.isInfinite(clipNorm)) {
             throw new IllegalArgumentException("--clip-norm must be >= 0, got " + clipNorm);
         }
-    }
-
-    /**
-     * The device named by {@code --device} with {@code --threads}; an unknown name is reported as
-     * {@code --device}'s error.
-     */
-    static Device device(String name, int threads, java.util.function.Consumer<String> notices) {
-        try {
-            return Device.parse(name, threads).withNotices(notices);
-        } catch (IllegalArgumentException e) {
-            if (name.equals("cuda") || name.startsWith("cuda:")) {
-                throw new IllegalArgumentException("--device " + name + ": expected cuda or cuda:N with N a device number (0, 1, ...)", e);
-            }
-            throw new IllegalArgumentException("unknown --device '" + name + "'; expected auto, cpu, cuda or cuda:N", e);
-        }
-    }
-
-    /**
-     * Runs {@code action}; when it fails to open {@code --device cuda}, the message names the device
-     * as given ({@code cuda}), not as the API resolved it ({@code cuda:0}).
-     */
-    static <T> T asTyped(String device, java.util.function.Supplier<T> action) {
-        try {
-            return action.get();
-        } catch (IllegalArgumentException e) {
-            throw asTyped(device, e);
-        }
-    }
-
-    /** {@code e}, with {@code --device cuda:0} named {@code --device cuda} when that is what was given. */
-    static IllegalArgumentException asTyped(String device, IllegalArgumentException e) {
-        String m = e.getMessage();
-        if (device.equals("cuda") && m != null && m.startsWith("--device cuda:0:")) {
-            return new IllegalArgumentException("--device cuda:" + m.substring("--device cuda:0:".length()), e);
-        }
-        return e;
     }
 
     /** Runs {@code action}, naming the command-line options in the messages of the API's setting errors. */

@@ -109,4 +109,28 @@ class ResumeAndValidationCliTest {
         assertEquals(2, verbose.code());
         assertTrue(verbose.err().contains("\tat "), "--verbose adds the stack trace");
     }
+
+    /** train, eval, diagnose and bench share --device and --threads (DeviceOptions): same checks, same messages. */
+    @Test
+    void everyComputingCommandChecksDeviceAndThreadsAlike(@TempDir Path tmp) {
+        Path model = tmp.resolve("absent.safetensors");
+        List<List<String>> commands = List.of(
+                List.of("train", "--task", "adding", "--length", "8", "--steps", "1", "--out", tmp.resolve("t").toString()),
+                List.of("eval", "--model", model.toString(), "--task", "adding"),
+                List.of("diagnose", "--depth", "3", "--hidden", "4", "--out", tmp.resolve("d").toString()),
+                List.of("bench", "--suite", "tiny", "--out", tmp.resolve("b").toString()));
+        for (List<String> c : commands) {
+            List<String> threads = new ArrayList<>(c);
+            threads.addAll(List.of("--device", "cpu", "--threads", "-1"));
+            assertUsageError(CliTest.roaf(threads.toArray(String[]::new)), "--threads must be >= 0");
+            List<String> device = new ArrayList<>(c);
+            device.addAll(List.of("--device", "tpu"));
+            assertUsageError(CliTest.roaf(device.toArray(String[]::new)), "unknown --device 'tpu'");
+            List<String> help = new ArrayList<>(List.of(c.get(0), "--help"));
+            String usage = CliTest.roaf(help.toArray(String[]::new)).out();
+            assertTrue(usage.contains("--device") && usage.contains("--threads"), c.get(0) + " --help: " + usage);
+        }
+        assertFalse(Files.exists(tmp.resolve("t")) || Files.exists(tmp.resolve("d")) || Files.exists(tmp.resolve("b")),
+                "nothing was written");
+    }
 }

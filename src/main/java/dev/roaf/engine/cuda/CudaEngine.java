@@ -894,11 +894,13 @@ public final class CudaEngine implements Engine {
             return matrix.ptr(perLayer ? (long) l * n * n : 0);
         }
 
-        Object idx(int l) {
+        /** The permutation's index pointer of layer l, or null (a null kernel argument) for other filters. */
+        CUdeviceptr idx(int l) {
             return index == null ? null : index.ptr(perLayer ? (long) l * n : 0);
         }
 
-        Object sgn(int l) {
+        /** The permutation's sign pointer of layer l, or null for other filters. */
+        CUdeviceptr sgn(int l) {
             return sign == null ? null : sign.ptr(perLayer ? (long) l * n : 0);
         }
     }
