@@ -1,5 +1,5 @@
-// elementwise.cu: fill, scale, sum of squares, bias add and bias-gradient reductions
-// (Engine.fill, scale, sumOfSquares, addRowVector, sumRows).
+// elementwise.cu: fill, scale, sum of squares, bias add, bias-gradient reductions and the range of
+// uniform draws (Engine.fill, scale, sumOfSquares, addRowVector, sumRows, randomUniform).
 // Reductions write one double partial per block (or per row chunk); the Java launcher sums the
 // partials on the host in a fixed order, so results are deterministic.
 // Build: kernels/build.sh (nvcc -fatbin, SASS sm_75..sm_90 + compute_90 PTX).
@@ -69,4 +69,15 @@ extern "C" __global__ void roaf_sum_rows_final(const double* __restrict__ partia
         s += partial[(long long)c * cols + j];
     }
     dst[j] = beta == 0.0f ? (float)s : (float)(beta * dst[j] + s);
+}
+
+// out[i] = lo + width (1 - u[i]) for cuRAND's uniform floats u in (0, 1]: U[lo, lo + width) (Engine.randomUniform).
+// Float rounding that would reach lo + width is kept below it, as HostRandom does on the CPU.
+extern "C" __global__ void roaf_uniform_to_range(const float* __restrict__ u, float* __restrict__ out, long long n, float lo,
+                                                 float width) {
+    float hi = lo + width;
+    ROAF_FOR(i, n) {
+        float v = lo + width * (1.0f - u[i]);
+        out[i] = v < hi ? v : nextafterf(hi, -INFINITY);
+    }
 }

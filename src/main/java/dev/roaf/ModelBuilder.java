@@ -51,6 +51,7 @@ public final class ModelBuilder {
     private boolean headSet;
     private Device device = Device.best();
     private Integer recomputeEvery;
+    private boolean initOnDevice;
 
     ModelBuilder(ModelFamily family) {
         this.family = family;
@@ -313,6 +314,22 @@ public final class ModelBuilder {
     }
 
     /**
+     * Draws the initial weights and biases on the model's device ({@code true}: cuRAND's Philox
+     * generator on a GPU, the CPU engine's own chunked generator on the CPU) instead of on the host
+     * from per-tensor streams and uploading them (the default). Worth it for very large models (a
+     * 50,000-layer roaf-mlp at N = 128 has 819 million weights: 3.3 GB the host would otherwise
+     * draw and copy). The filters are drawn on the host either way. The seed still fixes the values
+     * for a given kind of device, but a GPU and the CPU draw different values from the same seed.
+     *
+     * @param onDevice whether to draw on the device (default false)
+     * @return this builder
+     */
+    public ModelBuilder optInitOnDevice(boolean onDevice) {
+        this.initOnDevice = onDevice;
+        return this;
+    }
+
+    /**
      * The family this builder makes.
      *
      * @return the family
@@ -332,8 +349,9 @@ public final class ModelBuilder {
         ModelConfig config = config();
         long s = seed;
         Integer k = recomputeEvery;
+        boolean drawOnEngine = initOnDevice;
         return Model.open(device, engine -> {
-            dev.roaf.model.Model m = dev.roaf.model.Model.create(engine, config, s);
+            dev.roaf.model.Model m = dev.roaf.model.Model.create(engine, config, s, drawOnEngine);
             if (k != null) {
                 try {
                     MemoryPlan.configure(m, k, MemoryPlan.defaultBudgetBytes());

@@ -147,6 +147,10 @@ final class TrainCommand implements Callable<Integer> {
             + " bit for bit, recurrent ones to float rounding; not for lstm; default: automatic, only when storing every layer or"
             + " step would exceed half the heap)")
     Integer recomputeEvery;
+    @Option(names = "--init-draws", description = "host: draw the initial weights on the host from per-tensor streams, the"
+            + " same values on every device (default); device: draw them where they live (cuRAND on a GPU), with no host copy,"
+            + " for very large models; a GPU and the CPU then draw different values")
+    String initDraws = "host";
 
     /** The checkpoint being continued, set by {@link #resumeRun} on the command rebuilt from the recorded options. */
     private CheckpointInfo resumeFrom;
@@ -178,6 +182,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (length < 0) {
             throw new IllegalArgumentException("--length must be >= 1, got " + length);
+        }
+        if (!initDraws.equals("host") && !initDraws.equals("device")) {
+            throw new IllegalArgumentException("--init-draws must be host or device, got '" + initDraws + "'");
         }
         if (recomputeEvery != null && recomputeEvery < 1) {
             throw new IllegalArgumentException("--recompute-every must be at least 1 (layers or steps), got " + recomputeEvery);
@@ -261,6 +268,7 @@ final class TrainCommand implements Callable<Integer> {
         if (recomputeEvery != null) {
             builder.optRecomputeEvery(recomputeEvery);
         }
+        builder.optInitOnDevice(initDraws.equals("device"));
         if (!recipe.isEmpty()) {
             err.println("roaf: roaf-rnn's recipe for " + task + " (options not given on the command line): " + recipe
                     + " (measured: bench/results/paper-cpu)");

@@ -78,6 +78,23 @@ public interface Engine extends AutoCloseable {
     /** Sum of squares of an F32 tensor, accumulated in double; NaN or infinity if any element is. */
     double sumOfSquares(Tensor t);
 
+    // ---------------------------------------------------------------------------- random draws
+
+    /**
+     * Fills an F32 tensor with independent N(mean, std^2) samples drawn where the tensor lives (the
+     * GPU draws with cuRAND's Philox4x32-10 generator, the CPU with {@link HostRandom}), for
+     * initialising large models without a host copy of their parameters. The same engine kind and
+     * seed give the same values; the CPU and a GPU do not give the same values (compare
+     * statistics, not bits).
+     */
+    void randomNormal(Tensor t, float mean, float std, long seed);
+
+    /**
+     * Fills an F32 tensor with independent U[lo, hi) samples drawn where the tensor lives; see
+     * {@link #randomNormal} for the generators and what is reproducible.
+     */
+    void randomUniform(Tensor t, float lo, float hi, long seed);
+
     // ------------------------------------------------------------------------------- products
 
     /**

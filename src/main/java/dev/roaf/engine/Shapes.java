@@ -123,4 +123,18 @@ public final class Shapes {
         gOut.requireShape(op + " gOut", batch, n);
         return false;
     }
+
+    /** Checks {@link Engine#randomNormal}'s operands: an F32 tensor, finite mean, finite std >= 0. */
+    public static void randomNormal(Tensor t, float mean, float std) {
+        require(t.dtype() == DType.F32, "randomNormal: expected an F32 tensor, got " + t);
+        require(Float.isFinite(mean) && Float.isFinite(std) && std >= 0f,
+                "randomNormal: mean must be finite and std finite and >= 0, got mean " + mean + ", std " + std);
+    }
+
+    /** Checks {@link Engine#randomUniform}'s operands: an F32 tensor, finite lo < hi. */
+    public static void randomUniform(Tensor t, float lo, float hi) {
+        require(t.dtype() == DType.F32, "randomUniform: expected an F32 tensor, got " + t);
+        require(Float.isFinite(lo) && Float.isFinite(hi) && lo < hi && Float.isFinite(hi - lo),
+                "randomUniform: needs finite lo < hi, got [" + lo + ", " + hi + ")");
+    }
 }

@@ -48,7 +48,18 @@ public abstract class Model implements AutoCloseable {
      * @param seed seeds every random draw of the initialisation (weights and filters)
      */
     public static Model create(Engine engine, ModelConfig config, long seed) {
+        return create(engine, config, seed, false);
+    }
+
+    /**
+     * A new model with freshly drawn parameters; with {@code drawOnEngine} the weight and bias draws
+     * are made by the engine where the parameters live ({@link Engine#randomNormal}: cuRAND on a GPU),
+     * with no host copy, which is what a very large model needs. The values then depend on the engine
+     * kind; the filters are drawn on the host either way.
+     */
+    public static Model create(Engine engine, ModelConfig config, long seed, boolean drawOnEngine) {
         Model m = allocate(engine, config);
+        m.drawOnEngine = drawOnEngine;
         try {
             m.initialize(seed);
             return m;
@@ -84,6 +95,9 @@ public abstract class Model implements AutoCloseable {
             case ROAF_MLP, MLP, RESMLP -> new MlpModel(engine, config);
         };
     }
+
+    /** Whether {@link #initUniform} and {@link #initNormal} draw with the engine (set by {@link #create}). */
+    private boolean drawOnEngine;
 
     /** Draws every parameter and buffer from streams seeded by {@code seed}. */
     protected abstract void initialize(long seed);
@@ -289,6 +303,10 @@ public abstract class Model implements AutoCloseable {
     /** Uploads {@code n} draws of U(-bound, bound) into parameter {@code name}. */
     protected void initUniform(long seed, String name, double bound) {
         Tensor t = params.param(name);
+        if (drawOnEngine) {
+            engine.randomUniform(t, (float) -bound, (float) bound, Init.stream(seed, name, 0).nextLong());
+            return;
+        }
         float[] v = new float[(int) t.size()];
         Init.uniform(Init.stream(seed, name, 0), v, bound);
         engine.upload(v, t);
@@ -297,6 +315,10 @@ public abstract class Model implements AutoCloseable {
     /** Uploads N(0, std^2) draws into parameter {@code name}, each leading-dimension slice from its own stream. */
     protected void initNormal(long seed, String name, double std) {
         Tensor t = params.param(name);
+        if (drawOnEngine) {
+            engine.randomNormal(t, 0f, (float) std, Init.stream(seed, name, 0).nextLong());
+            return;
+        }
         int slices = t.rank() == 3 ? t.dim(0) : 1;
         int per = (int) (t.size() / slices);
         float[] v = new float[(int) t.size()];

@@ -104,6 +104,7 @@ class ResumeAndValidationCliTest {
         assertUsageError(train(out, "--eval-every", "-1"), "--eval-every");
         assertUsageError(train(out, "--momentum", "1"), "--momentum");
         assertUsageError(train(out, "--threads", "-1"), "--threads");
+        assertUsageError(train(out, "--init-draws", "gpu"), "--init-draws");
         assertFalse(Files.exists(out), "nothing was written");
         CliTest.Result verbose = train(out, "--verbose", "--on-nan", "ignore");
         assertEquals(2, verbose.code());
@@ -132,5 +133,15 @@ class ResumeAndValidationCliTest {
         }
         assertFalse(Files.exists(tmp.resolve("t")) || Files.exists(tmp.resolve("d")) || Files.exists(tmp.resolve("b")),
                 "nothing was written");
+    }
+
+    /** --init-draws device trains and is recorded with the run (it decides the initial values). */
+    @Test
+    void initDrawsOnTheDeviceIsRecorded(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        CliTest.Result r = train(run, "--init-draws", "device", "--steps", "10");
+        assertEquals(0, r.code(), r.err());
+        String config = Files.readString(run.resolve("config.json"));
+        assertTrue(config.replaceAll("\\s", "").contains("\"--init-draws\",\"device\""), config);
     }
 }

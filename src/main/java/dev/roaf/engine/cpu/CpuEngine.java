@@ -3,6 +3,7 @@ package dev.roaf.engine.cpu;
 import dev.roaf.engine.DType;
 import dev.roaf.engine.Engine;
 import dev.roaf.engine.Filter;
+import dev.roaf.engine.HostRandom;
 import dev.roaf.engine.Shapes;
 import dev.roaf.engine.Tensor;
 
@@ -162,6 +163,32 @@ public final class CpuEngine implements Engine {
             s += v;
         }
         return s;
+    }
+
+    // ---------------------------------------------------------------------------- random draws
+
+    @Override
+    public void randomNormal(Tensor t, float mean, float std, long seed) {
+        Shapes.randomNormal(t, mean, std);
+        draw(cpu(t, "t"), true, mean, std, seed);
+    }
+
+    @Override
+    public void randomUniform(Tensor t, float lo, float hi, long seed) {
+        Shapes.randomUniform(t, lo, hi);
+        draw(cpu(t, "t"), false, lo, hi - lo, seed);
+    }
+
+    /** Fills {@code c} chunk by chunk (HostRandom's chunks, so the values do not depend on the thread count). */
+    private void draw(CpuTensor c, boolean normal, float a, float b, long seed) {
+        float[] arr = c.f();
+        int off = c.off();
+        long n = c.size();
+        parallel.forRange(HostRandom.chunks(n), 1, (p, from, to) -> {
+            for (int chunk = from; chunk < to; chunk++) {
+                HostRandom.fillChunk(arr, off + chunk * HostRandom.CHUNK, n, chunk, normal, a, b, seed);
+            }
+        });
     }
 
     // ------------------------------------------------------------------------------- products

@@ -3,6 +3,7 @@ package dev.roaf.engine.cuda;
 import dev.roaf.engine.DType;
 import dev.roaf.engine.Engine;
 import dev.roaf.engine.Filter;
+import dev.roaf.engine.HostRandom;
 import dev.roaf.engine.Shapes;
 import dev.roaf.engine.Tensor;
 import jcuda.NativePointerObject;
@@ -99,6 +100,12 @@ public final class CudaEngine implements Engine {
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, Scratch> scratch = new HashMap<>();
     private final CublasGemm cublas;
+    /** cuRAND, loaded at the first random draw; null when it did not load (see {@link #curandReason}). */
+    private CurandDraws curand;
+    /** Null until the first draw, then where draws are made (one line). */
+    private String curandReason;
+    /** Floats per cuRAND call (64 MiB of scratch at most). */
+    private static final long DRAW_PIECE = 1L << 24;
     private final String gemmDescription;
     private Pointer staging;
     private ByteBuffer stagingBuffer;
@@ -748,6 +755,90 @@ public final class CudaEngine implements Engine {
             CudaTensor c = f32(t, "t");
             launch1d("roaf_scale", c.size(), c, c.size(), factor);
         });
+    }
+
+    // ---------------------------------------------------------------------------- random draws
+
+    @Override
+    public void randomNormal(Tensor t, float mean, float std, long seed) {
+        Shapes.randomNormal(t, mean, std);
+        op("randomNormal", () -> draw(f32(t, "t"), true, mean, std, seed));
+    }
+
+    @Override
+    public void randomUniform(Tensor t, float lo, float hi, long seed) {
+        Shapes.randomUniform(t, lo, hi);
+        op("randomUniform", () -> draw(f32(t, "t"), false, lo, hi - lo, seed));
+    }
+
+    /**
+     * Draws with cuRAND in pieces of at most {@link #DRAW_PIECE} floats through an even-sized scratch
+     * buffer (cuRAND draws normals in pairs, and the scratch keeps every call aligned whatever the
+     * tensor's offset); without cuRAND, on the host with the CPU engine's generator.
+     */
+    private void draw(CudaTensor c, boolean normal, float a, float b, long seed) {
+        long n = c.size();
+        if (n == 0) {
+            return;
+        }
+        CurandDraws g = curand();
+        if (g == null) {
+            drawOnHost(c, normal, a, b, seed);
+            return;
+        }
+        g.reset(seed);
+        long piece = Math.min(DRAW_PIECE, n + (n & 1));
+        CUdeviceptr buf = scratch("random", 4L * piece);
+        for (long from = 0; from < n; from += piece) {
+            long count = Math.min(piece, n - from);
+            lastLaunch = (normal ? "curandGenerateNormal" : "curandGenerateUniform") + " in " + currentOp;
+            if (normal) {
+                g.normal(buf, count + (count & 1), a, b);
+                cuMemcpyDtoDAsync(c.ptr(from), buf, 4L * count, stream);
+            } else {
+                g.uniform(buf, count);
+                launch1d("roaf_uniform_to_range", count, buf, c.ptr(from), count, a, b);
+            }
+        }
+    }
+
+    /**
+     * The cuRAND generator, loaded at the first draw (one log line either way); null when it does not
+     * load, or when the system property {@code roaf.cuda.curand=false} turns it off (tests of the fallback).
+     */
+    private CurandDraws curand() {
+        if (curandReason == null) {
+            CurandDraws.Loaded loaded = "false".equalsIgnoreCase(System.getProperty("roaf.cuda.curand"))
+                    ? new CurandDraws.Loaded(null, "cuRAND turned off by roaf.cuda.curand=false") : CurandDraws.load(stream);
+            curand = loaded.draws();
+            curandReason = curand != null ? "cuRAND (" + curand.version() + ", Philox4x32-10)"
+                    : "the host, with the CPU engine's generator (" + loaded.reason() + ")";
+            if (log != null) {
+                log.accept("roaf: cuda:" + ordinal + " " + name + ": random draws on " + curandReason);
+            }
+        }
+        return curand;
+    }
+
+    /** Where this engine draws random numbers (after the first draw), for logs and tests; null before. */
+    public String randomDrawsDescription() {
+        return curandReason;
+    }
+
+    /** The CPU engine's draws (HostRandom), uploaded a piece of 64 chunks at a time. */
+    private void drawOnHost(CudaTensor c, boolean normal, float a, float b, long seed) {
+        long n = c.size();
+        int chunks = HostRandom.chunks(n), perPiece = 64;
+        float[] host = new float[(int) Math.min(n, (long) perPiece * HostRandom.CHUNK)];
+        cuStreamSynchronize(stream);
+        for (int first = 0; first < chunks; first += perPiece) {
+            int f = first, last = Math.min(chunks, first + perPiece);
+            java.util.stream.IntStream.range(first, last).parallel().forEach(ch ->
+                    HostRandom.fillChunk(host, (ch - f) * HostRandom.CHUNK, n, ch, normal, a, b, seed));
+            long from = (long) first * HostRandom.CHUNK;
+            long count = Math.min((long) (last - first) * HostRandom.CHUNK, n - from);
+            cuMemcpyHtoD(c.ptr(from), Pointer.to(host), 4L * count);
+        }
     }
 
     @Override
@@ -1418,6 +1509,13 @@ public final class CudaEngine implements Engine {
             () -> {
                 if (cublas != null) {
                     cublas.close();
+                }
+            },
+            () -> {
+                if (curand != null) {
+                    CurandDraws g = curand;
+                    curand = null;
+                    g.close();
                 }
             },
             () -> {

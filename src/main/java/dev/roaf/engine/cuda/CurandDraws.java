@@ -1,0 +1,78 @@
+package dev.roaf.engine.cuda;
+
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUstream;
+import jcuda.jcurand.JCurand;
+import jcuda.jcurand.curandGenerator;
+import jcuda.jcurand.curandRngType;
+import jcuda.runtime.cudaStream_t;
+
+/**
+ * Random draws on the device through cuRAND (JCurand, {@code libcurand.so.10}): one Philox4x32-10
+ * generator per engine, on the engine's stream. Each draw resets the generator to (seed, offset 0),
+ * so the values depend only on the seed and the element count, as {@code Engine.randomNormal}
+ * promises.
+ */
+final class CurandDraws implements AutoCloseable {
+    private final curandGenerator generator;
+    private final String version;
+
+    /** The outcome of trying to load cuRAND: the draws, or null and a one-line reason. */
+    record Loaded(CurandDraws draws, String reason) {
+    }
+
+    private CurandDraws(curandGenerator generator, String version) {
+        this.generator = generator;
+        this.version = version;
+    }
+
+    /** Loads JCurand and creates a Philox generator bound to {@code stream} on the current context. */
+    static Loaded load(CUstream stream) {
+        curandGenerator g = null;
+        try {
+            JCurand.setExceptionsEnabled(true);
+            int[] v = new int[1];
+            JCurand.curandGetVersion(v);
+            g = new curandGenerator();
+            JCurand.curandCreateGenerator(g, curandRngType.CURAND_RNG_PSEUDO_PHILOX4_32_10);
+            JCurand.curandSetStream(g, new cudaStream_t(stream));
+            return new Loaded(new CurandDraws(g, "libcurand " + v[0] / 1000 + "." + v[0] % 1000 / 10), "");
+        } catch (LinkageError e) {
+            return new Loaded(null, "cuRAND not loaded: " + CudaProbe.shortReason(e));
+        } catch (jcuda.CudaException e) {
+            if (g != null) {
+                try {
+                    JCurand.curandDestroyGenerator(g);
+                } catch (RuntimeException ignored) {
+                    // the generator may not exist
+                }
+            }
+            return new Loaded(null, "cuRAND not usable: " + CudaProbe.firstLine(e.getMessage()));
+        }
+    }
+
+    String version() {
+        return version;
+    }
+
+    /** Restarts the stream of draws at (seed, offset 0). */
+    void reset(long seed) {
+        JCurand.curandSetPseudoRandomGeneratorSeed(generator, seed);
+        JCurand.curandSetGeneratorOffset(generator, 0);
+    }
+
+    /** The next {@code n} N(mean, std^2) floats of the stream into {@code out}; n must be even (cuRAND draws pairs). */
+    void normal(CUdeviceptr out, long n, float mean, float std) {
+        JCurand.curandGenerateNormal(generator, out, n, mean, std);
+    }
+
+    /** The next {@code n} U(0, 1] floats of the stream into {@code out}. */
+    void uniform(CUdeviceptr out, long n) {
+        JCurand.curandGenerateUniform(generator, out, n);
+    }
+
+    @Override
+    public void close() {
+        JCurand.curandDestroyGenerator(generator);
+    }
+}
