@@ -110,7 +110,8 @@ public final class Trainer {
         // On a GPU: refuse, before allocating optimizer state or activations, a run that cannot fit.
         dev.roaf.model.MemoryPlan.checkDeviceMemory(model, task.steps(), options.batchSize(),
                 options.optimizer() == Optimizer.Kind.ADAM ? 2 : options.momentum() != 0f ? 1 : 0);
-        try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum())) {
+        try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum());
+             BatchPrefetcher batches = new BatchPrefetcher(task, options.seed(), options.batchSize(), options.steps())) {
             if (resume != null) {
                 resume.restoreModel(model, resumeSource);
                 try {
@@ -137,7 +138,7 @@ public final class Trainer {
             long lastCheckpointStep = first - 1;
             long lastCheckpointNanos = System.nanoTime();
             for (long step = first; step <= options.steps(); step++) {
-                Batch batch = task.trainBatch(options.seed(), step - 1, options.batchSize());
+                Batch batch = batches.take(step - 1);
                 StepStats stats = model.forwardBackward(batch);
                 double gradNorm = Math.sqrt(model.engine().sumOfSquares(model.parameters().grads()));
                 if (!Double.isFinite(stats.meanLoss()) || !Double.isFinite(gradNorm)) {
