@@ -88,13 +88,12 @@ public final class AddingTask implements Task {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        float[] inputs = new float[Seeds.checkedSize(2L * length * batchSize, "adding batch")];
-        float[] targets = new float[batchSize];
         SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(seed, Seeds.TRAIN_STREAM), index));
+        Examples e = new Examples(batchSize);
         for (int b = 0; b < batchSize; b++) {
-            targets[b] = fill(rng, b, batchSize, inputs);
+            e.draw(rng, b);
         }
-        return new Batch(batchSize, length, 2, inputs, Batch.Target.REGRESSION, null, targets, 1);
+        return e.batch();
     }
 
     @Override
@@ -105,28 +104,57 @@ public final class AddingTask implements Task {
     @Override
     public Batch testBatch(int from, int count) {
         int n = Tasks.testRange(from, count, testSize);
-        float[] inputs = new float[Seeds.checkedSize(2L * length * n, "adding batch")];
-        float[] targets = new float[n];
+        Examples e = new Examples(n);
         for (int b = 0; b < n; b++) {
-            SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b));
-            targets[b] = fill(rng, b, n, inputs);
+            e.draw(new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b)), b);
         }
-        return new Batch(n, length, 2, inputs, Batch.Target.REGRESSION, null, targets, 1);
+        return e.batch();
     }
 
-    /** Writes example {@code b} of a {@code [T, B, 2]} batch and returns its target. */
-    private float fill(SplittableRandom rng, int b, int batch, float[] inputs) {
-        int half = length / 2;
-        float[] u = new float[length];
-        for (int t = 0; t < length; t++) {
-            u[t] = rng.nextFloat();
-            inputs[(t * batch + b) * 2] = u[t];
+    /**
+     * The examples of one batch, drawn one after another (u_0..u_{T-1}, then i, then j, per example:
+     * the order that fixes the data) into example-major rows, then written time-major in one
+     * sequential pass; writing each example straight into the time-major array strides through all of
+     * it once per example, which at T = 10,000 costs more than the draws.
+     */
+    private final class Examples {
+        final int batch;
+        final float[] u;
+        final int[] first;
+        final int[] second;
+
+        Examples(int batch) {
+            this.batch = batch;
+            this.u = new float[Seeds.checkedSize((long) length * batch, "adding batch")];
+            this.first = new int[batch];
+            this.second = new int[batch];
         }
-        int i = rng.nextInt(half);
-        int j = half + rng.nextInt(length - half);
-        inputs[(i * batch + b) * 2 + 1] = 1f;
-        inputs[(j * batch + b) * 2 + 1] = 1f;
-        return u[i] + u[j];
+
+        void draw(SplittableRandom rng, int b) {
+            int half = length / 2, row = b * length;
+            for (int t = 0; t < length; t++) {
+                u[row + t] = rng.nextFloat();
+            }
+            first[b] = rng.nextInt(half);
+            second[b] = half + rng.nextInt(length - half);
+        }
+
+        Batch batch() {
+            float[] inputs = new float[Seeds.checkedSize(2L * length * batch, "adding batch")];
+            float[] targets = new float[batch];
+            for (int t = 0; t < length; t++) {
+                int o = t * batch * 2;
+                for (int b = 0; b < batch; b++) {
+                    inputs[o + 2 * b] = u[b * length + t];
+                }
+            }
+            for (int b = 0; b < batch; b++) {
+                inputs[(first[b] * batch + b) * 2 + 1] = 1f;
+                inputs[(second[b] * batch + b) * 2 + 1] = 1f;
+                targets[b] = u[b * length + first[b]] + u[b * length + second[b]];
+            }
+            return new Batch(batch, length, 2, inputs, Batch.Target.REGRESSION, null, targets, 1);
+        }
     }
 
     @Override

@@ -104,14 +104,12 @@ public final class CopyTask implements Task {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        int steps = steps();
-        float[] inputs = new float[Seeds.checkedSize((long) steps * batchSize * ALPHABET, "copy batch")];
-        int[] labels = new int[steps * batchSize];
         SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(seed, Seeds.TRAIN_STREAM), index));
+        int[][] symbols = new int[batchSize][];
         for (int b = 0; b < batchSize; b++) {
-            fill(rng, b, batchSize, inputs, labels);
+            symbols[b] = draw(rng);
         }
-        return new Batch(batchSize, steps, ALPHABET, inputs, Batch.Target.CLASS_PER_STEP, labels, null, CLASSES);
+        return batch(symbols);
     }
 
     @Override
@@ -122,31 +120,42 @@ public final class CopyTask implements Task {
     @Override
     public Batch testBatch(int from, int count) {
         int n = Tasks.testRange(from, count, testSize);
-        int steps = steps();
-        float[] inputs = new float[Seeds.checkedSize((long) steps * n * ALPHABET, "copy batch")];
-        int[] labels = new int[steps * n];
+        int[][] symbols = new int[n][];
         for (int b = 0; b < n; b++) {
-            SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b));
-            fill(rng, b, n, inputs, labels);
+            symbols[b] = draw(new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b)));
         }
-        return new Batch(n, steps, ALPHABET, inputs, Batch.Target.CLASS_PER_STEP, labels, null, CLASSES);
+        return batch(symbols);
     }
 
-    /** Writes example {@code b} of a batch of {@code batch} rows; labels are already 0 (blank) where not set. */
-    private void fill(SplittableRandom rng, int b, int batch, float[] inputs, int[] labels) {
-        int steps = steps();
+    /** The 10 symbols of one example (the only random part of it). */
+    private static int[] draw(SplittableRandom rng) {
         int[] symbols = new int[SYMBOLS];
         for (int k = 0; k < SYMBOLS; k++) {
             symbols[k] = 1 + rng.nextInt(8);
         }
+        return symbols;
+    }
+
+    /**
+     * The batch of these examples, written time-major in one sequential pass (labels stay 0, blank,
+     * where not set).
+     */
+    private Batch batch(int[][] symbols) {
+        int batch = symbols.length, steps = steps();
+        float[] inputs = new float[Seeds.checkedSize((long) steps * batch * ALPHABET, "copy batch")];
+        int[] labels = new int[Seeds.checkedSize((long) steps * batch, "copy batch")];
         int delimiterStep = delay + SYMBOLS - 1;
         for (int t = 0; t < steps; t++) {
-            int symbol = t < SYMBOLS ? symbols[t] : t == delimiterStep ? DELIMITER : 0;
-            inputs[(t * batch + b) * ALPHABET + symbol] = 1f;
-            if (t >= steps - SYMBOLS) {
-                labels[t * batch + b] = symbols[t - (steps - SYMBOLS)];
+            int row = t * batch;
+            for (int b = 0; b < batch; b++) {
+                int symbol = t < SYMBOLS ? symbols[b][t] : t == delimiterStep ? DELIMITER : 0;
+                inputs[(row + b) * ALPHABET + symbol] = 1f;
+                if (t >= steps - SYMBOLS) {
+                    labels[row + b] = symbols[b][t - (steps - SYMBOLS)];
+                }
             }
         }
+        return new Batch(batch, steps, ALPHABET, inputs, Batch.Target.CLASS_PER_STEP, labels, null, CLASSES);
     }
 
     @Override
