@@ -73,7 +73,7 @@ def main(argv):
         rows.append((what, "%.2f" % (a * 1e3), "%.2f" % (b * peer_scale * 1e3) + peer_note, "%.2fx" % ratio, target, met))
 
     # The shapes are those ModelStepBench timed (psMNIST T=784 N=128 B=100 and L=50,000 N=128 B=128 on the GPU).
-    rnn = find(roaf, "roaf-rnn") or {}
+    rnn = find(roaf, "roaf-rnn", task="psmnist") or {}
     ps = {k: rnn.get(k) for k in ("T", "N", "B")}
     tag = "T=%s N=%s B=%s" % (ps["T"], ps["N"], ps["B"])
     compare("roaf-rnn psMNIST %s update vs PyTorch nn.LSTM" % tag, find(roaf, "roaf-rnn", **ps),
@@ -85,6 +85,11 @@ def main(argv):
     compare("roaf rnn vs PyTorch nn.RNN, psMNIST", find(roaf, "rnn", **ps),
             find(torch, "rnn", task="psmnist", **ps), "")
     compare("roaf-rnn vs roaf lstm (same engine), psMNIST", find(roaf, "roaf-rnn", **ps), find(roaf, "lstm", **ps), "")
+
+    add = find(roaf, "roaf-rnn", task="adding", prefetch=True) or {}
+    tag = "T=%s N=%s B=%s" % (add.get("T"), add.get("N"), add.get("B"))
+    compare("roaf-rnn adding %s update, next batch drawn ahead vs on the training thread" % tag, add or None,
+            find(roaf, "roaf-rnn", task="adding", prefetch=False), "")
 
     mlp = find(roaf, "roaf-mlp") or {}
     depth, n, b = mlp.get("L"), mlp.get("N"), mlp.get("B")

@@ -233,6 +233,16 @@ public interface Engine extends AutoCloseable {
     default void synchronize() {
     }
 
+    /**
+     * Whether host work done while this engine computes runs beside it rather than in its way: true
+     * for a GPU engine (operations run on the device while the host thread waits), false for the CPU
+     * engine (its threads take every core it was given). The trainer draws the next batch on a
+     * background thread only where this is true.
+     */
+    default boolean overlapsHostWork() {
+        return false;
+    }
+
     /** Releases the engine's threads and device resources. */
     @Override
     void close();

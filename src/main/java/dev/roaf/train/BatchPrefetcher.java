@@ -15,8 +15,8 @@ import java.util.concurrent.Future;
  *
  * <p>The batches are the task's, in the same order: batch {@code k} is {@code task.trainBatch(seed,
  * k, batchSize)} whichever thread draws it (a pure function, and tasks are safe to share between
- * threads), so results do not change. {@code -Droaf.prefetch=false} draws every batch on the
- * training thread instead (for measurements).
+ * threads), so results do not change. It draws ahead only for engines that compute beside the host
+ * (a GPU); {@code -Droaf.prefetch=false} turns it off there too (for measurements).
  */
 final class BatchPrefetcher implements AutoCloseable {
     private final Task task;
@@ -28,14 +28,16 @@ final class BatchPrefetcher implements AutoCloseable {
     private long nextIndex = -1;
 
     /**
-     * @param end one past the last batch index the run will take (no batch is drawn ahead beyond it)
+     * @param end       one past the last batch index the run will take (no batch is drawn ahead beyond it)
+     * @param drawAhead whether to draw ahead at all ({@code Engine.overlapsHostWork()}: on the CPU engine,
+     *                  whose threads take every core, a batch thread would only get in their way)
      */
-    BatchPrefetcher(Task task, long seed, int batchSize, long end) {
+    BatchPrefetcher(Task task, long seed, int batchSize, long end, boolean drawAhead) {
         this.task = task;
         this.seed = seed;
         this.batchSize = batchSize;
         this.end = end;
-        this.thread = "false".equalsIgnoreCase(System.getProperty("roaf.prefetch")) ? null
+        this.thread = !drawAhead || "false".equalsIgnoreCase(System.getProperty("roaf.prefetch")) ? null
                 : Executors.newSingleThreadExecutor(r -> {
                     Thread t = new Thread(r, "roaf-batch-prefetch");
                     t.setDaemon(true);

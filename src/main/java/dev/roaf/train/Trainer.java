@@ -111,7 +111,8 @@ public final class Trainer {
         dev.roaf.model.MemoryPlan.checkDeviceMemory(model, task.steps(), options.batchSize(),
                 options.optimizer() == Optimizer.Kind.ADAM ? 2 : options.momentum() != 0f ? 1 : 0);
         try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum());
-             BatchPrefetcher batches = new BatchPrefetcher(task, options.seed(), options.batchSize(), options.steps())) {
+             BatchPrefetcher batches = new BatchPrefetcher(task, options.seed(), options.batchSize(), options.steps(),
+                     model.engine().overlapsHostWork())) {
             if (resume != null) {
                 resume.restoreModel(model, resumeSource);
                 try {

@@ -48,7 +48,7 @@ class BatchPrefetcherTest {
     @Test
     void givesTheTasksBatchesInOrderDrawnAhead() {
         Recording task = new Recording(-1);
-        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 6)) {
+        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 6, true)) {
             for (long k = 2; k < 6; k++) {   // a resumed run starts past 0
                 Batch b = p.take(k), ref = task.inner.trainBatch(7, k, 4);
                 assertArrayEquals(ref.inputs, b.inputs, "batch " + k);
@@ -65,7 +65,7 @@ class BatchPrefetcherTest {
     @Test
     void aFailureSurfacesAtTheStepThatNeedsTheBatch() {
         Recording task = new Recording(3);
-        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 10)) {
+        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 10, true)) {
             p.take(1);
             p.take(2);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> p.take(3));
@@ -76,10 +76,24 @@ class BatchPrefetcherTest {
     @Test
     void anUnexpectedIndexIsDrawnDirectly() {
         Recording task = new Recording(-1);
-        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 10)) {
+        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 10, true)) {
             p.take(0);
             Batch b = p.take(5);
             assertArrayEquals(task.inner.trainBatch(7, 5, 4).inputs, b.inputs);
+        }
+    }
+
+    @Test
+    void withoutDrawingAheadEveryBatchIsDrawnOnTheCaller() {
+        Recording task = new Recording(-1);
+        try (BatchPrefetcher p = new BatchPrefetcher(task, 7, 4, 10, false)) {
+            for (long k = 0; k < 4; k++) {
+                p.take(k);
+            }
+        }
+        assertEquals(4, task.drawnBy.size());
+        for (String s : task.drawnBy) {
+            assertTrue(s.endsWith(":" + Thread.currentThread().getName()), s);
         }
     }
 }

@@ -820,6 +820,12 @@ public final class CudaEngine implements Engine {
         return curand;
     }
 
+    /** True: kernels run on the device while the host thread waits, so host work beside them is free. */
+    @Override
+    public boolean overlapsHostWork() {
+        return true;
+    }
+
     /** Where this engine draws random numbers (after the first draw), for logs and tests; null before. */
     public String randomDrawsDescription() {
         return curandReason;
