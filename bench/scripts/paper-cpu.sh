@@ -16,6 +16,8 @@
 #   psmnist-full     psMNIST on the full MNIST (60,000 / 10,000; MNIST_FULL, see below): roaf-rnn for ten
 #                    epochs (6,000 updates of 100) with the 10-epoch options above, all 10,000 test digits
 #                    every epoch (68 min with two threads here, sharing the machine)
+#   psmnist-full-b10 the same data and options at batch 10: ten epochs (60,000 updates of 10), all 10,000
+#                    test digits every epoch (about 1.3 h with one thread here, sharing the machine)
 #   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
 #                    roaf-rnn (31, 7 and 11 min with one thread each, sharing the machine)
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
@@ -95,6 +97,12 @@ for stage in "$@"; do
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}")
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
+    psmnist-full-b10)
+      need_full_mnist
+      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 --perm-seed 0 --hidden 128 --batch 10 --lr 0.01 --clip-norm 1
+          --lr-schedule cosine --eval-every 6000 --eval-size 0 --checkpoint-minutes 10)
+      for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs at batch 10 (60,000 updates), CPU" ;;
     psmnist-full-1epoch)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --lr 0.01 --clip-norm 1
