@@ -228,6 +228,11 @@ PY
       plot psmnist-1epoch "psMNIST, 600 updates of 100 (MNIST sample)" "$root"/psmnist-1epoch/{roaf-rnn,lstm,rnn}
       plot psmnist-full-1epoch "psMNIST, one epoch of the full MNIST (600 updates of 100)" "$root"/psmnist-full-1epoch/{roaf-rnn,lstm,rnn}
       plot psmnist-full "psMNIST, ten epochs of the full MNIST (6,000 updates of 100)" "$root"/psmnist-full/{roaf-rnn,lstm,rnn}
+      if [[ -s $root/psmnist-full-b10/roaf-rnn/metrics.jsonl && -s $root/psmnist-full/roaf-rnn/metrics.jsonl ]]; then
+        java -jar "$jar" plot "$root"/psmnist-full-b10/roaf-rnn "$root"/psmnist-full/roaf-rnn --x epoch \
+            --label "roaf-rnn batch 10,roaf-rnn batch 100" --out "$p/psmnist-full-batch.png" \
+            --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
+      fi
       plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}

@@ -36,7 +36,8 @@ final class PlotCommand implements Callable<Integer> {
     String title;
     @Option(names = "--label", split = ",", description = "Series names, one per run, comma-separated (default: the folder names)")
     List<String> labels;
-    @Option(names = "--x", description = "step (updates, the default) or wall (seconds)")
+    @Option(names = "--x", description = "step (updates, the default), epoch (passes over the training set: compares runs"
+            + " of different batch sizes; datasets only) or wall (seconds)")
     String x = "step";
 
     /** One run's evaluation rows. */
@@ -45,8 +46,8 @@ final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!x.equals("step") && !x.equals("wall")) {
-            throw new IllegalArgumentException("--x must be step or wall, got '" + x + "'");
+        if (!x.equals("step") && !x.equals("epoch") && !x.equals("wall")) {
+            throw new IllegalArgumentException("--x must be step, epoch or wall, got '" + x + "'");
         }
         if (labels != null && labels.size() != runs.size()) {
             throw new IllegalArgumentException("--label gives " + labels.size() + " names for " + runs.size() + " runs");
@@ -54,7 +55,12 @@ final class PlotCommand implements Callable<Integer> {
         List<Curves> all = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
             String name = labels != null ? labels.get(i) : String.valueOf(runs.get(i).toAbsolutePath().normalize().getFileName());
-            all.add(read(runs.get(i), name, x.equals("wall") ? "wall_s" : "step"));
+            Curves c = read(runs.get(i), name, x.equals("wall") ? "wall_s" : x);
+            if (x.equals("epoch") && java.util.Arrays.stream(c.xs()).anyMatch(Double::isNaN)) {
+                throw new IllegalArgumentException(runs.get(i) + " has no epochs (a synthetic task streams its examples):"
+                        + " use --x step or --x wall");
+            }
+            all.add(c);
         }
         boolean classification = all.get(0).classification();
         for (Curves c : all) {
@@ -63,7 +69,7 @@ final class PlotCommand implements Callable<Integer> {
                         + " measure different things (accuracy and loss): plot them separately");
             }
         }
-        String xLabel = x.equals("wall") ? "wall-clock seconds" : "updates";
+        String xLabel = x.equals("wall") ? "wall-clock seconds" : x.equals("epoch") ? "epochs" : "updates";
         Charts.Panel test = new Charts.Panel(classification ? "test accuracy" : "test loss", xLabel,
                 classification ? "accuracy" : "loss").logY(!classification);
         Charts.Panel train = new Charts.Panel("training loss (mean since the previous evaluation)", xLabel, "loss")

@@ -64,8 +64,27 @@ class PlotCommandTest {
         CliTest.Result labels = CliTest.roaf("plot", acc.toString(), "--label", "a,b", "--out", tmp.resolve("l.png").toString());
         assertEquals(2, labels.code());
         assertTrue(labels.err().contains("--label gives 2 names for 1 runs"), labels.err());
-        CliTest.Result axis = CliTest.roaf("plot", acc.toString(), "--x", "epoch", "--out", tmp.resolve("e.png").toString());
+        CliTest.Result axis = CliTest.roaf("plot", acc.toString(), "--x", "examples", "--out", tmp.resolve("e.png").toString());
         assertEquals(2, axis.code());
-        assertTrue(axis.err().contains("--x must be step or wall"), axis.err());
+        assertTrue(axis.err().contains("--x must be step, epoch or wall"), axis.err());
+        CliTest.Result noEpochs = CliTest.roaf("plot", acc.toString(), "--x", "epoch", "--out", tmp.resolve("e.png").toString());
+        assertEquals(2, noEpochs.code());
+        assertTrue(noEpochs.err().contains("has no epochs"), noEpochs.err());
+    }
+
+    /** --x epoch puts runs of different batch sizes on one axis: passes over the training set. */
+    @Test
+    void epochsCompareBatchSizes(@TempDir Path tmp) throws IOException {
+        Path small = tmp.resolve("b10"), large = tmp.resolve("b100");
+        Files.createDirectories(small);
+        Files.createDirectories(large);
+        Files.writeString(small.resolve("metrics.jsonl"), "{\"step\":6000,\"epoch\":1.0,\"train_loss\":0.5,\"test_acc\":0.9,\"wall_s\":9}\n"
+                + "{\"step\":12000,\"epoch\":2.0,\"train_loss\":0.3,\"test_acc\":0.92,\"wall_s\":18}\n");
+        Files.writeString(large.resolve("metrics.jsonl"), "{\"step\":600,\"epoch\":1.0,\"train_loss\":1.0,\"test_acc\":0.85,\"wall_s\":7}\n");
+        Path png = tmp.resolve("e.png");
+        CliTest.Result r = CliTest.roaf("plot", small.toString(), large.toString(), "--x", "epoch", "--out", png.toString());
+        assertEquals(0, r.code(), r.err());
+        assertNotNull(ImageIO.read(png.toFile()));
+        assertEquals(2.0, PlotCommand.read(small, "s", "epoch").xs()[1]);
     }
 }
