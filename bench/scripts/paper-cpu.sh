@@ -17,7 +17,7 @@
 #                    epochs (6,000 updates of 100) with the 10-epoch options above, all 10,000 test digits
 #                    every epoch (68 min with two threads here, sharing the machine)
 #   psmnist-full-b10 the same data and options at batch 10: ten epochs (60,000 updates of 10), all 10,000
-#                    test digits every epoch (about 1.3 h with one thread here, sharing the machine)
+#                    test digits every epoch (1.6 h with one thread here, sharing the machine)
 #   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
 #                    roaf-rnn (31, 7 and 11 min with one thread each, sharing the machine)
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
