@@ -36,7 +36,8 @@ final class CurandDraws implements AutoCloseable {
             g = new curandGenerator();
             JCurand.curandCreateGenerator(g, curandRngType.CURAND_RNG_PSEUDO_PHILOX4_32_10);
             JCurand.curandSetStream(g, new cudaStream_t(stream));
-            return new Loaded(new CurandDraws(g, "libcurand " + v[0] / 1000 + "." + v[0] % 1000 / 10), "");
+            // CURAND_VERSION is major * 1000 + minor * 100 + patch (10303: 10.3.3)
+            return new Loaded(new CurandDraws(g, "libcurand " + v[0] / 1000 + "." + v[0] % 1000 / 100 + "." + v[0] % 100), "");
         } catch (LinkageError e) {
             return new Loaded(null, "cuRAND not loaded: " + CudaProbe.shortReason(e));
         } catch (jcuda.CudaException e) {
