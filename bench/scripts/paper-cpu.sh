@@ -56,9 +56,10 @@ if [[ -n ${ROAF_DATA:-} ]]; then mnist_full=$ROAF_DATA/mnist; else mnist_full=${
 mnist_full=${MNIST_FULL:-$mnist_full}
 fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
 root=bench/results/paper-cpu
-# psmnist-10epoch and psmnist-full: ten epochs' worth of updates (6,000 of 100), one set of options for both.
-ten_epochs=(--perm-seed 0 --hidden 128 --batch 100 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-every 600 --eval-size 0
-            --checkpoint-minutes 10)
+# psmnist-10epoch, psmnist-full and psmnist-full-b10: ten epochs' worth of updates, one set of options; batch 100
+# (6,000 updates, evaluated every 600) unless a stage sets another batch.
+ten_epochs_options=(--perm-seed 0 --hidden 128 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-size 0 --checkpoint-minutes 10)
+ten_epochs=("${ten_epochs_options[@]}" --batch 100 --eval-every 600)
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -99,8 +100,7 @@ for stage in "$@"; do
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
     psmnist-full-b10)
       need_full_mnist
-      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 --perm-seed 0 --hidden 128 --batch 10 --lr 0.01 --clip-norm 1
-          --lr-schedule cosine --eval-every 6000 --eval-size 0 --checkpoint-minutes 10)
+      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}" --batch 10 --eval-every 6000)
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs at batch 10 (60,000 updates), CPU" ;;
     psmnist-full-1epoch)

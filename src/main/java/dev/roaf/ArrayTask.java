@@ -3,6 +3,7 @@ package dev.roaf;
 import dev.roaf.data.Batch;
 import dev.roaf.data.Task;
 import dev.roaf.data.Tasks;
+import dev.roaf.engine.SeedMix;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -169,12 +170,9 @@ final class ArrayTask implements Task {
         }
     }
 
-    /** SplitMix64-style mixing of two values into an unrelated seed. */
+    /** Mixes two values into an unrelated seed (unlike {@link SeedMix#mix}, {@code a} is not finalised first). */
     private static long mix(long a, long b) {
-        long z = a + 0x9e3779b97f4a7c15L * (b + 1);
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
+        return SeedMix.fmix(a + 0x9e3779b97f4a7c15L * (b + 1));
     }
 
     @Override

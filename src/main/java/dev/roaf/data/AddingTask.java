@@ -1,5 +1,7 @@
 package dev.roaf.data;
 
+import dev.roaf.engine.SeedMix;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -88,7 +90,7 @@ public final class AddingTask implements Task {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(seed, Seeds.TRAIN_STREAM), index));
+        SplittableRandom rng = new SplittableRandom(SeedMix.mix(SeedMix.mix(seed, Seeds.TRAIN_STREAM), index));
         Examples e = new Examples(batchSize);
         for (int b = 0; b < batchSize; b++) {
             e.draw(rng, b);
@@ -106,7 +108,7 @@ public final class AddingTask implements Task {
         int n = Tasks.testRange(from, count, testSize);
         Examples e = new Examples(n);
         for (int b = 0; b < n; b++) {
-            e.draw(new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b)), b);
+            e.draw(new SplittableRandom(SeedMix.mix(SeedMix.mix(testSeed, Seeds.TEST_STREAM), from + b)), b);
         }
         return e.batch();
     }

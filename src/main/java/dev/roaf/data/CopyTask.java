@@ -1,5 +1,7 @@
 package dev.roaf.data;
 
+import dev.roaf.engine.SeedMix;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -104,7 +106,7 @@ public final class CopyTask implements Task {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
         }
-        SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(seed, Seeds.TRAIN_STREAM), index));
+        SplittableRandom rng = new SplittableRandom(SeedMix.mix(SeedMix.mix(seed, Seeds.TRAIN_STREAM), index));
         int[][] symbols = new int[batchSize][];
         for (int b = 0; b < batchSize; b++) {
             symbols[b] = draw(rng);
@@ -122,7 +124,7 @@ public final class CopyTask implements Task {
         int n = Tasks.testRange(from, count, testSize);
         int[][] symbols = new int[n][];
         for (int b = 0; b < n; b++) {
-            symbols[b] = draw(new SplittableRandom(Seeds.mix(Seeds.mix(testSeed, Seeds.TEST_STREAM), from + b)));
+            symbols[b] = draw(new SplittableRandom(SeedMix.mix(SeedMix.mix(testSeed, Seeds.TEST_STREAM), from + b)));
         }
         return batch(symbols);
     }

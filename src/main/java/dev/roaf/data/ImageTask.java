@@ -1,5 +1,7 @@
 package dev.roaf.data;
 
+import dev.roaf.engine.SeedMix;
+
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -120,7 +122,7 @@ public final class ImageTask implements Task {
         EpochOrder o = lastOrder;
         if (o == null || o.seed != seed || o.epoch != epoch) {
             o = new EpochOrder(seed, epoch,
-                    Seeds.permutation(Seeds.mix(Seeds.mix(seed, Seeds.EPOCH_SHUFFLE), epoch), data.trainCount()));
+                    Seeds.permutation(SeedMix.mix(SeedMix.mix(seed, Seeds.EPOCH_SHUFFLE), epoch), data.trainCount()));
             lastOrder = o;
         }
         return o.order;

@@ -2,7 +2,7 @@ package dev.roaf.data;
 
 import java.util.SplittableRandom;
 
-/** Seed mixing and shuffling shared by the tasks: pure functions, no state. */
+/** Seed domains (mixed in with {@link dev.roaf.engine.SeedMix}) and shuffling shared by the tasks: pure functions, no state. */
 final class Seeds {
     /** Domain tags, so that streams for different purposes never share a seed by accident. */
     static final long EPOCH_SHUFFLE = 0x45504f4348L;   // "EPOCH"
@@ -12,17 +12,6 @@ final class Seeds {
     private Seeds() {
     }
 
-    /** SplitMix64's finalizer: a bijection on longs that spreads every input bit over the output. */
-    static long fmix(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
-    }
-
-    /** Mixes two values into one seed; different pairs give unrelated seeds (order matters). */
-    static long mix(long a, long b) {
-        return fmix(fmix(a) + 0x9e3779b97f4a7c15L * (b + 1));
-    }
 
     /**
      * A uniformly random permutation of {@code 0..n-1}: Fisher-Yates from the top,

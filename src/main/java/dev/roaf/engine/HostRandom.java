@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * not load.
  *
  * <p>Element {@code i} belongs to chunk {@code i / CHUNK}; chunk {@code c} is drawn from its own
- * {@code SplittableRandom} seeded with {@code mix(seed, c)}. So any number of threads can fill
+ * {@code SplittableRandom} seeded with {@code SeedMix.mix(seed, c)}. So any number of threads can fill
  * chunks in any order and the result is the same, bit for bit, for a given seed.
  */
 public final class HostRandom {
@@ -29,7 +29,7 @@ public final class HostRandom {
      * is lo and {@code std} the width).
      */
     public static void fillChunk(float[] a, int at, long n, int c, boolean normal, float mean, float std, long seed) {
-        SplittableRandom rng = new SplittableRandom(mix(seed, c));
+        SplittableRandom rng = new SplittableRandom(SeedMix.mix(seed, c));
         int count = (int) Math.min(CHUNK, n - (long) c * CHUNK);
         if (normal) {
             for (int i = 0; i < count; i++) {
@@ -45,11 +45,4 @@ public final class HostRandom {
         }
     }
 
-    /** SplitMix64 of {@code seed} and {@code stream}: decorrelated seeds for neighbouring chunks. */
-    static long mix(long seed, long stream) {
-        long z = seed * 0x9E3779B97F4A7C15L + stream * 0xBF58476D1CE4E5B9L + 0x94D049BB133111EBL;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
 }

@@ -1,5 +1,7 @@
 package dev.roaf.model;
 
+import dev.roaf.engine.SeedMix;
+
 import java.util.SplittableRandom;
 
 /**
@@ -16,19 +18,13 @@ public final class Init {
 
     /** A generator for tensor {@code name}, layer {@code index}, of a model seeded with {@code seed}. */
     public static SplittableRandom stream(long seed, String name, long index) {
-        long h = mix(seed ^ 0x5DEECE66DL);
+        long h = SeedMix.fmix(seed ^ 0x5DEECE66DL);
         for (int i = 0; i < name.length(); i++) {
-            h = mix(h ^ name.charAt(i));
+            h = SeedMix.fmix(h ^ name.charAt(i));
         }
-        return new SplittableRandom(mix(h ^ mix(index + 0x9E3779B97F4A7C15L)));
+        return new SplittableRandom(SeedMix.fmix(h ^ SeedMix.fmix(index + 0x9E3779B97F4A7C15L)));
     }
 
-    /** The SplitMix64 finaliser: a bijective scramble of 64 bits. */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
-    }
 
     /** Fills {@code out} with N(0, std^2) samples. */
     public static void normal(SplittableRandom rng, float[] out, double std) {

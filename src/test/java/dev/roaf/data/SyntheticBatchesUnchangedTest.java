@@ -1,5 +1,6 @@
 package dev.roaf.data;
 
+import dev.roaf.engine.SeedMix;
 import org.junit.jupiter.api.Test;
 
 import java.util.SplittableRandom;
@@ -15,7 +16,7 @@ class SyntheticBatchesUnchangedTest {
     private static Batch addingReference(int length, long seed, long index, int batch) {
         float[] inputs = new float[2 * length * batch];
         float[] targets = new float[batch];
-        SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(seed, Seeds.TRAIN_STREAM), index));
+        SplittableRandom rng = new SplittableRandom(SeedMix.mix(SeedMix.mix(seed, Seeds.TRAIN_STREAM), index));
         for (int b = 0; b < batch; b++) {
             int half = length / 2;
             float[] u = new float[length];
@@ -72,7 +73,7 @@ class SyntheticBatchesUnchangedTest {
         AddingTask task = new AddingTask(100, 40, 9);
         Batch b = task.testBatch(5, 11);
         for (int k = 0; k < 11; k++) {
-            SplittableRandom rng = new SplittableRandom(Seeds.mix(Seeds.mix(9, Seeds.TEST_STREAM), 5 + k));
+            SplittableRandom rng = new SplittableRandom(SeedMix.mix(SeedMix.mix(9, Seeds.TEST_STREAM), 5 + k));
             Batch one = task.testBatch(5 + k, 1);
             float[] u = new float[100];
             for (int t = 0; t < 100; t++) {
@@ -90,7 +91,7 @@ class SyntheticBatchesUnchangedTest {
         for (int delay : new int[]{1, 20, 333}) {
             for (int batch : new int[]{1, 5, 16}) {
                 CopyTask task = new CopyTask(delay, 30, 9);
-                SplittableRandom shared = new SplittableRandom(Seeds.mix(Seeds.mix(4, Seeds.TRAIN_STREAM), 77));
+                SplittableRandom shared = new SplittableRandom(SeedMix.mix(SeedMix.mix(4, Seeds.TRAIN_STREAM), 77));
                 SplittableRandom[] rngs = new SplittableRandom[batch];
                 java.util.Arrays.fill(rngs, shared);
                 Batch ref = copyReference(delay, rngs, batch), b = task.trainBatch(4, 77, batch);
@@ -98,7 +99,7 @@ class SyntheticBatchesUnchangedTest {
                 assertArrayEquals(ref.labels, b.labels, "delay " + delay + " B=" + batch);
                 SplittableRandom[] tests = new SplittableRandom[batch];
                 for (int k = 0; k < batch; k++) {
-                    tests[k] = new SplittableRandom(Seeds.mix(Seeds.mix(9, Seeds.TEST_STREAM), 3 + k));
+                    tests[k] = new SplittableRandom(SeedMix.mix(SeedMix.mix(9, Seeds.TEST_STREAM), 3 + k));
                 }
                 Batch tref = copyReference(delay, tests, batch), tb = task.testBatch(3, batch);
                 assertArrayEquals(tref.inputs, tb.inputs, "test, delay " + delay + " B=" + batch);

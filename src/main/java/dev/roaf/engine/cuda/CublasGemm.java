@@ -18,31 +18,22 @@ final class CublasGemm implements AutoCloseable {
     private final cublasHandle handle;
     private final String version;
 
-    /** The outcome of trying to load cuBLAS: a gemm, or null and a one-line reason. */
-    record Loaded(CublasGemm gemm, String reason) {
-    }
-
     private CublasGemm(cublasHandle handle, String version) {
         this.handle = handle;
         this.version = version;
     }
 
     /** Loads JCublas2 and creates a handle bound to {@code stream} on the current context. */
-    static Loaded load(CUstream stream) {
-        try {
+    static OptionalLibrary<CublasGemm> load(CUstream stream) {
+        return OptionalLibrary.open("cuBLAS", () -> {
             JCublas2.setExceptionsEnabled(true);
             cublasHandle h = new cublasHandle();
             JCublas2.cublasCreate(h);
             int[] v = new int[1];
             JCublas2.cublasGetVersion(h, v);
             JCublas2.cublasSetStream(h, new cudaStream_t(stream));
-            String ver = v[0] / 10000 + "." + v[0] % 10000 / 100 + "." + v[0] % 100;
-            return new Loaded(new CublasGemm(h, "libcublas " + ver), "");
-        } catch (LinkageError e) {
-            return new Loaded(null, "cuBLAS not loaded: " + CudaProbe.shortReason(e));
-        } catch (jcuda.CudaException e) {
-            return new Loaded(null, "cuBLAS not usable: " + CudaProbe.firstLine(e.getMessage()));
-        }
+            return new CublasGemm(h, "libcublas " + v[0] / 10000 + "." + v[0] % 10000 / 100 + "." + v[0] % 100);
+        });
     }
 
     String version() {

@@ -184,8 +184,8 @@ public final class CudaEngine implements Engine {
         CublasGemm cb = null;
         String why = "own kernels requested";
         if (gemm != GemmPath.OWN) {
-            CublasGemm.Loaded loaded = CublasGemm.load(stream);
-            cb = loaded.gemm();
+            OptionalLibrary<CublasGemm> loaded = CublasGemm.load(stream);
+            cb = loaded.library();
             why = loaded.reason();
             if (cb == null && gemm == GemmPath.CUBLAS) {
                 releaseQuietly();
@@ -808,9 +808,9 @@ public final class CudaEngine implements Engine {
      */
     private CurandDraws curand() {
         if (curandReason == null) {
-            CurandDraws.Loaded loaded = "false".equalsIgnoreCase(System.getProperty("roaf.cuda.curand"))
-                    ? new CurandDraws.Loaded(null, "cuRAND turned off by roaf.cuda.curand=false") : CurandDraws.load(stream);
-            curand = loaded.draws();
+            OptionalLibrary<CurandDraws> loaded = "false".equalsIgnoreCase(System.getProperty("roaf.cuda.curand"))
+                    ? OptionalLibrary.absent("cuRAND turned off by roaf.cuda.curand=false") : CurandDraws.load(stream);
+            curand = loaded.library();
             curandReason = curand != null ? "cuRAND (" + curand.version() + ", Philox4x32-10)"
                     : "the host, with the CPU engine's generator (" + loaded.reason() + ")";
             if (log != null) {

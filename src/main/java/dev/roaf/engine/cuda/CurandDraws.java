@@ -17,39 +17,28 @@ final class CurandDraws implements AutoCloseable {
     private final curandGenerator generator;
     private final String version;
 
-    /** The outcome of trying to load cuRAND: the draws, or null and a one-line reason. */
-    record Loaded(CurandDraws draws, String reason) {
-    }
-
     private CurandDraws(curandGenerator generator, String version) {
         this.generator = generator;
         this.version = version;
     }
 
     /** Loads JCurand and creates a Philox generator bound to {@code stream} on the current context. */
-    static Loaded load(CUstream stream) {
-        curandGenerator g = null;
-        try {
+    static OptionalLibrary<CurandDraws> load(CUstream stream) {
+        return OptionalLibrary.open("cuRAND", () -> {
             JCurand.setExceptionsEnabled(true);
             int[] v = new int[1];
             JCurand.curandGetVersion(v);
-            g = new curandGenerator();
+            curandGenerator g = new curandGenerator();
             JCurand.curandCreateGenerator(g, curandRngType.CURAND_RNG_PSEUDO_PHILOX4_32_10);
-            JCurand.curandSetStream(g, new cudaStream_t(stream));
-            // CURAND_VERSION is major * 1000 + minor * 100 + patch (10303: 10.3.3)
-            return new Loaded(new CurandDraws(g, "libcurand " + v[0] / 1000 + "." + v[0] % 1000 / 100 + "." + v[0] % 100), "");
-        } catch (LinkageError e) {
-            return new Loaded(null, "cuRAND not loaded: " + CudaProbe.shortReason(e));
-        } catch (jcuda.CudaException e) {
-            if (g != null) {
-                try {
-                    JCurand.curandDestroyGenerator(g);
-                } catch (RuntimeException ignored) {
-                    // the generator may not exist
-                }
+            try {
+                JCurand.curandSetStream(g, new cudaStream_t(stream));
+            } catch (RuntimeException e) {
+                JCurand.curandDestroyGenerator(g);
+                throw e;
             }
-            return new Loaded(null, "cuRAND not usable: " + CudaProbe.firstLine(e.getMessage()));
-        }
+            // CURAND_VERSION is major * 1000 + minor * 100 + patch (10303: 10.3.3)
+            return new CurandDraws(g, "libcurand " + v[0] / 1000 + "." + v[0] % 1000 / 100 + "." + v[0] % 100);
+        });
     }
 
     String version() {
