@@ -73,6 +73,15 @@ if [[ -n "$cublas12" ]]; then
 else
     echo "no libcublas.so.12: the engine will use its own GEMM kernels (JCublas 12.6 cannot use libcublas.so.13)"
 fi
+# JCurand 11.8's JNI library needs libcurand.so.10 (its only CUDA dependency, checked with readelf). CUDA 13 kept
+# that soname; on the lent machine it may sit only in PyTorch's pip package (nvidia-curand), outside the ld cache.
+curand10=$(printf '%s\n' "$libs" | grep -m1 '/libcurand\.so\.10' || true)
+if [[ -n "$curand10" ]]; then
+    export LD_LIBRARY_PATH="$(dirname "$curand10")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "libcurand.so.10 found: $curand10 (cuRAND draws will be tried)"
+else
+    echo "no libcurand.so.10: random draws fall back to the host (bit-identical to the CPU engine)"
+fi
 [[ -d "$carry/classes" ]] || { echo "missing $carry: run 'bash native-tests/prepare.sh' on the build machine and carry it"; exit 2; }
 cp="$carry/classes:$carry/test-classes:$carry/lib/*"
 
