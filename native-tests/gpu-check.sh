@@ -17,7 +17,8 @@
 # before the deadline is skipped with a message. Everything is copied to $OUT (when set) after each stage.
 #
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
-# (a second call when the tests took the first call's time).
+# (a second call when the tests took the first call's time). ROAF_GPU_TESTS="ClassA ClassB" runs only those test
+# classes in the tests stage (after a fix: ROAF_GPU_TESTS=RecurrenceGpuTest bash native-tests/gpu-check.sh tests).
 # Java: $JAVA_HOME/bin/java if set, else the carried jlink runtime (jdk/ inside target/gpu-carry/roaf-gpu.tar.xz,
 # unpacked to $TMPDIR/roaf-gpu-carry), else java. ROAF_GPU_CARRY names another carry folder (packed or not).
 set -uo pipefail
@@ -89,8 +90,18 @@ tests_rc=0
 if [[ $stage != timings ]]; then
     echo
     echo "== native tests (tag gpu)"
+    # ROAF_GPU_TESTS="ClassA ClassB" (simple or full names) runs only those classes: a short second call after a fix.
+    select=(--scan-classpath "$carry/test-classes")
+    if [[ -n "${ROAF_GPU_TESTS:-}" ]]; then
+        select=()
+        for c in $ROAF_GPU_TESTS; do
+            [[ $c == *.* ]] || c=$(cd "$carry/test-classes" && find . -name "$c.class" | head -1 | sed 's|^\./||; s|\.class$||; s|/|.|g')
+            [[ -n $c ]] && select+=(--select-class "$c")
+        done
+        (( ${#select[@]} )) || { echo "ROAF_GPU_TESTS=$ROAF_GPU_TESTS: no such test class in $carry/test-classes"; exit 2; }
+    fi
     timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
-        --disable-banner --disable-ansi-colors --details=tree --include-tag gpu --scan-classpath "$carry/test-classes" \
+        --disable-banner --disable-ansi-colors --details=tree --include-tag gpu "${select[@]}" \
         ${out:+--reports-dir "$out/junit"}
     tests_rc=$?
     echo "native tests exit code: $tests_rc"
