@@ -29,8 +29,8 @@
 #                    before); roaf-rnn with alpha = 1 and a signed-permutation or (roaf-rnn-haar) Haar filter,
 #                    lstm and rnn with the same stages (~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
 #                    one thread each; the records hold seeds 1-4 of roaf-rnn and roaf-rnn-haar, made with SEED)
-#   adding-10000-curriculum  adding at T = 10,000: the Haar models of adding-1000-curriculum carried on through
-#                    T = 2,000 and 4,000, with beta kept at 0.01 or set to 10 / T (~1.5 h per model, one thread)
+#   adding-10000-curriculum  adding at T = 10,000: the Haar model of adding-1000-curriculum (seed SEED) carried on
+#                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds;
 #                    writes adding-1000-curriculum/length-transfer.md)
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
@@ -164,26 +164,21 @@ for stage in "$@"; do
       done
       table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, CPU" ;;
     adding-10000-curriculum)
-      # Adding at T = 10,000, continuing adding-1000-curriculum's Haar models (run that stage first, with
-      # MODELS=roaf-rnn-haar) through T = 2,000 and 4,000. MODELS here: roaf-rnn-haar keeps beta = 0.01 at every
-      # length (the function the T = 1,000 model learned); roaf-rnn-haar-rescaled sets beta = 10 / T at each
-      # length. 1,000 + 1,000 + 1,500 updates of 50 (~1.5 h per model with one thread here).
-      fine=(--task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10)
-      for m in ${MODELS:-roaf-rnn-haar roaf-rnn-haar-rescaled}; do
-        case $m in
-          roaf-rnn-haar) b=(0.01 0.01 0.01) ;;
-          roaf-rnn-haar-rescaled) b=(0.005 0.0025 0.001) ;;
-          *) echo "paper-cpu: adding-10000-curriculum has no model $m" >&2; exit 2 ;;
-        esac
-        opt=(--model roaf-rnn --filter haar --alpha 1)
-        d="$root/$stage" r="$m${SEED:+-seed$SEED}" from="$root/adding-1000-curriculum/roaf-rnn-haar${SEED:+-seed$SEED}-4-t1000"
-        train "$stage" "$r-5-t2000" "${opt[@]}" --beta "${b[0]}" "${fine[@]}" --length 2000 --steps 1000 --lr 0.003 \
-            --eval-every 250 --init "$from/model.safetensors"
-        train "$stage" "$r-6-t4000" "${opt[@]}" --beta "${b[1]}" "${fine[@]}" --length 4000 --steps 1000 --lr 0.003 \
-            --eval-every 250 --init "$d/$r-5-t2000/model.safetensors"
-        train "$stage" "$r-7-t10000" "${opt[@]}" --beta "${b[2]}" "${fine[@]}" --length 10000 --steps 1500 --lr 0.001 \
-            --lr-schedule cosine --lr-hold 0.5 --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
-      done
+      # Adding at T = 10,000, continuing adding-1000-curriculum's Haar models (run that stage first with
+      # MODELS=roaf-rnn-haar and the same SEED) through T = 2,000 and 4,000, with alpha = 1 and beta = 0.01 at
+      # every length (the function the T = 1,000 model learned). 1,000 + 1,000 + 1,500 updates of 50 (~1.5 h
+      # per seed with one thread here). Setting beta = 10 / T at each length instead did worse at T = 2,000
+      # (search/addcur-t2000-haar-beta-10-over-T).
+      fine=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500
+            --clip-norm 1 --checkpoint-minutes 10)
+      d="$root/$stage" r="roaf-rnn-haar${SEED:+-seed$SEED}"
+      from="$root/adding-1000-curriculum/$r-4-t1000/model.safetensors"
+      [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=roaf-rnn-haar first" >&2; exit 2; }
+      train "$stage" "$r-5-t2000" "${fine[@]}" --length 2000 --steps 1000 --lr 0.003 --eval-every 250 --init "$from"
+      train "$stage" "$r-6-t4000" "${fine[@]}" --length 4000 --steps 1000 --lr 0.003 --eval-every 250 \
+          --init "$d/$r-5-t2000/model.safetensors"
+      train "$stage" "$r-7-t10000" "${fine[@]}" --length 10000 --steps 1500 --lr 0.001 --lr-schedule cosine --lr-hold 0.5 \
+          --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
       table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, CPU" ;;
     adding-length-transfer)
       # The T = 1,000 models of adding-1000-curriculum evaluated at other lengths (no training): is what they
