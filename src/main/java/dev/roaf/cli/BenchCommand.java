@@ -91,7 +91,7 @@ final class BenchCommand implements Callable<Integer> {
                 kind = probe.cpuThreads() > 0 ? "cpu" : "cuda";
             }
             if (kind.equals("cpu")) {
-                String cpu = cpuModel();
+                String cpu = Machine.cpuModel();
                 card = cpu == null ? card : cpu + ", " + card;
             }
         }
@@ -169,20 +169,6 @@ final class BenchCommand implements Callable<Integer> {
 
     private static void write(Path file, String text) throws IOException {
         Files.writeString(file, text, StandardCharsets.UTF_8);
-    }
-
-    /** The CPU's model name from /proc/cpuinfo, or null where there is none. */
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim().replaceAll("\\s+", " ");
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        return null;
     }
 
     private static String describeTask(BenchSuite.Comparison c) {

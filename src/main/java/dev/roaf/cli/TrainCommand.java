@@ -619,6 +619,7 @@ final class TrainCommand implements Callable<Integer> {
         c.put("java", System.getProperty("java.vendor") + " " + System.getProperty("java.version"));
         c.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " processors");
+        c.put("cpu", Machine.cpuModel());  // tables made elsewhere name the machine that ran, not their own
         c.put("device", m.deviceName());
         c.put("started", java.time.Instant.now().toString());
         Map<String, Object> modelMap = new LinkedHashMap<>(m.metadata());

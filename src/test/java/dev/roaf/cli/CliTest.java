@@ -110,6 +110,10 @@ class CliTest {
         List<Object> perm = Json.asArray(task.get("permutation"), "permutation");
         assertEquals(784, perm.size());
         assertTrue(config.toString().contains("sha256"), "config.json records the data files' SHA-256");
+        assertTrue(config.containsKey("cpu"), "config.json names the CPU (null where /proc/cpuinfo has no model name)");
+        if (Files.isReadable(Path.of("/proc/cpuinfo")) && Files.readString(Path.of("/proc/cpuinfo")).contains("model name")) {
+            assertTrue(config.get("cpu") instanceof String c && !c.isBlank(), "cpu: " + config.get("cpu"));
+        }
         assertTrue(r.err().contains("recipe for psmnist") && r.err().contains("--lr 0.01 --clip-norm 1"), r.err());
         Map<String, Object> train = Json.asObject(config.get("train"), "train");
         assertEquals(0.01, ((Number) train.get("lr")).doubleValue(), 1e-7, "psMNIST's recipe learning rate is recorded");
