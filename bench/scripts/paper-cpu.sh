@@ -25,6 +25,8 @@
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
+#   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
+#                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
 #                    before); roaf-rnn with alpha = 1 and a signed-permutation or (roaf-rnn-haar) Haar filter,
 #                    lstm and rnn with the same stages (~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
@@ -50,14 +52,20 @@
 # (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum: which
 # models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
 # machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*).
+# On a GPU (native-tests/gpu-check.sh paper sets these): DEVICE (--device of every run, default cpu), ROAF_CMD (how
+# to run roaf, default "java -jar $ROAF_JAR"), RESULTS (default bench/results/paper-cpu), WHERE (the machine in
+# the tables' titles, default CPU).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar=${ROAF_JAR:-target/roaf.jar}
+read -r -a roaf <<< "${ROAF_CMD:-java -jar $jar}"
+device=${DEVICE:-cpu}
+where=${WHERE:-CPU}
 mnist=${MNIST:-../shared/data/mnist-10k}
 if [[ -n ${ROAF_DATA:-} ]]; then mnist_full=$ROAF_DATA/mnist; else mnist_full=${XDG_DATA_HOME:-$HOME/.local/share}/roaf/mnist; fi
 mnist_full=${MNIST_FULL:-$mnist_full}
 fashion=${FASHION:-/usr/share/datasets/fashion-mnist}
-root=bench/results/paper-cpu
+root=${RESULTS:-bench/results/paper-cpu}
 # psmnist-10epoch, psmnist-full and psmnist-full-b10: ten epochs' worth of updates, one set of options; batch 100
 # (6,000 updates, evaluated every 600) unless a stage sets another batch.
 ten_epochs_options=(--perm-seed 0 --hidden 128 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-size 0 --checkpoint-minutes 10)
@@ -67,7 +75,7 @@ train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
   mkdir -p "$root/$stage"
   rm -rf "${root:?}/$stage/$run"
-  java -jar "$jar" train --device cpu ${THREADS:+--threads "$THREADS"} --seed "${SEED:-1}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+  "${roaf[@]}" train --device "$device" ${THREADS:+--threads "$THREADS"} --seed "${SEED:-1}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
 }
 
 need_full_mnist() {  # the image tasks would fall back to the bundled sample without a word in the tables
@@ -89,7 +97,7 @@ transfer_table() {  # transfer_table STAGE RUN_SUFFIX "T as written" "LENGTHS" M
       [ -s "$d/$r-$suffix/model.safetensors" ] || continue
       line="| $r-$suffix |"
       for t in $lengths; do
-        mse=$(java -jar "$jar" eval --device cpu ${THREADS:+--threads "$THREADS"} --model "$d/$r-$suffix/model.safetensors" \
+        mse=$("${roaf[@]}" eval --device "$device" ${THREADS:+--threads "$THREADS"} --model "$d/$r-$suffix/model.safetensors" \
             --length "$t" --eval-size 500 2>/dev/null | python3 -c 'import json, sys; print("%.4g" % json.load(sys.stdin)["test_loss"])')
         line="$line $mse |"
       done
@@ -112,32 +120,32 @@ for stage in "$@"; do
       train "$stage" roaf-rnn --model roaf-rnn "${ps[@]}"
       train "$stage" lstm --model lstm "${ps[@]}"
       train "$stage" rnn --model rnn "${ps[@]}"
-      table "$stage" "psMNIST, 600 updates of batch 100 (one full epoch's worth), 10,000-digit MNIST sample, CPU" ;;
+      table "$stage" "psMNIST, 600 updates of batch 100 (one full epoch's worth), 10,000-digit MNIST sample, $where" ;;
     psmnist-10epoch)
       ps=(--task psmnist --data-dir "$mnist" --steps 6000 "${ten_epochs[@]}")
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
-      table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, CPU" ;;
+      table "$stage" "psMNIST, 6,000 updates of batch 100 (ten full epochs' worth), 10,000-digit MNIST sample, $where" ;;
     psmnist-full)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}")
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
-      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), CPU" ;;
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), $where" ;;
     psmnist-full-b10)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}" --batch 10 --eval-every 6000)
       for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
-      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs at batch 10 (60,000 updates), CPU" ;;
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs at batch 10 (60,000 updates), $where" ;;
     psmnist-full-1epoch)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --lr 0.01 --clip-norm 1
           --eval-every 150 --eval-size 2000)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
-      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch (600 updates of 100), CPU" ;;
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch (600 updates of 100), $where" ;;
     psfashion-1epoch)
       pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
       train "$stage" roaf-rnn --model roaf-rnn "${pf[@]}"
       train "$stage" lstm --model lstm "${pf[@]}"
-      table "$stage" "psFashion, one epoch of the 60,000 Fashion-MNIST training images (600 updates of 100), CPU" ;;
+      table "$stage" "psFashion, one epoch of the 60,000 Fashion-MNIST training images (600 updates of 100), $where" ;;
     copy-100)
       cp=(--task copy --length 100 --hidden 128 --batch 50 --steps 1500 --eval-every 300 --eval-size 500)
       # The CLI's copy recipe: --alpha-scale 1 --beta 1 --clip-norm 1 --lr-schedule cosine --lr-hold 0.6
@@ -145,7 +153,7 @@ for stage in "$@"; do
       train "$stage" roaf-rnn-recipe-hold --model roaf-rnn "${cp[@]}"
       train "$stage" lstm --model lstm "${cp[@]}"
       train "$stage" rnn --model rnn "${cp[@]}"
-      table "$stage" "Copy task, delay T = 100, 1,500 updates of batch 50, CPU" ;;
+      table "$stage" "Copy task, delay T = 100, 1,500 updates of batch 50, $where" ;;
     copy-1000)
       cp=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
       # The recipe as above (the record of roaf-rnn-beta1-3000-hold06 spells its options out; the same run).
@@ -153,14 +161,18 @@ for stage in "$@"; do
       train "$stage" roaf-rnn-beta1-3000-hold06 --model roaf-rnn "${cp[@]}"
       train "$stage" lstm-3000 --model lstm "${cp[@]}"
       train "$stage" rnn-3000 --model rnn "${cp[@]}"
-      table "$stage" "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, CPU" ;;
+      table "$stage" "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, $where" ;;
+    copy-10000)
+      cp=(--task copy --length 10000 --hidden 128 --batch 50 --steps 3000 --eval-every 500 --eval-size 200 --checkpoint-minutes 10)
+      for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${cp[@]}"; done   # roaf-rnn: the copy recipe
+      table "$stage" "Copy task, delay T = 10,000, 3,000 updates of batch 50, $where" ;;
     adding-100|adding-1000)
       t=${stage#adding-}
       ad=(--task adding --length "$t" --hidden 64 --batch 50 --steps 2000 --eval-every 400 --eval-size 500)
       train "$stage" roaf-rnn --model roaf-rnn "${ad[@]}"   # the CLI's adding recipe: --beta-scale 1 --lr 0.03 --clip-norm 1
       train "$stage" lstm --model lstm "${ad[@]}"
       train "$stage" rnn --model rnn "${ad[@]}"
-      table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, CPU" ;;
+      table "$stage" "Adding problem, T = $t, 2,000 updates of batch 50, $where" ;;
     adding-1000-curriculum)
       # Adding at T = 1,000 through lengths 100 -> 300 -> 600 -> 1,000, each stage starting from the
       # last one's model (--init). roaf-rnn runs with alpha = 1 (nothing in the state decays) and beta 0.01
@@ -184,7 +196,7 @@ for stage in "$@"; do
         train "$stage" "$r-4-t1000" "${opt[@]}" "${fine[@]}" --length 1000 --steps 3000 --lr 0.001 \
             --lr-schedule cosine --lr-hold 0.5 --eval-every 250 --init "$d/$r-3-t600/model.safetensors"
       done
-      table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, CPU" ;;
+      table "$stage" "Adding problem, T = 100 -> 300 -> 600 -> 1,000 (each stage from the last one's model), batch 50, $where" ;;
     adding-10000-curriculum)
       # Adding at T = 10,000, continuing adding-1000-curriculum's Haar models (run that stage first with
       # MODELS=roaf-rnn-haar and the same SEED) through T = 2,000 and 4,000, with alpha = 1 and beta = 0.01 at
@@ -201,7 +213,7 @@ for stage in "$@"; do
           --init "$d/$r-5-t2000/model.safetensors"
       train "$stage" "$r-7-t10000" "${fine[@]}" --length 10000 --steps 1500 --lr 0.001 --lr-schedule cosine --lr-hold 0.5 \
           --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
-      table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, CPU" ;;
+      table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
     adding-length-transfer)
       # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
       # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.
@@ -211,23 +223,23 @@ for stage in "$@"; do
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
-      table "$stage" "50,000-layer roaf-mlp (N = 16) on the 10,000-digit MNIST sample, CPU" ;;
+      table "$stage" "50,000-layer roaf-mlp (N = 16) on the 10,000-digit MNIST sample, $where" ;;
     mlp50k-fashion)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task fashion --data-dir "$fashion" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
-      table "$stage" "50,000-layer roaf-mlp (N = 16) on Fashion-MNIST, CPU" ;;
+      table "$stage" "50,000-layer roaf-mlp (N = 16) on Fashion-MNIST, $where" ;;
     depth-rule)
       dr=(--task mnist --data-dir "$mnist" --hidden 16 --batch 32 --steps 300 --eval-every 100 --eval-size 500)
       train "$stage" L5000-default --model roaf-mlp --depth 5000 "${dr[@]}"
       train "$stage" L5000-alpha-0.99 --model roaf-mlp --depth 5000 --alpha 0.99 "${dr[@]}"
       train "$stage" L5000-plain-mlp --model mlp --depth 5000 "${dr[@]}"
       train "$stage" L100-alpha-0.99 --model roaf-mlp --depth 100 --alpha 0.99 "${dr[@]}"
-      python3 bench/scripts/results_table.py "Depth rule: roaf-mlp (N = 16) with beta = 1/L against a fixed alpha, MNIST sample, 300 updates of 32, CPU" \
+      python3 bench/scripts/results_table.py "Depth rule: roaf-mlp (N = 16) with beta = 1/L against a fixed alpha, MNIST sample, 300 updates of 32, $where" \
           "$root/$stage/results.md" "$root/$stage"/L*/ > /dev/null
       for a in default 0.99 0.9; do
         d="$root/$stage/diagnose-L50000-$a"; rm -rf "$d"
         if [ "$a" = default ]; then opt=(); else opt=(--alpha "$a"); fi
-        java -jar "$jar" diagnose --device cpu --model roaf-mlp --depth 50000 --hidden 16 --batch 8 --only \
+        "${roaf[@]}" diagnose --device "$device" --model roaf-mlp --depth 50000 --hidden 16 --batch 8 --only \
             --data-dir "$mnist" --out "$d" "${opt[@]}" 2>&1 | grep -v '^roaf: no usable CUDA'
         rm -f "$d"/gradnorms*.csv   # 1.4 MB each; summary.json and gradnorms.png are kept
       done
@@ -250,13 +262,13 @@ PY
       plot() {  # plot NAME TITLE RUN...: runs that are missing are left out
         local name=$1 title=$2; shift 2
         local have=(); for r in "$@"; do [[ -s "$r/metrics.jsonl" ]] && have+=("$r"); done
-        java -jar "$jar" plot "${have[@]}" --out "$p/$name.png" --title "$title"
+        "${roaf[@]}" plot "${have[@]}" --out "$p/$name.png" --title "$title"
       }
       plot psmnist-1epoch "psMNIST, 600 updates of 100 (MNIST sample)" "$root"/psmnist-1epoch/{roaf-rnn,lstm,rnn}
       plot psmnist-full-1epoch "psMNIST, one epoch of the full MNIST (600 updates of 100)" "$root"/psmnist-full-1epoch/{roaf-rnn,lstm,rnn}
       plot psmnist-full "psMNIST, ten epochs of the full MNIST (6,000 updates of 100)" "$root"/psmnist-full/{roaf-rnn,lstm,rnn}
       if [[ -s $root/psmnist-full-b10/roaf-rnn/metrics.jsonl && -s $root/psmnist-full/roaf-rnn/metrics.jsonl ]]; then
-        java -jar "$jar" plot "$root"/psmnist-full-b10/roaf-rnn "$root"/psmnist-full/roaf-rnn --x epoch \
+        "${roaf[@]}" plot "$root"/psmnist-full-b10/roaf-rnn "$root"/psmnist-full/roaf-rnn --x epoch \
             --label "roaf-rnn batch 10,roaf-rnn batch 100" --out "$p/psmnist-full-batch.png" \
             --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
       fi
