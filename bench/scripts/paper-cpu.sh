@@ -32,7 +32,8 @@
 #                    lstm and rnn with the same stages (~15-20 min per roaf-rnn seed, ~15 min rnn, ~40 min lstm,
 #                    one thread each; the records hold seeds 1-4 of roaf-rnn and roaf-rnn-haar, made with SEED)
 #   adding-10000-curriculum  adding at T = 10,000: the Haar model of adding-1000-curriculum (seed SEED) carried on
-#                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread)
+#                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread); adding-10000-more: 1,000 more
+#                    updates at T = 10,000 (~35 min)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds), the
 #                    T = 10,000 ones at T = 1,000 to 12,000 (minutes); writes <stage>/length-transfer.md
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
@@ -85,8 +86,8 @@ need_full_mnist() {  # the image tasks would fall back to the bundled sample wit
   fi
 }
 
-transfer_table() {  # transfer_table STAGE RUN_SUFFIX "T as written" "LENGTHS" MODELS...: <stage>/length-transfer.md
-  local stage=$1 suffix=$2 trained=$3 lengths=$4; shift 4
+transfer_table() {  # transfer_table STAGE "T as written" "LENGTHS" RUN...: <stage>/length-transfer.md
+  local stage=$1 trained=$2 lengths=$3; shift 3
   local d="$root/$stage" r t mse line header="| model |" rule="| --- |"
   for t in $lengths; do header="$header T = $(echo "$t" | sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta') |"; rule="$rule ---: |"; done
   {
@@ -94,10 +95,10 @@ transfer_table() {  # transfer_table STAGE RUN_SUFFIX "T as written" "LENGTHS" M
     echo "The final models of the T = $trained stage at other lengths (\`roaf eval --model M --length T --eval-size 500\`, no training; test MSE):"; echo
     echo "$header"; echo "$rule"
     for r in "$@"; do
-      [ -s "$d/$r-$suffix/model.safetensors" ] || continue
-      line="| $r-$suffix |"
+      [ -s "$d/$r/model.safetensors" ] || continue
+      line="| $r |"
       for t in $lengths; do
-        mse=$("${roaf[@]}" eval --device "$device" ${THREADS:+--threads "$THREADS"} --model "$d/$r-$suffix/model.safetensors" \
+        mse=$("${roaf[@]}" eval --device "$device" ${THREADS:+--threads "$THREADS"} --model "$d/$r/model.safetensors" \
             --length "$t" --eval-size 500 2>/dev/null | python3 -c 'import json, sys; print("%.4g" % json.load(sys.stdin)["test_loss"])')
         line="$line $mse |"
       done
@@ -214,12 +215,21 @@ for stage in "$@"; do
       train "$stage" "$r-7-t10000" "${fine[@]}" --length 10000 --steps 1500 --lr 0.001 --lr-schedule cosine --lr-hold 0.5 \
           --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
       table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
+    adding-10000-more)
+      # 1,000 more updates at T = 10,000 for a model of adding-10000-curriculum (same SEED): its last 750 updates, the
+      # cosine decay, took seed 1 from MSE 0.062 to 0.025, so the decay is given more updates (~35 min, one thread).
+      d="$root/adding-10000-curriculum" r="roaf-rnn-haar${SEED:+-seed$SEED}"
+      train adding-10000-curriculum "$r-8-t10000-more" --model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding \
+          --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10 --length 10000 --steps 1000 \
+          --lr 0.0005 --lr-schedule cosine --eval-every 250 --init "$d/$r-7-t10000/model.safetensors"
+      table adding-10000-curriculum "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
     adding-length-transfer)
       # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
       # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.
-      transfer_table adding-1000-curriculum 4-t1000 "1,000" "800 1000 1200" \
-          roaf-rnn roaf-rnn-seed{2,3,4} roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} lstm rnn
-      transfer_table adding-10000-curriculum 7-t10000 "10,000" "1000 4000 8000 10000 12000" roaf-rnn-haar roaf-rnn-haar-seed{2,3,4} ;;
+      transfer_table adding-1000-curriculum "1,000" "800 1000 1200" \
+          {roaf-rnn,roaf-rnn-seed{2,3,4},roaf-rnn-haar,roaf-rnn-haar-seed{2,3,4},lstm,rnn}-4-t1000
+      transfer_table adding-10000-curriculum "10,000" "1000 4000 8000 10000 12000" \
+          {roaf-rnn-haar,roaf-rnn-haar-seed{2,3,4}}-{7-t10000,8-t10000-more} ;;
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
