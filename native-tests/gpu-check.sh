@@ -71,23 +71,25 @@ echo "libcublas / libcurand on this machine:"
 libs=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o \( -name 'libcublas.so*' -o -name 'libcublasLt.so*' -o -name 'libcurand.so*' \) -print 2>/dev/null | sort)
 echo "${libs:-  (none found)}"
 echo "ld cache: $(ldconfig -p 2>/dev/null | grep -E 'libcublas\.so|libcurand\.so' | tr -s ' ' | tr '\n' ';')"
-# JCublas2 needs libcublas.so.12 (+ libcublasLt.so.12): put the folder of one on the library path if found.
-cublas12=$(printf '%s\n' "$libs" | grep -m1 '/libcublas\.so\.12' || true)
-if [[ -n "$cublas12" ]]; then
-    export LD_LIBRARY_PATH="$(dirname "$cublas12")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    echo "libcublas.so.12 found: $cublas12 (cuBLAS path will be tried)"
-else
-    echo "no libcublas.so.12: the engine will use its own GEMM kernels (JCublas 12.6 cannot use libcublas.so.13)"
-fi
+# Puts the folder of the first library named like $1 (a regex on the paths found above) on the library path, and
+# says so ($2) or what happens without it ($3).
+use_library() {
+    local found
+    found=$(printf '%s\n' "$libs" | grep -m1 "$1" || true)
+    if [[ -n "$found" ]]; then
+        export LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+        echo "$found found: $2"
+    else
+        echo "$3"
+    fi
+}
+# JCublas2 needs libcublas.so.12 (+ libcublasLt.so.12, in the same folder).
+use_library '/libcublas\.so\.12' "the cuBLAS path will be tried" \
+    "no libcublas.so.12: the engine will use its own GEMM kernels (JCublas 12.6 cannot use libcublas.so.13)"
 # JCurand 11.8's JNI library needs libcurand.so.10 (its only CUDA dependency, checked with readelf). CUDA 13 kept
 # that soname; on the lent machine it may sit only in PyTorch's pip package (nvidia-curand), outside the ld cache.
-curand10=$(printf '%s\n' "$libs" | grep -m1 '/libcurand\.so\.10' || true)
-if [[ -n "$curand10" ]]; then
-    export LD_LIBRARY_PATH="$(dirname "$curand10")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    echo "libcurand.so.10 found: $curand10 (cuRAND draws will be tried)"
-else
-    echo "no libcurand.so.10: random draws fall back to the host (bit-identical to the CPU engine)"
-fi
+use_library '/libcurand\.so\.10' "cuRAND draws will be tried" \
+    "no libcurand.so.10: random draws fall back to the host (bit-identical to the CPU engine)"
 [[ -d "$carry/classes" ]] || { echo "missing $carry: run 'bash native-tests/prepare.sh' on the build machine and carry it"; exit 2; }
 cp="$carry/classes:$carry/test-classes:$carry/lib/*"
 
