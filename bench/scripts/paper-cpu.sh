@@ -71,6 +71,10 @@ root=${RESULTS:-bench/results/paper-cpu}
 # (6,000 updates, evaluated every 600) unless a stage sets another batch.
 ten_epochs_options=(--perm-seed 0 --hidden 128 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-size 0 --checkpoint-minutes 10)
 ten_epochs=("${ten_epochs_options[@]}" --batch 100 --eval-every 600)
+# adding-10000-curriculum and adding-10000-more: the Haar roaf-rnn of adding-1000-curriculum, beta 0.01 at every length.
+adding10k=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500
+           --clip-norm 1 --checkpoint-minutes 10)
+adding10k_title="Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50"
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -204,25 +208,22 @@ for stage in "$@"; do
       # every length (the function the T = 1,000 model learned). 1,000 + 1,000 + 1,500 updates of 50 (~1.5 h
       # per seed with one thread here). Setting beta = 10 / T at each length instead did worse at T = 2,000
       # (search/addcur-t2000-haar-beta-10-over-T).
-      fine=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500
-            --clip-norm 1 --checkpoint-minutes 10)
       d="$root/$stage" r="roaf-rnn-haar${SEED:+-seed$SEED}"
       from="$root/adding-1000-curriculum/$r-4-t1000/model.safetensors"
       [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=roaf-rnn-haar first" >&2; exit 2; }
-      train "$stage" "$r-5-t2000" "${fine[@]}" --length 2000 --steps 1000 --lr 0.003 --eval-every 250 --init "$from"
-      train "$stage" "$r-6-t4000" "${fine[@]}" --length 4000 --steps 1000 --lr 0.003 --eval-every 250 \
+      train "$stage" "$r-5-t2000" "${adding10k[@]}" --length 2000 --steps 1000 --lr 0.003 --eval-every 250 --init "$from"
+      train "$stage" "$r-6-t4000" "${adding10k[@]}" --length 4000 --steps 1000 --lr 0.003 --eval-every 250 \
           --init "$d/$r-5-t2000/model.safetensors"
-      train "$stage" "$r-7-t10000" "${fine[@]}" --length 10000 --steps 1500 --lr 0.001 --lr-schedule cosine --lr-hold 0.5 \
+      train "$stage" "$r-7-t10000" "${adding10k[@]}" --length 10000 --steps 1500 --lr 0.001 --lr-schedule cosine --lr-hold 0.5 \
           --eval-every 250 --init "$d/$r-6-t4000/model.safetensors"
-      table "$stage" "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
+      table "$stage" "$adding10k_title, $where" ;;
     adding-10000-more)
       # 1,000 more updates at T = 10,000 for a model of adding-10000-curriculum (same SEED): its last 750 updates, the
       # cosine decay, took seed 1 from MSE 0.062 to 0.025, so the decay is given more updates (~35 min, one thread).
       d="$root/adding-10000-curriculum" r="roaf-rnn-haar${SEED:+-seed$SEED}"
-      train adding-10000-curriculum "$r-8-t10000-more" --model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding \
-          --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10 --length 10000 --steps 1000 \
-          --lr 0.0005 --lr-schedule cosine --eval-every 250 --init "$d/$r-7-t10000/model.safetensors"
-      table adding-10000-curriculum "Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
+      train adding-10000-curriculum "$r-8-t10000-more" "${adding10k[@]}" --length 10000 --steps 1000 --lr 0.0005 \
+          --lr-schedule cosine --eval-every 250 --init "$d/$r-7-t10000/model.safetensors"
+      table adding-10000-curriculum "$adding10k_title, $where" ;;
     adding-length-transfer)
       # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
       # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.

@@ -12,7 +12,6 @@ final class Seeds {
     private Seeds() {
     }
 
-
     /**
      * A uniformly random permutation of {@code 0..n-1}: Fisher-Yates from the top,
      * {@code for i = n-1 down to 1: swap(p[i], p[rng.nextInt(i + 1)])}, with {@code new SplittableRandom(seed)}.

@@ -25,7 +25,6 @@ public final class Init {
         return new SplittableRandom(SeedMix.fmix(h ^ SeedMix.fmix(index + 0x9E3779B97F4A7C15L)));
     }
 
-
     /** Fills {@code out} with N(0, std^2) samples. */
     public static void normal(SplittableRandom rng, float[] out, double std) {
         for (int i = 0; i < out.length; i++) {
