@@ -293,6 +293,7 @@ public final class Trainer {
         private double clipNorm;
         private LearningRateSchedule schedule = LearningRateSchedule.CONSTANT;
         private double lrHold;
+        private long lrWarmup;
         private final List<TrainingListener> listeners = new ArrayList<>();
         private Path checkpointFile;
         private long checkpointSteps;
@@ -459,6 +460,24 @@ public final class Trainer {
         }
 
         /**
+         * Makes the learning rate rise linearly over the first {@code steps} steps: step s of them uses
+         * {@code s / steps} of the rate the schedule gives. Use it when a model that starts from trained
+         * weights ({@link Model#loadParameters}) meets a fresh optimizer: Adam's first updates move every
+         * parameter by the full rate, which can undo what a long sequence model learned.
+         *
+         * @param steps the warmup length in steps, 0 (the default) for none
+         * @return this builder
+         * @throws IllegalArgumentException if {@code steps} is negative
+         */
+        public Builder optLearningRateWarmup(long steps) {
+            if (steps < 0) {
+                throw new IllegalArgumentException("the warmup must be >= 0 steps (0 = none), got " + steps);
+            }
+            this.lrWarmup = steps;
+            return this;
+        }
+
+        /**
          * Makes {@link #fit()} write a checkpoint (parameters, optimizer state, step, evaluations so
          * far) every {@code everySteps} steps and/or every {@code everyMinutes} minutes, and after the
          * last step; each write atomically replaces {@code file}, so a crash leaves the previous
@@ -564,7 +583,7 @@ public final class Trainer {
             }
             long every = evaluateEvery != null ? evaluateEvery : Math.max(1, total / 10);
             TrainOptions options = new TrainOptions(total, batchSize, (float) learningRate, optimizer.kind(),
-                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule(), lrHold);
+                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule(), lrHold, lrWarmup);
             if (checkpointFile != null) {
                 if (checkpointSteps < 0) {
                     throw new IllegalArgumentException("optCheckpoints: everySteps must be >= 0, got " + checkpointSteps);

@@ -112,6 +112,7 @@ class ApiBuildersTest {
                     () -> Trainer.builder(m, data).optLearningRateSchedule(LearningRateSchedule.CONSTANT, 0.5));
             fails("holdFraction must be in [0, 1), got 1.0",
                     () -> Trainer.builder(m, data).optLearningRateSchedule(LearningRateSchedule.COSINE, 1.0));
+            fails("the warmup must be >= 0 steps (0 = none), got -1", () -> Trainer.builder(m, data).optLearningRateWarmup(-1));
             assertEquals(10, Trainer.builder(m, data).setEpochs(2).optBatchSize(8).build().steps()); // 2 * floor(40 / 8)
         }
         Dataset adding = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(6).withTestSize(4));

@@ -115,6 +115,9 @@ final class TrainCommand implements Callable<Integer> {
             + " --lr before the decay starts (e.g. 0.7: constant for 70%% of the run, cosine to 0 over the rest;"
             + " default: ${DEFAULT-VALUE})")
     double lrHold = 0;
+    @Option(names = "--lr-warmup", description = "Raise the rate linearly over this many first steps (step s uses s/K of it),"
+            + " e.g. when --init starts from trained weights with a fresh Adam (default: ${DEFAULT-VALUE}, none)")
+    long lrWarmup = 0;
     @Option(names = "--seed", description = "Seeds the initialisation and the order of examples (default: ${DEFAULT-VALUE})")
     long seed = 1;
     @Option(names = "--perm-seed", description = "Seeds the pixel permutation of ps* tasks (default: ${DEFAULT-VALUE})")
@@ -170,6 +173,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (!(lrHold >= 0 && lrHold < 1)) {
             throw new IllegalArgumentException("--lr-hold must be a fraction of the steps in [0, 1), got " + lrHold);
+        }
+        if (lrWarmup < 0) {
+            throw new IllegalArgumentException("--lr-warmup must be a number of steps >= 0, got " + lrWarmup);
         }
         FilterType filterKind = FilterType.parse(filter);
         boolean skipNonFinite = parseOnNan(onNan);
@@ -294,7 +300,8 @@ final class TrainCommand implements Callable<Integer> {
             Trainer.Builder trainer = Trainer.builder(m, t).setSteps(totalSteps).optBatchSize(batch).optLearningRate(lr)
                     .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0).optSeed(seed)
                     .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
-                    .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule), lrHold).optSkipNonFiniteSteps(skipNonFinite);
+                    .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule), lrHold).optLearningRateWarmup(lrWarmup)
+                    .optSkipNonFiniteSteps(skipNonFinite);
             if (checkpointEvery != null || checkpointMinutes != null) {
                 trainer.optCheckpoints(dir.resolve(Trainer.CHECKPOINT_FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
                         checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", JsonText.write(recordedArgs(m))));
@@ -634,6 +641,7 @@ final class TrainCommand implements Callable<Integer> {
         train.put("clip_norm", clipNorm);
         train.put("lr_schedule", LearningRateSchedule.parse(lrSchedule).toString());
         train.put("lr_hold", lrHold);
+        train.put("lr_warmup", lrWarmup);
         train.put("seed", seed);
         train.put("eval_every", every);
         train.put("eval_size", evalSize);

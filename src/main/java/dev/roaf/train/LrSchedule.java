@@ -52,6 +52,36 @@ public enum LrSchedule {
     }
 
     /**
+     * The linear warmup factor at {@code step} (1-based): {@code step / warmupSteps} for the first
+     * {@code warmupSteps} steps, then 1. It multiplies the schedule's factor, so that a run that starts
+     * from trained weights with a fresh optimizer (whose first Adam updates move every parameter by the
+     * full rate) does not knock them off their minimum.
+     *
+     * @param step        the step about to be taken, from 1
+     * @param warmupSteps the steps of the warmup, 0 for none
+     * @return the factor, in (0, 1]
+     */
+    public static double warmupFactor(long step, long warmupSteps) {
+        checkWarmup(warmupSteps);
+        if (warmupSteps == 0 || step >= warmupSteps) {
+            return 1.0;
+        }
+        return (double) Math.max(1, step) / warmupSteps;
+    }
+
+    /**
+     * Checks a warmup length.
+     *
+     * @param warmupSteps the steps of the warmup
+     * @throws IllegalArgumentException if it is negative
+     */
+    public static void checkWarmup(long warmupSteps) {
+        if (warmupSteps < 0) {
+            throw new IllegalArgumentException("--lr-warmup must be a number of steps >= 0, got " + warmupSteps);
+        }
+    }
+
+    /**
      * Checks a hold fraction.
      *
      * @param hold the fraction of the steps at the full rate

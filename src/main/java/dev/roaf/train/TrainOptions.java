@@ -13,12 +13,12 @@ package dev.roaf.train;
  * @param evalSize   test examples used by intermediate evaluations (0 = the whole test set); the final
  *                   evaluation always uses the whole test set
  * @param clipNorm   if > 0, rescale the gradient to this L2 norm when it is larger; 0 = no clipping
- * @param schedule   how the learning rate changes over the {@code steps} (the step s uses
- *                   {@code lr * schedule.factor(s, steps, lrHold)})
+ * @param schedule   how the learning rate changes over the {@code steps} (the step s uses {@link #lrAt})
  * @param lrHold     the fraction of the steps that keep the full rate before the schedule's decay starts, in [0, 1)
+ * @param lrWarmup   the first this many steps multiply the rate by {@code step / lrWarmup} (0 = no warmup)
  */
 public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
-                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold) {
+                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold, long lrWarmup) {
 
     /** Validates every field; messages name the command-line option. */
     public TrainOptions {
@@ -50,11 +50,23 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
             throw new IllegalArgumentException("--lr-schedule is required");
         }
         LrSchedule.checkHold(lrHold);
+        LrSchedule.checkWarmup(lrWarmup);
+    }
+
+    /** The options with no warmup. */
+    public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
+                        long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold) {
+        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, lrHold, 0);
+    }
+
+    /** The rate of step {@code step} (1-based): {@code lr} times the warmup and schedule factors. */
+    public double lrAt(long step) {
+        return lr * LrSchedule.warmupFactor(step, lrWarmup) * schedule.factor(step, steps, lrHold);
     }
 
     /** The options with no hold: the schedule's decay, if any, starts at the first step. */
     public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
                         long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
-        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, 0);
+        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, 0, 0);
     }
 }

@@ -166,7 +166,7 @@ public final class Trainer {
                     if (options.clipNorm() > 0f && gradNorm > options.clipNorm()) {
                         model.engine().scale(model.parameters().grads(), (float) (options.clipNorm() / gradNorm));
                     }
-                    opt.step((float) (options.lr() * options.schedule().factor(step, options.steps(), options.lrHold())));
+                    opt.step((float) options.lrAt(step));
                     window = window.plus(stats);
                     history.add(step, stats.meanLoss(), stats.accuracy());
                     double wall = wallBefore + seconds(start);
@@ -226,6 +226,7 @@ public final class Trainer {
         meta.put("optimizer", options.optimizer().toString());
         meta.put("lr_schedule", options.schedule().toString());
         meta.put("lr_hold", Double.toString(options.lrHold()));
+        meta.put("lr_warmup", Long.toString(options.lrWarmup()));
         return meta;
     }
 

@@ -272,10 +272,15 @@ class CliTest {
         assertTrue(holdWithoutDecay.err().contains("needs --lr-schedule cosine"), holdWithoutDecay.err());
         Path held = tmp.resolve("held");
         Result rh = roaf("train", "--task", "adding", "--length", "10", "--hidden", "12", "--batch", "8", "--steps", "4",
-                "--lr-schedule", "cosine", "--lr-hold", "0.5", "--device", "cpu", "--out", held.toString());
+                "--lr-schedule", "cosine", "--lr-hold", "0.5", "--lr-warmup", "2", "--device", "cpu", "--out", held.toString());
         assertEquals(0, rh.code(), rh.err());
-        assertTrue(Files.readString(held.resolve("config.json")).replace(" ", "").contains("\"lr_hold\":0.5"),
-                "the hold is recorded");
+        String heldConfig = Files.readString(held.resolve("config.json")).replace(" ", "");
+        assertTrue(heldConfig.contains("\"lr_hold\":0.5") && heldConfig.contains("\"lr_warmup\":2"),
+                "the hold and the warmup are recorded: " + heldConfig);
+        Result badWarmup = roaf("train", "--task", "adding", "--steps", "1", "--lr-warmup", "-3", "--device", "cpu",
+                "--out", tmp.resolve("bad-warmup").toString());
+        assertEquals(2, badWarmup.code(), badWarmup.err());
+        assertTrue(badWarmup.err().contains("--lr-warmup"), badWarmup.err());
 
         Path data = tinyMnist(tmp.resolve("mnist"), 20, 10);
         for (String model : List.of("roaf-mlp", "mlp", "resmlp")) {

@@ -63,16 +63,58 @@ class LrScheduleTest {
         }
     }
 
+    @Test
+    void warmupRisesLinearlyAndMultipliesTheSchedule() {
+        assertEquals(1.0, LrSchedule.warmupFactor(1, 0), 0, "no warmup");
+        for (long s = 1; s <= 4; s++) {
+            assertEquals(s / 4.0, LrSchedule.warmupFactor(s, 4), 1e-15, "step " + s);
+        }
+        assertEquals(1.0, LrSchedule.warmupFactor(5, 4), 0);
+        assertEquals(1.0, LrSchedule.warmupFactor(1_000_000, 4), 0);
+        TrainOptions o = new TrainOptions(100, 8, 0.1f, Optimizer.Kind.ADAM, 0f, 1, 0, 0, 0f, LrSchedule.COSINE, 0.5, 10);
+        assertEquals(0.1f * 0.3, o.lrAt(3), 1e-9, "warmup step 3 of 10 while the cosine is held");
+        assertEquals(0.1f, o.lrAt(10), 1e-9);
+        assertEquals(0.1f * LrSchedule.COSINE.factor(80, 100, 0.5), o.lrAt(80), 1e-9, "after the warmup: the schedule alone");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new TrainOptions(100, 8, 0.1f, Optimizer.Kind.ADAM, 0f, 1, 0, 0, 0f, LrSchedule.CONSTANT, 0, -1));
+        assertTrue(e.getMessage().contains("--lr-warmup"), e.getMessage());
+    }
+
+    @Test
+    void sgdFirstUpdateUnderAFourStepWarmupIsAQuarter() {
+        Task task = Tasks.create("adding", TaskOptions.defaults().withLength(10));
+        Map<String, TensorData> init = train(task, LrSchedule.CONSTANT, 1, 0, 0, 0f);
+        Map<String, TensorData> full = train(task, LrSchedule.CONSTANT, 1, 0, 0, 0.05f);
+        Map<String, TensorData> warm = train(task, LrSchedule.CONSTANT, 1, 0, 4, 0.05f);
+        double moved = 0;
+        for (String name : init.keySet()) {
+            float[] p0 = init.get(name).floats(), pf = full.get(name).floats(), pw = warm.get(name).floats();
+            for (int i = 0; i < p0.length; i++) {
+                double step = pf[i] - p0[i];
+                assertEquals(step / 4, pw[i] - p0[i], 1e-6 + 1e-3 * Math.abs(step), name + "[" + i + "]");
+                moved += Math.abs(step);
+            }
+        }
+        assertTrue(moved > 1e-3, "the first update moved nothing: " + moved);
+    }
+
     private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps) {
         return train(task, schedule, steps, 0);
     }
 
     private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps, double hold) {
+        return train(task, schedule, steps, hold, 0, 0.05f);
+    }
+
+    /** Trains from a fixed init with plain SGD; {@code lr} 0 returns the initial parameters. */
+    private static Map<String, TensorData> train(Task task, LrSchedule schedule, long steps, double hold, long warmup, float lr) {
         float[] ab = ModelConfig.resolveAlphaBeta(null, null, 1.0, task.steps(), 1.0);
         ModelConfig c = new ModelConfig(ModelKind.ROAF_RNN, task.inputSize(), 8, task.outputSize(), 1, ab[0], ab[1],
                 FilterKind.HAAR, false);
         try (Engine engine = new CpuEngine(1); Model m = Model.create(engine, c, 4)) {
-            new Trainer(m, task, new TrainOptions(steps, 8, 0.05f, Optimizer.Kind.SGD, 0f, 3, 0, 16, 0f, schedule, hold)).fit();
+            if (lr > 0) {
+                new Trainer(m, task, new TrainOptions(steps, 8, lr, Optimizer.Kind.SGD, 0f, 3, 0, 16, 0f, schedule, hold, warmup)).fit();
+            }
             return m.toTensorData();
         }
     }
