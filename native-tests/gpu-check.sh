@@ -10,9 +10,10 @@
 # the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity,
 # device memory over create/close cycles, GPU faults; every @Tag("gpu") class in test-classes is found);
 # (3) kernel timings (GpuBench: CUDA events, medians, against the floor), written to
-# bench/results/gpu-check-<card>-<date>.md; (4) whole training updates through the public API
+# bench/results/gpu-check-<card>-<date>.md (and .json); (4) whole training updates through the public API
 # (ModelStepBench) and their PyTorch peers (bench/peers/torch_step.py) on the same GPU, set side by
-# side by native-tests/ratios.py against issues 5 and 6's targets, written to
+# side by native-tests/ratios.py against issues 5 and 6's targets (and the own GEMM against PyTorch's
+# fp32 matmul, i.e. cuBLAS 13, issue 4's "within 2x of cuBLAS" when JCublas cannot load), written to
 # bench/results/gpu-ratios-<card>-<date>.md. Both tables are printed LAST. A stage that no longer fits
 # before the deadline is skipped with a message. Everything is copied to $OUT (when set) after each stage.
 #
@@ -157,12 +158,12 @@ if fits 40 "roaf training updates"; then
     [[ -n "$out" ]] && cp "$steps_json" "$out/roaf-steps.json"
 fi
 echo
-echo "== PyTorch peers on the same GPU (bench/peers/torch_step.py): cuDNN nn.LSTM / nn.RNN, eager ROAF-RNN, eager roaf-mlp"
+echo "== PyTorch peers on the same GPU (bench/peers/torch_step.py): cuDNN nn.LSTM / nn.RNN, eager ROAF-RNN, eager roaf-mlp, fp32 matmul (cuBLAS)"
 # The eager 50,000-layer stack is timed at 10,000 layers (Python launches a fixed handful of kernels per
 # layer, so its time is linear in L) and ratios.py scales it; the table says so.
 if fits 40 "PyTorch peers"; then
     timeout "$(bound 120)" python3 bench/peers/torch_step.py --device cuda --steps 5 --warmup 2 --configs \
-        '[{"model":"lstm","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-mlp","L":10000,"N":128,"B":128,"task":"mnist"}]' \
+        '[{"model":"lstm","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-rnn","T":784,"N":128,"B":100,"task":"psmnist"},{"model":"roaf-mlp","L":10000,"N":128,"B":128,"task":"mnist"},{"model":"gemm","S":4096}]' \
         > "$peers_json" 2>&1 || echo "peers failed or timed out"
     tail -c 3000 "$peers_json"; echo
     [[ -n "$out" ]] && cp "$peers_json" "$out/torch-peers.json"
@@ -173,7 +174,9 @@ echo "== tables"
 latest=$(ls -t bench/results/gpu-check-*.md 2>/dev/null | head -1)
 [[ -n "$latest" ]] && cat "$latest"
 echo
-python3 native-tests/ratios.py "$steps_json" "$peers_json" bench/results || echo "ratios.py failed"
+# GpuBench's rows as JSON: its own-GEMM time against PyTorch's cuBLAS matmul (JCublas needs libcublas.so.12).
+kernels_json=${latest%.md}.json
+python3 native-tests/ratios.py "$steps_json" "$peers_json" bench/results ${latest:+"$kernels_json"} || echo "ratios.py failed"
 save
 echo "== done: tests rc=$tests_rc, kernel timings rc=$bench_rc"
 exit $(( tests_rc != 0 ? tests_rc : bench_rc ))

@@ -11,6 +11,8 @@ Models (the same equations and shapes as roaf; README "Models"):
             x_{l+1} = alpha * s_l * x_l[p_l] + beta * tanh(W_l x_l + b_l), with a fixed signed
             permutation (p_l, s_l) per layer, beta = 1 / L, alpha = 1 - beta; a linear input layer
             from 784 and a linear head to 10 classes (roaf-mlp with --filter permutation)
+  gemm      not a model: one fp32 product C = A B of two S x S matrices (torch.matmul, TF32 off, so
+            cuBLAS's SGEMM on a GPU), the peer of roaf's own GEMM kernel; config {"model": "gemm", "S": 4096}
 Tasks (the input shape and loss; data are random tensors of that shape, made once on the device):
   adding   2 features per step, one real target, mean squared error (`roaf bench`'s speed suite)
   psmnist  1 feature per step (a pixel), 10 classes, cross-entropy after the last step
@@ -20,6 +22,7 @@ Usage:
   python3 torch_step.py --model lstm --T 100 --N 128 --B 32 --device cpu
   python3 torch_step.py --configs '[{"model":"lstm","T":100,"N":128,"B":32}, ...]' --device cuda
   python3 torch_step.py --configs '[{"model":"roaf-mlp","L":10000,"N":128,"B":128,"task":"mnist"}]' --device cuda
+  python3 torch_step.py --model gemm --N 4096 --device cuda     # --N is S for gemm
 Prints one JSON object (or, with --configs, a JSON array), each with the median seconds per step
 over --steps timed steps after --warmup untimed ones; GPU steps are synchronised before the clock
 is read. Errors are reported per config as {"error": "..."}.
@@ -146,9 +149,39 @@ def time_step(model, T, N, B, device, steps, warmup, task="adding", lr=0.005, se
                 step_s=statistics.median(times), step_s_all=times, warmup=warmup, build_s=build_s, loss=float(loss))
 
 
+def time_gemm(S, device, steps, warmup):
+    """Median seconds of one fp32 S x S x S product, TF32 off (full fp32, as roaf's own GEMM)."""
+    dev = torch.device(device)
+    a, b = torch.randn(S, S, device=dev), torch.randn(S, S, device=dev)
+    tf32 = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        times = []
+        for i in range(warmup + steps):
+            sync(dev)
+            t0 = time.perf_counter()
+            c = torch.matmul(a, b)
+            sync(dev)
+            if i >= warmup:
+                times.append(time.perf_counter() - t0)
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+    card = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu (%d threads)" % torch.get_num_threads()
+    return {"model": "gemm", "S": S, "device": device, "card": card, "engine": "pytorch " + torch.__version__,
+            "tf32": False, "step_s": statistics.median(times), "step_s_all": times, "warmup": warmup,
+            "checksum": float(c[0, 0])}
+
+
+def run_config(c, device, steps, warmup):
+    if c["model"] == "gemm":
+        return time_gemm(int(c["S"]), device, steps, warmup)
+    length = int(c["L"] if "L" in c else c["T"])
+    return time_step(c["model"], length, int(c["N"]), int(c["B"]), device, steps, warmup, task=c.get("task", "adding"))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="roaf-rnn")
+    p.add_argument("--model", default="roaf-rnn", help="lstm, rnn, roaf-rnn, roaf-mlp, or gemm (--N is then S)")
     p.add_argument("--task", default="adding", help="adding, psmnist or mnist (roaf-mlp)")
     p.add_argument("--T", type=int, default=100, help="sequence length, or the depth L of a roaf-mlp")
     p.add_argument("--N", type=int, default=128)
@@ -169,15 +202,15 @@ def main():
         out = []
         for c in json.loads(a.configs):
             try:
-                length = int(c["L"] if "L" in c else c["T"])
-                out.append(time_step(c["model"], length, int(c["N"]), int(c["B"]), a.device, a.steps, a.warmup,
-                                     task=c.get("task", "adding")))
+                out.append(run_config(c, a.device, a.steps, a.warmup))
             except Exception as e:  # one config failing (e.g. out of memory) does not lose the others
                 out.append(dict(c, device=a.device, error="%s: %s" % (type(e).__name__, e)))
             finally:
                 if a.device.startswith("cuda"):
                     torch.cuda.empty_cache()
         print(json.dumps(out))
+    elif a.model == "gemm":
+        print(json.dumps(time_gemm(a.N, a.device, a.steps, a.warmup)))
     else:
         print(json.dumps(time_step(a.model, a.T, a.N, a.B, a.device, a.steps, a.warmup, task=a.task)))
     return 0

@@ -1,5 +1,6 @@
 package dev.roaf.engine.cuda;
 
+import dev.roaf.JsonText;
 import dev.roaf.engine.Filter;
 import dev.roaf.engine.Tensor;
 import jcuda.driver.CUevent;
@@ -10,7 +11,9 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.SplittableRandom;
 
@@ -19,7 +22,9 @@ import static jcuda.driver.JCudaDriver.*;
 /**
  * Timings for native-tests/gpu-check.sh: CUDA events on the engine's stream after warm-up, median of
  * repeated runs, against the floor (FLOPs / peak). Prints a short table and writes it to
- * {@code <dir>/gpu-check-<card>-<date>.md}. Usage: {@code GpuBench <results-dir>}.
+ * {@code <dir>/gpu-check-<card>-<date>.md}, and the same rows as JSON ({@code what, ms, floor_ms}) to
+ * {@code <dir>/gpu-check-<card>-<date>.json} for native-tests/ratios.py (own GEMM against PyTorch's cuBLAS
+ * when JCublas does not load). Usage: {@code GpuBench <results-dir>}.
  * The peak numbers are the H100 SXM datasheet's (FP32 67 TFLOP/s, HBM3 3.35 TB/s); other cards are
  * reported against the same numbers, so read the ratios with the card name.
  */
@@ -27,6 +32,7 @@ public final class GpuBench {
     private static final double PEAK_FLOPS = 67e12;
     private static final double PEAK_BYTES = 3.35e12;
     private final List<String> rows = new ArrayList<>();
+    private final List<Map<String, Object>> jsonRows = new ArrayList<>();
 
     private interface Work {
         void run();
@@ -60,6 +66,11 @@ public final class GpuBench {
 
     private void row(String what, double ms, double floorMs, String note) {
         rows.add(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.2f | %s |", what, ms, floorMs, ms / floorMs, note));
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("what", what);
+        json.put("ms", Double.isFinite(ms) ? ms : null); // null: a failed timing
+        json.put("floor_ms", floorMs);
+        jsonRows.add(json);
     }
 
     private static Tensor rand(CudaEngine e, SplittableRandom r, double scale, int... shape) {
@@ -186,6 +197,8 @@ public final class GpuBench {
         String slug = card.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "");
         Path file = dir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".md");
         Files.writeString(file, out.toString());
+        Files.writeString(dir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".json"),
+                JsonText.pretty(jsonRows) + "\n");
         System.out.println();
         System.out.print(out);
         System.out.println("\nwritten to " + file);
