@@ -53,18 +53,12 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
         LrSchedule.checkWarmup(lrWarmup);
     }
 
-    /** The options with no warmup. */
-    public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
-                        long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold) {
-        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, lrHold, 0);
-    }
-
     /** The rate of step {@code step} (1-based): {@code lr} times the warmup and schedule factors. */
     public double lrAt(long step) {
         return lr * LrSchedule.warmupFactor(step, lrWarmup) * schedule.factor(step, steps, lrHold);
     }
 
-    /** The options with no hold: the schedule's decay, if any, starts at the first step. */
+    /** The options with no hold and no warmup: the schedule's decay, if any, starts at the first step. */
     public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
                         long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
         this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, 0, 0);
