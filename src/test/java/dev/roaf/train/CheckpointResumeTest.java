@@ -135,6 +135,24 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void resumedRunWithWarmupAndHeldCosineIsBitIdentical(@TempDir Path dir) throws Exception {
+        // The rate of step s depends on s through the warmup (the first 30 steps) and the held cosine: a resumed
+        // run must take both from the checkpoint's step, inside the warmup (step 20) and after it (step 40).
+        Task task = adding();
+        TrainOptions o = new TrainOptions(STEPS, 8, 5e-3f, Optimizer.Kind.ADAM, 0f, 3, 15, 50, 1f, LrSchedule.COSINE, 0.5, 30);
+        Result full = runCopyingCheckpoints(task, ModelKind.ROAF_RNN, o, dir, Trainer.OnNonFinite.STOP);
+        for (int step : new int[]{20, 40}) {
+            Result resumed = resume(task, ModelKind.ROAF_RNN, o, dir.resolve("copies/step-" + step), Trainer.OnNonFinite.STOP,
+                    new ArrayList<>());
+            assertSameRun(full, resumed);
+        }
+        // Without the warmup the same run ends elsewhere: the test above could not pass by ignoring it.
+        TrainOptions noWarmup = new TrainOptions(STEPS, 8, 5e-3f, Optimizer.Kind.ADAM, 0f, 3, 15, 50, 1f, LrSchedule.COSINE, 0.5, 0);
+        Result other = runCopyingCheckpoints(task, ModelKind.ROAF_RNN, noWarmup, dir.resolve("other"), Trainer.OnNonFinite.STOP);
+        assertNotEquals(full.tensors(), other.tensors(), "the warmup changes the run");
+    }
+
+    @Test
     void resumedSgdMomentumRunOfAnotherModelIsBitIdentical(@TempDir Path dir) throws Exception {
         Task task = adding();
         TrainOptions o = options(Optimizer.Kind.SGD, 0.9f);
