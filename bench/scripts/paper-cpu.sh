@@ -235,7 +235,7 @@ for stage in "$@"; do
       # Adam on trained weights. The last run continues at T = 10,000 with another data seed (SEED + 2), so that
       # its 1,000 updates see batches the run before did not (and the next, SEED + 4). ~4 h with two threads here; on a
       # GPU, HIDDEN=256.
-      n=${HIDDEN:-128} d="$root/$stage" r="roaf-rnn-haar-n${HIDDEN:-128}${SEED:+-seed$SEED}"
+      n=${HIDDEN:-128} d="$root/$stage" r="roaf-rnn-haar-n$n${SEED:+-seed$SEED}"
       wide=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden "$n" --batch 50 --eval-size 500
             --clip-norm 1 --checkpoint-minutes 10)
       held=(--lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)

@@ -94,6 +94,34 @@ inline Cluster this_cluster() { return Cluster(); }
 }  // namespace cg
 
 
+namespace emu {
+// Runs a plain (non-cluster) kernel body as every thread of every block of grid x block, one block after the
+// other (so blocks never run concurrently: a function-static array can stand for a block's __shared__ memory).
+// The cluster barrier is the block's own.
+inline void run_blocks(Dim grid, Dim block, const std::function<void()>& body) {
+    unsigned threads = block.x * block.y;
+    for (unsigned by = 0; by < grid.y; by++) {
+        for (unsigned bx = 0; bx < grid.x; bx++) {
+            std::barrier<> barrier(threads);
+            std::vector<std::unique_ptr<Warp>> warps;
+            for (unsigned w = 0; w < (threads + 31) / 32; w++) warps.emplace_back(new Warp(32));
+            std::vector<std::thread> pool;
+            for (unsigned t = 0; t < threads; t++) {
+                pool.emplace_back([&, t] {
+                    threadIdx = Dim{t % block.x, t / block.x, 0};
+                    blockIdx = Dim{bx, by, 0};
+                    blockDim = Dim{block.x, block.y, 1};
+                    gridDim = Dim{grid.x, grid.y, 1};
+                    ctx = Context{&barrier, &barrier, warps[t / 32].get(), nullptr, 0};
+                    body();
+                });
+            }
+            for (auto& th : pool) th.join();
+        }
+    }
+}
+}  // namespace emu
+
 #define __align__(n) alignas(n)
 
 template <typename T>

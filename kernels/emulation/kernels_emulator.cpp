@@ -15,10 +15,9 @@
 //
 // Run: bash kernels/emulation/run_kernels.sh [--quick]   (g++ with C++20, AddressSanitizer and UBSan)
 #include <algorithm>
-#include <cstdint>
 #include "cuda_host.h"
 
-// Blocks run one at a time (launch below), so one static array per kernel is exactly one block's
+// Blocks run one at a time (emu::run_blocks, cuda_host.h), so one static array per kernel is exactly one block's
 // static shared memory. The persistent kernels' emulators keep cuda_host.h's own definition.
 #undef __shared__
 #define __shared__ static
@@ -34,31 +33,7 @@ using std::isnan;
 #include "../optim.cu"
 #include "../roaf_layer.cu"
 
-// ---------------------------------------------------------------------------------- launching
-
-// Runs `body` as every thread of every block of grid x block, one block after the other.
-static void launch(Dim grid, Dim block, const std::function<void()>& body) {
-    unsigned threads = block.x * block.y;
-    for (unsigned by = 0; by < grid.y; by++) {
-        for (unsigned bx = 0; bx < grid.x; bx++) {
-            std::barrier<> barrier(threads);
-            std::vector<std::unique_ptr<emu::Warp>> warps;
-            for (unsigned w = 0; w < (threads + 31) / 32; w++) warps.emplace_back(new emu::Warp(32));
-            std::vector<std::thread> pool;
-            for (unsigned t = 0; t < threads; t++) {
-                pool.emplace_back([&, t] {
-                    threadIdx = Dim{t % block.x, t / block.x, 0};
-                    blockIdx = Dim{bx, by, 0};
-                    blockDim = Dim{block.x, block.y, 1};
-                    gridDim = Dim{grid.x, grid.y, 1};
-                    emu::ctx = emu::Context{&barrier, nullptr, warps[t / 32].get(), nullptr, 0};
-                    body();
-                });
-            }
-            for (auto& th : pool) th.join();
-        }
-    }
-}
+// -------------------------------------------------------------------------------------- grids
 
 static const unsigned BLOCK = ROAF_BLOCK;
 
@@ -179,7 +154,7 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
     Dim grid{(unsigned)((n + tile - 1) / tile), (unsigned)((m + tile - 1) / tile), 1};
     auto kernel = big ? (tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn))
                       : (tA ? (tB ? roaf_gemm_small_tt : roaf_gemm_small_tn) : (tB ? roaf_gemm_small_nt : roaf_gemm_small_nn));
-    launch(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+    emu::run_blocks(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
     std::vector<float> packed((size_t)m * n);
     bool padding = c.tailIntact();
     for (int r = 0; r < m; r++) {
@@ -241,7 +216,7 @@ static void check_forward_epilogue(long long rows, int n, int kind, int addStrid
     std::copy(wx.begin(), wx.end(), out.v.begin());
     std::copy(oxv.begin(), oxv.end(), ox.v.begin());
     float* zPtr = zMode == 0 ? nullptr : zMode == 1 ? z.data() : ox.data();
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_forward_epilogue(out.data(), kind == ROAF_FILTER_DENSE ? ox.data() : nullptr, xin.data(), add.data(), addStride,
                               f.index.empty() ? nullptr : f.index.data(), f.sign.empty() ? nullptr : f.sign.data(), zPtr,
                               rows, n, kind, alpha, beta);
@@ -270,7 +245,7 @@ static void check_backward(long long rows, int n, int kind, bool extra, bool sum
     }
     Buffer z(count), gSum(count);
     std::copy(z0.begin(), z0.end(), z.v.begin());
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_backward_prologue(z.data(), g.data(), extra ? gx.data() : nullptr, sum ? gSum.data() : nullptr, (long long)count,
                                beta);
     });
@@ -297,7 +272,7 @@ static void check_backward(long long rows, int n, int kind, bool extra, bool sum
     for (double& v : ginRef) v = flushd(v);
     Buffer gin(count);
     std::copy(gin0.begin(), gin0.end(), gin.v.begin());
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_backward_finish(gin.data(), g.data(), f.index.empty() ? nullptr : f.index.data(),
                              f.sign.empty() ? nullptr : f.sign.data(), rows, n, kind, alpha);
     });
@@ -328,7 +303,7 @@ static void check_lstm(long long rows, int n, bool carry, bool out, unsigned gri
     }
     Buffer gates(plane4), cNext(plane), hNext(plane);
     std::copy(acc0.begin(), acc0.end(), gates.v.begin());  // the engine passes acc == gates
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_lstm_cell_forward(gates.data(), p.data(), cPrev.data(), cNext.data(), hNext.data(), gates.data(), rows, n);
     });
     char what[160];
@@ -358,7 +333,7 @@ static void check_lstm(long long rows, int n, bool carry, bool out, unsigned gri
     }
     Buffer dc(plane);
     std::copy(dc0.begin(), dc0.end(), dc.v.begin());
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_lstm_cell_backward(gates.data(), c.data(), cPrev.data(), carry ? dh.data() : nullptr, out ? gOut.data() : nullptr,
                                 dc.data(), rows, n);
     });
@@ -414,7 +389,7 @@ static void check_softmax(int rows, int classes, bool alias, bool withPrediction
     int flag = 0;
     unsigned grid = (unsigned)((rows + BLOCK - 1) / BLOCK);
     std::vector<double> partial(grid, NAN);
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_softmax_xent(in.data(), labels.data(), rows, classes, scale, dPtr, withPredictions ? pred.data() : nullptr,
                           partial.data(), &flag);
     });
@@ -448,7 +423,7 @@ static void check_squared_error(long long n, bool alias, bool withGrad, unsigned
     std::vector<float> p = pred;
     float* dPtr = !withGrad ? nullptr : alias ? p.data() : d.data();
     std::vector<double> partial(grid, NAN);
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_squared_error(p.data(), target.data(), n, scale, dPtr, partial.data()); });
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_squared_error(p.data(), target.data(), n, scale, dPtr, partial.data()); });
     char what[160];
     std::snprintf(what, sizeof what, "roaf_squared_error n=%lld alias=%d grad=%d grid=%u", n, alias, withGrad, grid);
     expect(std::string(what) + " sum", std::fabs(sum_partials(partial) - sRef) <= 1e-6 * (sRef + 1));
@@ -473,7 +448,7 @@ static void check_optim(long long n, unsigned grid) {
         Buffer p(n), v(n);
         std::copy(p0.begin(), p0.end(), p.v.begin());
         std::copy(v0.begin(), v0.end(), v.v.begin());
-        launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
+        emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
                [&] { roaf_sgd_step(p.data(), g.data(), momentum ? v.data() : nullptr, n, lr, mu); });
         std::snprintf(what, sizeof what, "roaf_sgd_step n=%lld momentum=%d grid=%u", n, momentum, grid);
         compare(std::string(what) + " p", p.data(), pRef, 1e-6);
@@ -484,18 +459,18 @@ static void check_optim(long long n, unsigned grid) {
     double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     int t = 3;
     float stepSize = (float)(lr / (1 - std::pow(b1, t))), sqrtBc2 = (float)std::sqrt(1 - std::pow(b2, t));
-    std::vector<double> pRef(n), mRef(n), vRef(n);
+    std::vector<double> updateRef(n), mRef(n), vRef(n);
     for (long long i = 0; i < n; i++) {
         double mv = b1 * m0[i] + (1 - b1) * g[i], vv = b2 * vv0[i] + (1 - b2) * (double)g[i] * g[i];
         mRef[i] = mv;
         vRef[i] = vv;
-        pRef[i] = -(double)stepSize * mv / (std::sqrt(vv) / sqrtBc2 + eps);  // the update: p - p0
+        updateRef[i] = -(double)stepSize * mv / (std::sqrt(vv) / sqrtBc2 + eps);  // p - p0
     }
     Buffer p(n), m(n), v(n);
     std::copy(p0.begin(), p0.end(), p.v.begin());
     std::copy(m0.begin(), m0.end(), m.v.begin());
     std::copy(vv0.begin(), vv0.end(), v.v.begin());
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
         roaf_adam_step(p.data(), g.data(), m.data(), v.data(), n, (float)b1, (float)b2, stepSize, sqrtBc2, (float)eps);
     });
     std::snprintf(what, sizeof what, "roaf_adam_step n=%lld grid=%u", n, grid);
@@ -503,7 +478,7 @@ static void check_optim(long long n, unsigned grid) {
     // moves p by more than 1e-6 of its own size.
     std::vector<float> update(n);
     for (long long i = 0; i < n; i++) update[i] = (float)((double)p[i] - p0[i]);
-    compare(std::string(what) + " update", update.data(), pRef, 1e-5);
+    compare(std::string(what) + " update", update.data(), updateRef, 1e-5);
     compare(std::string(what) + " m", m.data(), mRef, 1e-6);
     compare(std::string(what) + " v", v.data(), vRef, 1e-5);
     expect(std::string(what) + ": nothing written past the outputs", p.tailIntact() && m.tailIntact() && v.tailIntact());
@@ -514,7 +489,7 @@ static void check_optim(long long n, unsigned grid) {
 static void check_elementwise(long long n, unsigned grid) {
     char what[160];
     Buffer a(n);
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_fill(a.data(), n, 0.5f); });
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_fill(a.data(), n, 0.5f); });
     std::snprintf(what, sizeof what, "roaf_fill n=%lld grid=%u", n, grid);
     compare(what, a.data(), std::vector<double>(n, 0.5), 0);
     expect(std::string(what) + ": nothing written past the end", a.tailIntact());
@@ -523,14 +498,14 @@ static void check_elementwise(long long n, unsigned grid) {
     std::copy(x.begin(), x.end(), a.v.begin());
     std::vector<double> ref(n);
     for (long long i = 0; i < n; i++) ref[i] = (double)x[i] * -1.5f;
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_scale(a.data(), n, -1.5f); });
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_scale(a.data(), n, -1.5f); });
     std::snprintf(what, sizeof what, "roaf_scale n=%lld grid=%u", n, grid);
     compare(what, a.data(), ref, 1e-7);
 
     double sq = 0;
     for (float v : x) sq += (double)v * v;
     std::vector<double> partial(grid, NAN);
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_sum_squares(x.data(), n, partial.data()); });
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_sum_squares(x.data(), n, partial.data()); });
     std::snprintf(what, sizeof what, "roaf_sum_squares n=%lld grid=%u", n, grid);
     expect(what, std::fabs(sum_partials(partial) - sq) <= 1e-12 * (sq + 1));
 
@@ -540,7 +515,7 @@ static void check_elementwise(long long n, unsigned grid) {
     if (n > 1) u[1] = 1.0e-9f;
     Buffer out(n);
     float lo = -0.3f, width = 0.6f;
-    launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_uniform_to_range(u.data(), out.data(), n, lo, width); });
+    emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_uniform_to_range(u.data(), out.data(), n, lo, width); });
     bool inRange = out.tailIntact() && out[0] == lo;
     std::vector<double> uref(n);
     for (long long i = 0; i < n; i++) {
@@ -562,7 +537,7 @@ static void check_rows(long long rows, int cols, float beta) {
     for (unsigned grid : grids(rows * cols, 4096)) {
         Buffer c((size_t)rows * cols);
         std::copy(src.begin(), src.end(), c.v.begin());
-        launch(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_add_row_vector(c.data(), bias.data(), rows, cols); });
+        emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] { roaf_add_row_vector(c.data(), bias.data(), rows, cols); });
         std::snprintf(what, sizeof what, "roaf_add_row_vector rows=%lld cols=%d grid=%u", rows, cols, grid);
         compare(what, c.data(), ref, 1e-7);
         expect(std::string(what) + ": nothing written past the end", c.tailIntact());
@@ -571,12 +546,12 @@ static void check_rows(long long rows, int cols, float beta) {
     int chunks = (int)std::max(1LL, std::min(64LL, (rows + 255) / 256));
     long long perChunk = (rows + chunks - 1) / chunks;
     std::vector<double> partial((size_t)chunks * cols, NAN);
-    launch(Dim{(unsigned)((cols + 31) / 32), (unsigned)chunks, 1}, Dim{32, 8, 1},
+    emu::run_blocks(Dim{(unsigned)((cols + 31) / 32), (unsigned)chunks, 1}, Dim{32, 8, 1},
            [&] { roaf_sum_rows_partial(src.data(), rows, cols, std::max(1LL, perChunk), partial.data()); });
     std::vector<float> old = randoms(cols);
     Buffer dst(cols);
     for (int j = 0; j < cols; j++) dst[j] = beta == 0.0f ? NAN : old[j];
-    launch(Dim{(unsigned)((cols + BLOCK - 1) / BLOCK), 1, 1}, Dim{BLOCK, 1, 1},
+    emu::run_blocks(Dim{(unsigned)((cols + BLOCK - 1) / BLOCK), 1, 1}, Dim{BLOCK, 1, 1},
            [&] { roaf_sum_rows_final(partial.data(), chunks, cols, beta, dst.data()); });
     std::vector<double> sums(cols);
     for (int j = 0; j < cols; j++) {

@@ -81,29 +81,6 @@ static void run_grid(const Layout& l, const std::function<void()>& body) {
     }
 }
 
-// Runs a plain (non-cluster) kernel body over a 2-D grid of blocks, one block at a time.
-static void run_blocks(int gx, int gy, int threads, const std::function<void()>& body) {
-    for (int by = 0; by < gy; by++) {
-        for (int bx = 0; bx < gx; bx++) {
-            std::barrier<> block(threads);
-            std::vector<std::unique_ptr<emu::Warp>> warps;
-            for (int w = 0; w < (threads + 31) / 32; w++) warps.emplace_back(new emu::Warp(32));
-            std::vector<std::thread> ts;
-            for (int t = 0; t < threads; t++) {
-                ts.emplace_back([&, t] {
-                    threadIdx = Dim{(unsigned)t, 0, 0};
-                    blockIdx = Dim{(unsigned)bx, (unsigned)by, 0};
-                    blockDim = Dim{(unsigned)threads, 1, 1};
-                    gridDim = Dim{(unsigned)gx, (unsigned)gy, 1};
-                    emu::ctx = emu::Context{&block, &block, warps[t / 32].get(), nullptr, 0};
-                    body();
-                });
-            }
-            for (auto& th : ts) th.join();
-        }
-    }
-}
-
 #define EMU_DISPATCH(C, call)    \
     switch (C) {                 \
         case 1: call(1); break;  \
@@ -330,9 +307,9 @@ static void check(int layers, int batch, int n, int kind, bool perLayer, int clu
             };
             auto shared = std::make_unique<Tiles>();
             std::fill(&shared->d[0][0], &shared->d[0][0] + 2 * ROAF_MLP_GRAD_K * ROAF_MLP_GRAD_TILE, NAN);
-            run_blocks(tiles * tiles, gy, 256,
+            emu::run_blocks(Dim{(unsigned)(tiles * tiles), (unsigned)gy, 1}, Dim{256, 1, 1},
                        [&] { mlp_weight_grads(z.data(), xRef.data(), dw.data(), layers, batch, n, shared->d, shared->x); });
-            run_blocks(3, 1, ROAF_BLOCK, [&] { mlp_bias_grads(z.data(), db.data(), layers, batch, n); });
+            emu::run_blocks(Dim{3, 1, 1}, Dim{ROAF_BLOCK, 1, 1}, [&] { mlp_bias_grads(z.data(), db.data(), layers, batch, n); });
             compare(std::string(label) + " dW (all layers)", dwRef, dw);
             compare(std::string(label) + " db (all layers)", dbRef, db);
         }

@@ -7,9 +7,4 @@
 #
 # Needs g++ with C++20 (std::barrier). Not part of `mvn verify` (CI may have no g++); run it after
 # editing recurrence.cu, before kernels/build.sh.
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-bin="${TMPDIR:-/tmp}/roaf-recurrence-emulator"
-g++ -std=c++20 -O1 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wno-unknown-pragmas -o "$bin" "$here/recurrence_emulator.cpp"
-"$bin" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/emulate.sh" recurrence_emulator.cpp "$@"

@@ -8,9 +8,4 @@
 #
 # Needs g++ with C++20 (std::barrier). Not part of `mvn verify`; run it after editing one of those
 # kernels, before kernels/build.sh.
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-bin="${TMPDIR:-/tmp}/roaf-kernels-emulator"
-g++ -std=c++20 -O1 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wno-unknown-pragmas -o "$bin" "$here/kernels_emulator.cpp"
-"$bin" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/emulate.sh" kernels_emulator.cpp "$@"

@@ -7,9 +7,4 @@
 #
 # Needs g++ with C++20 (std::barrier). Not part of `mvn verify`; run it after editing mlp_stack.cu,
 # before kernels/build.sh.
-set -euo pipefail
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-bin="${TMPDIR:-/tmp}/roaf-mlp-stack-emulator"
-g++ -std=c++20 -O1 -g -pthread -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-    -Wall -Wno-unknown-pragmas -o "$bin" "$here/mlp_stack_emulator.cpp"
-"$bin" "$@"
+exec bash "$(dirname "${BASH_SOURCE[0]}")/emulate.sh" mlp_stack_emulator.cpp "$@"
