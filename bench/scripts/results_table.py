@@ -41,7 +41,7 @@ def main():
     lines = [f"# {title}", "",
              "| run | model | task | alpha / beta | steps x batch | final test | best test (intermediate) | wall s | command |",
              "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    files, machine, cpu = {}, None, None
+    files, machine, cpus = {}, None, []
     for run in runs:
         if not (run / "metrics.jsonl").exists():
             lines.append(f"| {run.name} | (no metrics: not run or failed) | | | | | | | |")
@@ -51,10 +51,15 @@ def main():
         for f in cfg["task"].get("files", []):
             files[f["sha256"]] = f"{f['path']} ({f['bytes']} bytes) sha256 {f['sha256']}"
         machine = machine or f"{cfg['os']}; {cfg['java']}; {cfg['device']}; roaf {cfg['roaf_version']}"
-        cpu = cpu or cfg.get("cpu")  # recorded by the run since 2026-11-27 (eighth session)
-    if cpu is None:  # older records were all made on the machine that tabulates them
-        cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()
-    lines += ["", f"Machine: {cpu}; {machine}.", "",
+        # Recorded by the run since 2026-11-27 (eighth session); every older record was made on the
+        # project's first VM, an Intel Xeon.
+        cpu = cfg.get("cpu") or "Intel(R) Xeon(R) Processor"
+        if cpu not in cpus:
+            cpus.append(cpu)
+    if not cpus:
+        cpus = [subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()]
+    where = cpus[0] if len(cpus) == 1 else " or ".join(cpus) + " (each run's config.json names its own)"
+    lines += ["", f"Machine: {where}; {machine}.", "",
               "Seeds: as in each command (`--seed` defaults to 1, `--perm-seed` to 0); synthetic tasks"
               " (adding, copy) draw their batches from the seed and the step, and a fixed test set.", ""]
     if files:
