@@ -77,8 +77,10 @@ root=${RESULTS:-bench/results/paper-cpu}
 ten_epochs_options=(--perm-seed 0 --hidden 128 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-size 0 --checkpoint-minutes 10)
 ten_epochs=("${ten_epochs_options[@]}" --batch 100 --eval-every 600)
 # adding-10000-curriculum and adding-10000-more: the Haar roaf-rnn of adding-1000-curriculum, beta 0.01 at every length.
-adding10k=(--model roaf-rnn --filter haar --alpha 1 --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500
-           --clip-norm 1 --checkpoint-minutes 10)
+# haar64: their options but alpha; adding-10000-gentle names an alpha per length.
+haar64=(--model roaf-rnn --filter haar --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1
+        --checkpoint-minutes 10)
+adding10k=("${haar64[@]}" --alpha 1)
 adding10k_title="Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50"
 
 train() {  # train STAGE RUN ARGS...
@@ -232,21 +234,19 @@ for stage in "$@"; do
     adding-10000-gentle)
       # adding-10000-curriculum again from the same T = 1,000 model, with the gentler schedule that adding-10000-wide
       # used from T = 4,000 on (lr 0.001, --lr-warmup 50, held cosine) at every length from T = 2,000: at the old
-      # constant lr 0.003 the T = 2,000 stage ended at MSE 0.048 (0.0050 with this schedule; seed 2: 0.024 and 0.0064). ALPHA_DECAY=1 sets
-      # alpha = 1 - 1/T at each length (stage runs named -decay). ~1 h per seed with one thread here.
+      # constant lr 0.003 the T = 2,000 stage ended at MSE 0.048 (0.0050 with this schedule; seed 2: 0.024 and
+      # 0.0064). ALPHA_DECAY=1 sets alpha = 1 - 1/T at each length (runs named -decay). ~1 h per seed, one thread.
       d="$root/$stage" r="roaf-rnn-haar${SEED:+-seed$SEED}${ALPHA_DECAY:+-decay}"
       from="$root/adding-1000-curriculum/roaf-rnn-haar${SEED:+-seed$SEED}-4-t1000/model.safetensors"
       [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=roaf-rnn-haar first" >&2; exit 2; }
-      # adding10k without its --alpha 1: each stage names its alpha.
-      gentle=(--model roaf-rnn --filter haar --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1
-              --checkpoint-minutes 10 --lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
-      alpha() { if [ -n "${ALPHA_DECAY:-}" ]; then echo "$1"; else echo 1; fi; }
-      train "$stage" "$r-5-t2000" "${gentle[@]}" --alpha "$(alpha 0.9995)" --length 2000 --steps 1000 \
-          --eval-every 250 --init "$from"
-      train "$stage" "$r-6-t4000" "${gentle[@]}" --alpha "$(alpha 0.99975)" --length 4000 --steps 1000 \
-          --eval-every 250 --init "$d/$r-5-t2000/model.safetensors"
-      train "$stage" "$r-7-t10000" "${gentle[@]}" --alpha "$(alpha 0.9999)" --length 10000 --steps 600 \
-          --eval-every 200 --init "$d/$r-6-t4000/model.safetensors"
+      gentle=("${haar64[@]}" --lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
+      a2=1 a4=1 a10=1
+      [ -n "${ALPHA_DECAY:-}" ] && a2=0.9995 a4=0.99975 a10=0.9999
+      train "$stage" "$r-5-t2000" "${gentle[@]}" --alpha $a2 --length 2000 --steps 1000 --eval-every 250 --init "$from"
+      train "$stage" "$r-6-t4000" "${gentle[@]}" --alpha $a4 --length 4000 --steps 1000 --eval-every 250 \
+          --init "$d/$r-5-t2000/model.safetensors"
+      train "$stage" "$r-7-t10000" "${gentle[@]}" --alpha $a10 --length 10000 --steps 600 --eval-every 200 \
+          --init "$d/$r-6-t4000/model.safetensors"
       table "$stage" "$adding10k_title, lr 0.001 with a held cosine from T = 2,000, $where" ;;
     adding-10000-wide)
       # The whole adding curriculum, T = 100 -> 300 -> 600 -> 1,000 -> 2,000 -> 4,000 -> 10,000, at width HIDDEN
