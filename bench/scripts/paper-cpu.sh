@@ -359,6 +359,8 @@ PY
           "$root"/adding-1000-curriculum/{roaf-rnn-haar,roaf-rnn,lstm,rnn}-4-t1000
       plot adding-10000-curriculum "Adding, T = 10,000 after T = 1,000, 2,000, 4,000: 1,500 + 1,000 updates of 50" \
           "$root"/adding-10000-curriculum/roaf-rnn-haar{,-seed2}-{7-t10000,8-t10000-more}
+      plot adding-10000-gentle "Adding, T = 10,000 (N = 64, path of adding-10000-gentle): 600 updates of 50" \
+          "$root"/adding-10000-gentle/{roaf-rnn-haar,roaf-rnn-haar-seed2,lstm}-7-t10000
       plot depth-rule "MNIST through 5,000 layers, 300 updates of 32" "$root"/depth-rule/{L5000-default,L5000-alpha-0.99,L5000-plain-mlp} ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac
