@@ -36,7 +36,7 @@
 #                    updates at T = 10,000 (~35 min)
 #   adding-10000-gentle  adding-10000-curriculum with lr 0.001, a warmup and a held cosine at every length from
 #                    T = 2,000 (the old stage: a constant 0.003 up to T = 4,000); ALPHA_DECAY=1: alpha = 1 - 1/T (~1 h);
-#                    MODELS=lstm: adding-1000-curriculum's lstm along the same path (~2 h)
+#                    MODELS=lstm: adding-1000-curriculum's lstm along the same path (71 min with two threads here)
 #   adding-10000-wide  the whole adding curriculum from T = 100 to 10,000 at width HIDDEN (default 128), then 2 x 1,000
 #                    more updates at T = 10,000 (~4 h with two threads here; a GPU stage at HIDDEN=256)
 #   adding-length-transfer  the T = 1,000 models above evaluated at T = 800, 1,000 and 1,200 (seconds), the
@@ -240,7 +240,7 @@ for stage in "$@"; do
       # used from T = 4,000 on (lr 0.001, --lr-warmup 50, held cosine) at every length from T = 2,000: at the old
       # constant lr 0.003 the T = 2,000 stage ended at MSE 0.048 (0.0050 with this schedule; seed 2: 0.024 and
       # 0.0064). ALPHA_DECAY=1 sets alpha = 1 - 1/T at each length (runs named -decay). ~1 h per seed, one thread.
-      # MODELS=lstm carries adding-1000-curriculum's lstm along the same path with the same rate (~2 h, one thread).
+      # MODELS=lstm carries adding-1000-curriculum's lstm along the same path with the same rate (71 min, two threads).
       d="$root/$stage" rate=(--lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
       for m in ${MODELS:-roaf-rnn-haar}; do
         case $m in
