@@ -25,6 +25,7 @@
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
+#   copy-1000-seeds  the copy-1000 recipe run with seeds SEEDS (default "2 3 4"), ~30 min each with one thread
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
 #                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
@@ -178,6 +179,14 @@ for stage in "$@"; do
       train "$stage" lstm-3000 --model lstm "${cp[@]}"
       train "$stage" rnn-3000 --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, $where" ;;
+    copy-1000-seeds)
+      # The copy recipe at delay 1,000 with other seeds (SEEDS, default "2 3 4"; the seed sets the initial weights,
+      # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~30 min each with one thread).
+      cp=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
+      for s in ${SEEDS:-2 3 4}; do
+        RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${cp[@]}"
+      done
+      table copy-1000 "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, $where" ;;
     copy-10000)
       cp=(--task copy --length 10000 --hidden 128 --batch 50 --steps 3000 --eval-every 500 --eval-size 200 --checkpoint-minutes 10)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${cp[@]}"; done   # roaf-rnn: the copy recipe
