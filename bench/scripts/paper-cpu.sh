@@ -82,11 +82,15 @@ root=${RESULTS:-bench/results/paper-cpu}
 ten_epochs_options=(--perm-seed 0 --hidden 128 --lr 0.01 --clip-norm 1 --lr-schedule cosine --eval-size 0 --checkpoint-minutes 10)
 ten_epochs=("${ten_epochs_options[@]}" --batch 100 --eval-every 600)
 # adding-10000-curriculum and adding-10000-more: the Haar roaf-rnn of adding-1000-curriculum, beta 0.01 at every length.
-# haar64: their options but alpha; adding-10000-gentle names an alpha per length.
-haar64=(--model roaf-rnn --filter haar --beta 0.01 --task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1
-        --checkpoint-minutes 10)
+# haar64: their options but alpha; adding-10000-gentle names an alpha per length. adding64: the task's part, which
+# adding-10000-gentle's lstm shares.
+adding64=(--task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10)
+haar64=(--model roaf-rnn --filter haar --beta 0.01 "${adding64[@]}")
 adding10k=("${haar64[@]}" --alpha 1)
 adding10k_title="Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each stage from the last one's model), batch 50"
+# copy-1000 and copy-1000-seeds: one budget, one table.
+copy1000=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
+copy1000_title="Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50"
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -172,21 +176,19 @@ for stage in "$@"; do
       train "$stage" rnn --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = 100, 1,500 updates of batch 50, $where" ;;
     copy-1000)
-      cp=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
       # The recipe as above (the record of roaf-rnn-beta1-3000-hold06 spells its options out; the same run).
       # roaf-rnn-beta1-3000 and -cosine: the recipe with a constant rate and with a plain cosine (~40 min each).
-      train "$stage" roaf-rnn-beta1-3000-hold06 --model roaf-rnn "${cp[@]}"
-      train "$stage" lstm-3000 --model lstm "${cp[@]}"
-      train "$stage" rnn-3000 --model rnn "${cp[@]}"
-      table "$stage" "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, $where" ;;
+      train "$stage" roaf-rnn-beta1-3000-hold06 --model roaf-rnn "${copy1000[@]}"
+      train "$stage" lstm-3000 --model lstm "${copy1000[@]}"
+      train "$stage" rnn-3000 --model rnn "${copy1000[@]}"
+      table "$stage" "$copy1000_title, $where" ;;
     copy-1000-seeds)
       # The copy recipe at delay 1,000 with other seeds (SEEDS, default "2 3 4"; the seed sets the initial weights,
       # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~30 min each with one thread).
-      cp=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
       for s in ${SEEDS:-2 3 4}; do
-        RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${cp[@]}"
+        RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${copy1000[@]}"
       done
-      table copy-1000 "Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50, $where" ;;
+      table copy-1000 "$copy1000_title, $where" ;;
     copy-10000)
       cp=(--task copy --length 10000 --hidden 128 --batch 50 --steps 3000 --eval-every 500 --eval-size 200 --checkpoint-minutes 10)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${cp[@]}"; done   # roaf-rnn: the copy recipe
@@ -253,14 +255,14 @@ for stage in "$@"; do
       d="$root/$stage" rate=(--lr 0.001 --lr-warmup 50 --lr-schedule cosine --lr-hold 0.5)
       for m in ${MODELS:-roaf-rnn-haar}; do
         case $m in
-          roaf-rnn-haar) r="roaf-rnn-haar${SEED:+-seed$SEED}${ALPHA_DECAY:+-decay}" from="roaf-rnn-haar${SEED:+-seed$SEED}"
+          roaf-rnn-haar) r="roaf-rnn-haar${SEED:+-seed$SEED}${ALPHA_DECAY:+-decay}" start="roaf-rnn-haar${SEED:+-seed$SEED}"
             gentle=("${haar64[@]}" "${rate[@]}") a2=(--alpha 1) a4=(--alpha 1) a10=(--alpha 1)
             [ -n "${ALPHA_DECAY:-}" ] && a2=(--alpha 0.9995) a4=(--alpha 0.99975) a10=(--alpha 0.9999) ;;
-          lstm) r="lstm${SEED:+-seed$SEED}" from=$r a2=() a4=() a10=()
-            gentle=(--model lstm --task adding --hidden 64 --batch 50 --eval-size 500 --clip-norm 1 --checkpoint-minutes 10 "${rate[@]}") ;;
+          lstm) r="lstm${SEED:+-seed$SEED}" start=$r a2=() a4=() a10=()
+            gentle=(--model lstm "${adding64[@]}" "${rate[@]}") ;;
           *) echo "paper-cpu: adding-10000-gentle runs MODELS roaf-rnn-haar and lstm, not $m" >&2; exit 2 ;;
         esac
-        from="$root/adding-1000-curriculum/$from-4-t1000/model.safetensors"
+        from="$root/adding-1000-curriculum/$start-4-t1000/model.safetensors"
         [ -s "$from" ] || { echo "paper-cpu: no $from: run adding-1000-curriculum with MODELS=$m first" >&2; exit 2; }
         train "$stage" "$r-5-t2000" "${gentle[@]}" "${a2[@]}" --length 2000 --steps 1000 --eval-every 250 --init "$from"
         train "$stage" "$r-6-t4000" "${gentle[@]}" "${a4[@]}" --length 4000 --steps 1000 --eval-every 250 \

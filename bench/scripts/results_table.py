@@ -41,7 +41,7 @@ def main():
     lines = [f"# {title}", "",
              "| run | model | task | alpha / beta | steps x batch | final test | best test (intermediate) | wall s | command |",
              "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |"]
-    files, machine, cpus, devices = {}, None, [], []
+    files, first, cpus, devices = {}, None, [], []
     for run in runs:
         if not (run / "metrics.jsonl").exists():
             lines.append(f"| {run.name} | (no metrics: not run or failed) | | | | | | | |")
@@ -50,7 +50,7 @@ def main():
         lines.append(row(run, cfg, metrics))
         for f in cfg["task"].get("files", []):
             files[f["sha256"]] = f"{f['path']} ({f['bytes']} bytes) sha256 {f['sha256']}"
-        machine = machine or (cfg['os'], cfg['java'], cfg['roaf_version'])
+        first = first or cfg
         if cfg['device'] not in devices:  # e.g. "cpu (1 thread)": runs of one table may differ in --threads
             devices.append(cfg['device'])
         # Recorded by the run since 2026-11-27 (eighth session); every older record was made on the
@@ -62,8 +62,7 @@ def main():
         cpus = [subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], capture_output=True, text=True).stdout.strip()]
     where = cpus[0] if len(cpus) == 1 else " or ".join(cpus) + " (each run's config.json names its own)"
     device = devices[0] if len(devices) == 1 else " or ".join(devices) + " (as each command says)"
-    if machine:
-        machine = f"{machine[0]}; {machine[1]}; {device}; roaf {machine[2]}"
+    machine = first and f"{first['os']}; {first['java']}; {device}; roaf {first['roaf_version']}"
     lines += ["", f"Machine: {where}; {machine}.", "",
               "Seeds: as in each command (`--seed` defaults to 1, `--perm-seed` to 0); synthetic tasks"
               " (adding, copy) draw their batches from the seed and the step, and a fixed test set.", ""]
