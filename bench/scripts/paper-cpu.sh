@@ -25,7 +25,7 @@
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
-#   copy-1000-seeds  the copy-1000 recipe run with seeds SEEDS (default "2 3 4"), ~30 min each with one thread
+#   copy-1000-seeds  the copy-1000 recipe run with seeds SEEDS (default "2 3 4"), ~25 min each with one thread
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
 #                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
@@ -184,7 +184,7 @@ for stage in "$@"; do
       table "$stage" "$copy1000_title, $where" ;;
     copy-1000-seeds)
       # The copy recipe at delay 1,000 with other seeds (SEEDS, default "2 3 4"; the seed sets the initial weights,
-      # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~30 min each with one thread).
+      # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~25 min each with one thread).
       for s in ${SEEDS:-2 3 4}; do
         RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${copy1000[@]}"
       done
