@@ -15,8 +15,9 @@ import java.util.Objects;
  * A {@link TrainingListener} that keeps the record of a training run in a folder, as
  * {@code roaf train --out DIR} does: {@code config.json} (written by {@link #writeConfig}),
  * {@code metrics.jsonl} (one line per evaluation, flushed as it comes, keys as in
- * {@link EvaluationEvent#toJson()}) and {@code curves.png} (loss and accuracy against steps, redrawn
- * after each evaluation). Save the model into {@link #dir()} to complete the record.
+ * {@link EvaluationEvent#toJson()}), {@code steps.csv} (one line per optimizer step: step, loss,
+ * accuracy, gradient norm before clipping, wall seconds) and {@code curves.png} (loss and accuracy
+ * against steps, redrawn after each evaluation). Save the model into {@link #dir()} to complete the record.
  *
  * <p>A recorder holds an open file; close it (try-with-resources) when the run ends. It holds no
  * native memory.
@@ -25,7 +26,7 @@ public final class RunRecorder implements TrainingListener, AutoCloseable {
     private final RunRecord record;
 
     /**
-     * Creates the folder (and its parents) and opens {@code metrics.jsonl}, replacing an old one.
+     * Creates the folder (and its parents) and opens {@code metrics.jsonl} and {@code steps.csv}, replacing old ones.
      *
      * @param dir            the run folder
      * @param title          the chart title, e.g. {@code "roaf-rnn on psmnist"}
@@ -73,8 +74,8 @@ public final class RunRecorder implements TrainingListener, AutoCloseable {
     }
 
     /**
-     * Rewrites {@code metrics.jsonl} with the evaluations before the checkpoint a run resumes from,
-     * and keeps the past steps for {@code curves.png}.
+     * Rewrites {@code metrics.jsonl} and {@code steps.csv} with the evaluations and steps before the
+     * checkpoint a run resumes from, and keeps the past steps for {@code curves.png}.
      *
      * @param pastSteps       the steps before the checkpoint
      * @param pastEvaluations the evaluations before the checkpoint
@@ -94,7 +95,7 @@ public final class RunRecorder implements TrainingListener, AutoCloseable {
     }
 
     /**
-     * Keeps the step for {@code curves.png}.
+     * Writes the step's line of {@code steps.csv} and keeps the step for {@code curves.png}.
      *
      * @param step the step
      */

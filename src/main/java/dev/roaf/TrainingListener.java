@@ -13,7 +13,8 @@ public interface TrainingListener {
      * Called once, before the first step, when {@link Trainer#fit()} resumes from a checkpoint
      * ({@link Trainer.Builder#optResumeFrom}): the run's history before the checkpoint.
      *
-     * @param pastSteps       the steps before the checkpoint (gradient norm and wall time are NaN)
+     * @param pastSteps       the steps before the checkpoint (gradient norm and wall time are NaN when the
+     *                        checkpoint predates their being stored)
      * @param pastEvaluations the evaluations before the checkpoint, in order
      */
     default void onResume(List<StepEvent> pastSteps, List<EvaluationEvent> pastEvaluations) {

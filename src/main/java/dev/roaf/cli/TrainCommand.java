@@ -38,12 +38,12 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code roaf train}: trains one model on one task and leaves a run record (config.json,
- * metrics.jsonl, model.safetensors, curves.png) in {@code --out}. With no options it trains a
+ * metrics.jsonl, steps.csv, model.safetensors, curves.png) in {@code --out}. With no options it trains a
  * roaf-rnn on psMNIST for a few minutes on a CPU.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train a model on a task and write a run record (config.json, metrics.jsonl, model.safetensors,"
-                + " curves.png).", "With no options: roaf-rnn, N=128, on psMNIST, " + TrainCommand.DEFAULT_STEPS
+        description = {"Train a model on a task and write a run record (config.json, metrics.jsonl, steps.csv,"
+                + " model.safetensors, curves.png).", "With no options: roaf-rnn, N=128, on psMNIST, " + TrainCommand.DEFAULT_STEPS
                 + " steps of batch 100."})
 final class TrainCommand implements Callable<Integer> {
     /** Steps of the default run: enough for psMNIST to learn well above chance on two cores in a few minutes. */

@@ -28,8 +28,9 @@ import java.util.Map;
  * (seed, index, batch).
  *
  * <p>Stored as one safetensors file: the model's tensors under their usual names, the optimizer's as
- * {@code optimizer.<name>} (F32), {@code train.evals} (F64 [k, 10]), {@code train.history} (F64 [n, 3]:
- * step, loss, accuracy), {@code train.window} (F64 [4]); scalars and the caller's extra entries (such as
+ * {@code optimizer.<name>} (F32), {@code train.evals} (F64 [k, 10]), {@code train.history} (F64 [n, 5]:
+ * step, loss, accuracy, gradient norm, wall seconds; files from before the last two columns, [n, 3], still
+ * load, with those two unknown), {@code train.window} (F64 [4]); scalars and the caller's extra entries (such as
  * the command-line options) in {@code __metadata__}. {@link #write} is atomic (temporary file, fsync,
  * rename), so the previous checkpoint survives a crash at any moment.
  */
@@ -43,6 +44,8 @@ public final class Checkpoint {
     private static final String HISTORY = "train.history";
     private static final String WINDOW = "train.window";
     private static final int EVAL_FIELDS = 10;
+    /** Numbers per step in {@link #history()}: step, loss, accuracy, gradient norm, wall seconds. */
+    static final int HISTORY_FIELDS = 5;
 
     private final long step;
     private final int optimizerSteps;
@@ -100,7 +103,7 @@ public final class Checkpoint {
         return evals;
     }
 
-    /** Per-step (step, loss, accuracy) of every applied step, flattened. */
+    /** Per-step (step, loss, accuracy, gradient norm, wall seconds) of every applied step, flattened. */
     double[] history() {
         return history;
     }
@@ -134,7 +137,7 @@ public final class Checkpoint {
             System.arraycopy(row, 0, ev, i * EVAL_FIELDS, EVAL_FIELDS);
         }
         tensors.put(EVALS, TensorData.f64(ev, evals.size(), EVAL_FIELDS));
-        tensors.put(HISTORY, TensorData.f64(history, history.length / 3, 3));
+        tensors.put(HISTORY, TensorData.f64(history, history.length / HISTORY_FIELDS, HISTORY_FIELDS));
         tensors.put(WINDOW, TensorData.f64(new double[]{window.lossSum(), window.lossCount(), window.correct(),
                 window.scored()}, 4));
         Map<String, String> meta = new LinkedHashMap<>(metadata);
@@ -182,7 +185,8 @@ public final class Checkpoint {
             } else if (name.equals(EVALS)) {
                 ev = requireF64(file, name, t, EVAL_FIELDS);
             } else if (name.equals(HISTORY)) {
-                hist = requireF64(file, name, t, 3);
+                hist = t.shape().length == 2 && t.shape()[1] == 3 ? requireF64(file, name, t, 3)
+                        : requireF64(file, name, t, HISTORY_FIELDS);
             } else if (name.equals(WINDOW)) {
                 win = requireF64(file, name, t, -1);
                 if (win.size() != 4) {
@@ -208,7 +212,23 @@ public final class Checkpoint {
         double[] w = win.doubles();
         StepStats window = new StepStats(w[0], (long) w[1], (long) w[2], (long) w[3]);
         Map<String, String> extra = new LinkedHashMap<>(meta);
-        return new Checkpoint(step, optSteps, skipped, wall, window, evals, hist.doubles(), model, opt, extra);
+        return new Checkpoint(step, optSteps, skipped, wall, window, evals, historyRows(hist), model, opt, extra);
+    }
+
+    /** The history with {@link #HISTORY_FIELDS} numbers per step; older [n, 3] files get NaN for the gradient norm and wall time. */
+    private static double[] historyRows(TensorData hist) {
+        double[] h = hist.doubles();
+        int cols = (int) hist.shape()[1];
+        if (cols == HISTORY_FIELDS) {
+            return h;
+        }
+        int n = h.length / cols;
+        double[] rows = new double[n * HISTORY_FIELDS];
+        java.util.Arrays.fill(rows, Double.NaN);
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(h, i * cols, rows, i * HISTORY_FIELDS, cols);
+        }
+        return rows;
     }
 
     private static TensorData requireF64(Path file, String name, TensorData t, int cols) {

@@ -17,19 +17,24 @@ import java.util.Map;
 
 /**
  * The files a training run leaves in its output folder, written as the run goes: {@code config.json}
- * (once, by {@link #writeConfig}), {@code metrics.jsonl} (one line per evaluation, flushed), and
+ * (once, by {@link #writeConfig}), {@code metrics.jsonl} (one line per evaluation, flushed),
+ * {@code steps.csv} (one line per optimizer step: {@value #STEPS_HEADER}, flushed with each evaluation;
+ * the gradient norm is the one before clipping, so a spike shows even when it was clipped) and
  * {@code curves.png} (loss and accuracy against steps, redrawn after each evaluation).
  */
 public final class RunRecord implements TrainListener, AutoCloseable {
     private final Path dir;
     private final String title;
     private final boolean classification;
+    /** The first line of {@code steps.csv}; empty fields are values that do not apply (accuracy of a regression) or are unknown. */
+    public static final String STEPS_HEADER = "step,loss,accuracy,grad_norm,wall_s";
     private final BufferedWriter metrics;
+    private final BufferedWriter stepLines;
     private final List<double[]> steps = new ArrayList<>();
     private final List<EvalRecord> evals = new ArrayList<>();
 
     /**
-     * Opens (creates) the run folder and its {@code metrics.jsonl}.
+     * Opens (creates) the run folder, its {@code metrics.jsonl} and its {@code steps.csv}.
      *
      * @param title          chart title, e.g. "roaf-rnn on psmnist"
      * @param classification whether accuracy is meaningful (otherwise the loss is plotted on a log scale)
@@ -41,6 +46,15 @@ public final class RunRecord implements TrainListener, AutoCloseable {
         Files.createDirectories(dir);
         this.metrics = Files.newBufferedWriter(dir.resolve("metrics.jsonl"), StandardCharsets.UTF_8,
                 StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        try {
+            this.stepLines = Files.newBufferedWriter(dir.resolve("steps.csv"), StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+            stepLines.write(STEPS_HEADER);
+            stepLines.write('\n');
+        } catch (IOException | RuntimeException e) {
+            metrics.close();
+            throw e;
+        }
     }
 
     /** The run folder. */
@@ -60,8 +74,8 @@ public final class RunRecord implements TrainListener, AutoCloseable {
     }
 
     /**
-     * Rewrites {@code metrics.jsonl} with the evaluations of the run before its checkpoint (the lines
-     * it had then, byte for byte) and takes the steps for {@code curves.png}.
+     * Rewrites {@code metrics.jsonl} and {@code steps.csv} with the evaluations and steps of the run
+     * before its checkpoint (the lines they had then, byte for byte) and takes the steps for {@code curves.png}.
      */
     @Override
     public void onRestore(List<StepRecord> past, List<EvalRecord> pastEvals) {
@@ -77,6 +91,7 @@ public final class RunRecord implements TrainListener, AutoCloseable {
                 metrics.write('\n');
             }
             metrics.flush();
+            stepLines.flush();
             if (!pastEvals.isEmpty()) {
                 writeCurves();
             }
@@ -88,6 +103,22 @@ public final class RunRecord implements TrainListener, AutoCloseable {
     @Override
     public void onStep(StepRecord step) {
         steps.add(new double[]{step.step(), step.loss(), step.accuracy()});
+        try {
+            stepLines.write(stepLine(step));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One line of {@code steps.csv}: the step, the numbers as floats (shortest exact decimal), empty when not finite. */
+    static String stepLine(StepRecord s) {
+        return s.step() + "," + number(s.loss()) + "," + number(s.accuracy()) + "," + number(s.gradNorm()) + ","
+                + (Double.isFinite(s.wallSeconds()) ? String.format(java.util.Locale.ROOT, "%.3f", s.wallSeconds()) : "")
+                + "\n";
+    }
+
+    private static String number(double x) {
+        return Double.isFinite(x) ? Float.toString((float) x) : "";
     }
 
     @Override
@@ -97,6 +128,7 @@ public final class RunRecord implements TrainListener, AutoCloseable {
             metrics.write(Json.write(eval.toJson()));
             metrics.write('\n');
             metrics.flush();
+            stepLines.flush();
             writeCurves();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
@@ -140,6 +172,8 @@ public final class RunRecord implements TrainListener, AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        metrics.close();
+        try (stepLines) {
+            metrics.close();
+        }
     }
 }

@@ -6,8 +6,8 @@ import java.util.List;
 /** Receives a training run's events, in order, on the training thread. Every method has an empty default. */
 public interface TrainListener {
     /**
-     * Once, before the first step of a run resumed from a {@link Checkpoint}: the steps (without
-     * gradient norm and wall time) and evaluations of the run before the checkpoint.
+     * Once, before the first step of a run resumed from a {@link Checkpoint}: the steps and evaluations
+     * of the run before the checkpoint (gradient norm and wall time NaN from older checkpoints).
      */
     default void onRestore(List<StepRecord> steps, List<EvalRecord> evaluations) {
     }

@@ -130,7 +130,7 @@ public final class Trainer {
                 for (int i = 0; i < history.size(); i++) {
                     long s = (long) history.get(i, 0);
                     past.add(new StepRecord(s, epoch(s), s * options.batchSize(), history.get(i, 1), history.get(i, 2),
-                            Double.NaN, Double.NaN));
+                            history.get(i, 3), history.get(i, 4)));
                 }
                 for (TrainListener l : listeners) {
                     l.onRestore(List.copyOf(past), List.copyOf(evals));
@@ -168,10 +168,10 @@ public final class Trainer {
                     }
                     opt.step((float) options.lrAt(step));
                     window = window.plus(stats);
-                    history.add(step, stats.meanLoss(), stats.accuracy());
                     double wall = wallBefore + seconds(start);
                     StepRecord rec = new StepRecord(step, epoch(step), step * options.batchSize(), stats.meanLoss(),
                             stats.accuracy(), gradNorm, wall);
+                    history.add(rec);
                     for (TrainListener l : listeners) {
                         l.onStep(rec);
                     }
@@ -231,24 +231,35 @@ public final class Trainer {
     }
 
     /** Per-step (step, loss, accuracy) triples in a growable array. */
+    /** The per-step records a checkpoint carries, {@link Checkpoint#HISTORY_FIELDS} numbers per step. */
     private static final class History {
-        private double[] data = new double[3 * 64];
+        private static final int FIELDS = Checkpoint.HISTORY_FIELDS;
+        private double[] data = new double[FIELDS * 64];
         private int size;
 
-        void add(double step, double loss, double acc) {
-            if (3 * size + 3 > data.length) {
-                data = java.util.Arrays.copyOf(data, data.length * 2);
-            }
-            data[3 * size] = step;
-            data[3 * size + 1] = loss;
-            data[3 * size + 2] = acc;
+        void add(StepRecord s) {
+            int o = FIELDS * size;
+            ensure();
+            data[o] = s.step();
+            data[o + 1] = s.loss();
+            data[o + 2] = s.accuracy();
+            data[o + 3] = s.gradNorm();
+            data[o + 4] = s.wallSeconds();
             size++;
         }
 
-        void addAll(double[] triples) {
-            for (int i = 0; i + 2 < triples.length; i += 3) {
-                add(triples[i], triples[i + 1], triples[i + 2]);
+        void addAll(double[] rows) {
+            for (int o = 0; o + FIELDS <= rows.length; o += FIELDS) {
+                System.arraycopy(rows, o, ensure(), FIELDS * size, FIELDS);
+                size++;
             }
+        }
+
+        private double[] ensure() {
+            if (FIELDS * size + FIELDS > data.length) {
+                data = java.util.Arrays.copyOf(data, data.length * 2);
+            }
+            return data;
         }
 
         int size() {
@@ -256,11 +267,11 @@ public final class Trainer {
         }
 
         double get(int i, int field) {
-            return data[3 * i + field];
+            return data[FIELDS * i + field];
         }
 
         double[] toArray() {
-            return java.util.Arrays.copyOf(data, 3 * size);
+            return java.util.Arrays.copyOf(data, FIELDS * size);
         }
     }
 

@@ -93,8 +93,17 @@ class CliTest {
                 "--steps", "4", "--eval-every", "2", "--perm-seed", "3", "--device", "cpu", "--threads", "2",
                 "--out", run.toString());
         assertEquals(0, r.code(), r.err());
-        for (String f : List.of("config.json", "metrics.jsonl", "model.safetensors", "curves.png")) {
+        for (String f : List.of("config.json", "metrics.jsonl", "steps.csv", "model.safetensors", "curves.png")) {
             assertTrue(Files.size(run.resolve(f)) > 0, f + " missing or empty");
+        }
+        List<String> steps = Files.readAllLines(run.resolve("steps.csv"));
+        assertEquals(List.of("step", "loss", "accuracy", "grad_norm", "wall_s"), List.of(steps.get(0).split(",")));
+        assertEquals(5, steps.size(), "a header and one line per step: " + steps);
+        for (int i = 1; i <= 4; i++) {
+            String[] f = steps.get(i).split(",", -1);
+            assertEquals(Integer.toString(i), f[0]);
+            double loss = Double.parseDouble(f[1]), acc = Double.parseDouble(f[2]), grad = Double.parseDouble(f[3]);
+            assertTrue(loss > 0 && acc >= 0 && acc <= 1 && grad > 0 && Double.parseDouble(f[4]) >= 0, steps.get(i));
         }
         List<Map<String, Object>> rows = metrics(run);
         assertEquals(2, rows.size());

@@ -62,6 +62,11 @@ class KillResumeTest {
         return Files.readString(run.resolve("metrics.jsonl")).replaceAll("\"wall_s\":[0-9.eE+-]+", "");
     }
 
+    /** steps.csv without its last column (wall_s). */
+    private static List<String> stepsWithoutWall(Path run) throws Exception {
+        return Files.readAllLines(run.resolve("steps.csv")).stream().map(l -> l.substring(0, l.lastIndexOf(','))).toList();
+    }
+
     private static Set<String> files(Path run) throws Exception {
         try (Stream<Path> s = Files.list(run)) {
             return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
@@ -92,6 +97,7 @@ class KillResumeTest {
         assertArrayEquals(Files.readAllBytes(ref.resolve("model.safetensors")), Files.readAllBytes(run.resolve("model.safetensors")),
                 "model.safetensors is bit-identical");
         assertEquals(metricsWithoutWall(ref), metricsWithoutWall(run), "metrics.jsonl equal except wall_s");
+        assertEquals(stepsWithoutWall(ref), stepsWithoutWall(run), "steps.csv equal except wall_s");
         assertEquals(files(ref), files(run), "no stray files (temporary checkpoint files are cleaned up)");
         String config = Files.readString(run.resolve("config.json"));
         assertTrue(config.contains("\"resumed\""), config);

@@ -135,6 +135,64 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void resumeHandsOverEveryPastStepWithItsGradientNormEvenFromAnOldThreeColumnHistory(@TempDir Path dir) throws Exception {
+        Task task = adding();
+        TrainOptions o = options(Optimizer.Kind.ADAM, 0f);
+        List<StepRecord> seen = new ArrayList<>();
+        try (Engine engine = new CpuEngine(2); Model m = model(engine, task, ModelKind.ROAF_RNN, 5)) {
+            new Trainer(m, task, o).checkpoints(new CheckpointPolicy(dir.resolve("full.safetensors"), 10, 0, Map.of()))
+                    .addListener(new TrainListener() {
+                        @Override
+                        public void onStep(StepRecord step) {
+                            seen.add(step);
+                        }
+                    }).fit();
+        }
+        Path file = dir.resolve("full.safetensors");
+        List<StepRecord> past = restoredSteps(task, o, file);
+        assertEquals(STEPS, past.size());
+        for (int i = 0; i < STEPS; i++) {
+            assertEquals(seen.get(i).loss(), past.get(i).loss(), "loss of step " + (i + 1));
+            assertEquals(seen.get(i).gradNorm(), past.get(i).gradNorm(), "gradient norm of step " + (i + 1));
+            assertEquals(seen.get(i).wallSeconds(), past.get(i).wallSeconds(), "wall time of step " + (i + 1));
+        }
+
+        // A checkpoint written before the history had gradient norms: [n, 3] (step, loss, accuracy).
+        var f = dev.roaf.io.Safetensors.read(file);
+        Map<String, TensorData> tensors = new java.util.LinkedHashMap<>(f.tensors());
+        double[] h = tensors.get("train.history").doubles();
+        double[] old = new double[STEPS * 3];
+        for (int i = 0; i < STEPS; i++) {
+            System.arraycopy(h, i * Checkpoint.HISTORY_FIELDS, old, i * 3, 3);
+        }
+        tensors.put("train.history", TensorData.f64(old, STEPS, 3));
+        Path oldFile = dir.resolve("old.safetensors");
+        dev.roaf.io.Safetensors.write(oldFile, tensors, f.metadata());
+        List<StepRecord> fromOld = restoredSteps(task, o, oldFile);
+        assertEquals(STEPS, fromOld.size());
+        for (int i = 0; i < STEPS; i++) {
+            assertEquals(seen.get(i).loss(), fromOld.get(i).loss(), "loss of step " + (i + 1));
+            assertTrue(Double.isNaN(fromOld.get(i).gradNorm()) && Double.isNaN(fromOld.get(i).wallSeconds()),
+                    "unknown gradient norm and wall time are NaN");
+        }
+    }
+
+    /** The past steps a trainer resuming from {@code checkpoint} (written after the last step) hands to its listeners. */
+    private static List<StepRecord> restoredSteps(Task task, TrainOptions o, Path checkpoint) throws Exception {
+        List<StepRecord> restored = new ArrayList<>();
+        try (Engine engine = new CpuEngine(2); Model m = model(engine, task, ModelKind.ROAF_RNN, 99)) {
+            new Trainer(m, task, o).resumeFrom(Checkpoint.read(checkpoint), checkpoint.toString())
+                    .addListener(new TrainListener() {
+                        @Override
+                        public void onRestore(List<StepRecord> steps, List<EvalRecord> evals) {
+                            restored.addAll(steps);
+                        }
+                    }).fit();
+        }
+        return restored;
+    }
+
+    @Test
     void resumedRunWithWarmupAndHeldCosineIsBitIdentical(@TempDir Path dir) throws Exception {
         // The rate of step s depends on s through the warmup (the first 30 steps) and the held cosine: a resumed
         // run must take both from the checkpoint's step, inside the warmup (step 20) and after it (step 40).
