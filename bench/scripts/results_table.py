@@ -47,6 +47,9 @@ def main():
             lines.append(f"| {run.name} | (no metrics: not run or failed) | | | | | | | |")
             continue
         cfg, metrics = load(run)
+        if not metrics:  # a run still going (or stopped) before its first evaluation
+            lines.append(f"| {run.name} | (no evaluation yet: running, or stopped before one) | | | | | | | |")
+            continue
         lines.append(row(run, cfg, metrics))
         for f in cfg["task"].get("files", []):
             files[f["sha256"]] = f"{f['path']} ({f['bytes']} bytes) sha256 {f['sha256']}"

@@ -16,8 +16,8 @@ import java.util.Objects;
  * {@code roaf train --out DIR} does: {@code config.json} (written by {@link #writeConfig}),
  * {@code metrics.jsonl} (one line per evaluation, flushed as it comes, keys as in
  * {@link EvaluationEvent#toJson()}), {@code steps.csv} (one line per optimizer step: step, loss,
- * accuracy, gradient norm before clipping, wall seconds) and {@code curves.png} (loss and accuracy
- * against steps, redrawn after each evaluation). Save the model into {@link #dir()} to complete the record.
+ * accuracy, gradient norm before clipping, wall seconds) and {@code curves.png} (loss, accuracy and
+ * gradient norm against steps, redrawn after each evaluation). Save the model into {@link #dir()} to complete the record.
  *
  * <p>A recorder holds an open file; close it (try-with-resources) when the run ends. It holds no
  * native memory.

@@ -20,7 +20,7 @@ import java.util.Map;
  * (once, by {@link #writeConfig}), {@code metrics.jsonl} (one line per evaluation, flushed),
  * {@code steps.csv} (one line per optimizer step: {@value #STEPS_HEADER}, flushed with each evaluation;
  * the gradient norm is the one before clipping, so a spike shows even when it was clipped) and
- * {@code curves.png} (loss and accuracy against steps, redrawn after each evaluation).
+ * {@code curves.png} (loss, accuracy and gradient norm against steps, redrawn after each evaluation).
  */
 public final class RunRecord implements TrainListener, AutoCloseable {
     private final Path dir;
@@ -102,7 +102,7 @@ public final class RunRecord implements TrainListener, AutoCloseable {
 
     @Override
     public void onStep(StepRecord step) {
-        steps.add(new double[]{step.step(), step.loss(), step.accuracy()});
+        steps.add(new double[]{step.step(), step.loss(), step.accuracy(), step.gradNorm()});
         try {
             stepLines.write(stepLine(step));
         } catch (IOException e) {
@@ -135,10 +135,13 @@ public final class RunRecord implements TrainListener, AutoCloseable {
         }
     }
 
-    /** Redraws {@code curves.png}: loss (train per step, smoothed, and test) and accuracy against steps. */
+    /**
+     * Redraws {@code curves.png}: loss (train per step, smoothed, and test), accuracy, and the gradient
+     * norm of each step before clipping (unsmoothed, log scale: the spikes are the point) against steps.
+     */
     public void writeCurves() throws IOException {
         int n = steps.size();
-        double[] sx = new double[n], sl = new double[n], sa = new double[n];
+        double[] sx = new double[n], sl = new double[n], sa = new double[n], sg = new double[n];
         // Exponential smoothing over ~ n/10 steps (at most 50) keeps per-batch noise from hiding the trend.
         double k = 1.0 / Math.max(1, Math.min(50, n / 10));
         double smoothL = Double.NaN, smoothA = Double.NaN;
@@ -149,6 +152,7 @@ public final class RunRecord implements TrainListener, AutoCloseable {
             smoothA = Double.isNaN(smoothA) ? s[2] : smoothA + k * (s[2] - smoothA);
             sl[i] = smoothL;
             sa[i] = smoothA;
+            sg[i] = s[3];
         }
         int m = evals.size();
         double[] ex = new double[m], el = new double[m], ea = new double[m];
@@ -160,13 +164,15 @@ public final class RunRecord implements TrainListener, AutoCloseable {
         // Regression losses always get a log axis; a cross-entropy only when it falls through decades (copy).
         LineChart.Panel loss = new LineChart.Panel("loss", "step", "mean loss").series("train (smoothed)", sx, sl)
                 .series("test", ex, el);
+        LineChart.Panel grad = new LineChart.Panel("gradient norm", "step", "L2 norm before clipping")
+                .series("per step", sx, sg).logY(true).legend(false);
         if (classification) {
             loss.autoLogY();
             LineChart.Panel acc = new LineChart.Panel("accuracy", "step", "accuracy")
                     .series("train (smoothed)", sx, sa).series("test", ex, ea);
-            LineChart.write(dir.resolve("curves.png"), 1200, 450, title, loss, acc);
+            LineChart.write(dir.resolve("curves.png"), 1650, 450, title, loss, acc, grad);
         } else {
-            LineChart.write(dir.resolve("curves.png"), 800, 450, title, loss.logY(true));
+            LineChart.write(dir.resolve("curves.png"), 1200, 450, title, loss.logY(true), grad);
         }
     }
 
