@@ -26,6 +26,10 @@
 #                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
 #   copy-1000-seeds  the copy-1000 recipe run with seeds SEEDS (default "2 3 4"), ~25 min each with one thread
+#   copy-1000-lr     the copy-1000 recipe at a lower rate LR (default 0.0025) with seeds SEEDS (default "3 4")
+#   copy-1000-w0     the copy-1000 recipe from W = 0 with seeds SEEDS (default "3 4"); WARMUP=K: with --lr-warmup K
+#   copy-1000-warmup the copy-1000 recipe with --lr-warmup WARMUP (default 200), seeds SEEDS (default "3 4")
+#   copy-1000-beta   the copy-1000 recipe with --beta BETA (default 0.1; the recipe's 1), seeds SEEDS (default "3 4")
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
 #                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
@@ -169,9 +173,11 @@ for stage in "$@"; do
       table "$stage" "psFashion, one epoch of the 60,000 Fashion-MNIST training images (600 updates of 100), $where" ;;
     copy-100)
       cp=(--task copy --length 100 --hidden 128 --batch 50 --steps 1500 --eval-every 300 --eval-size 500)
-      # The CLI's copy recipe: --alpha-scale 1 --beta 1 --clip-norm 1 --lr-schedule cosine --lr-hold 0.6
-      # (roaf-rnn-recipe-beta1 is the same without the schedule, from before it was part of the recipe).
-      train "$stage" roaf-rnn-recipe-hold --model roaf-rnn "${cp[@]}"
+      # roaf-rnn-recipe-hold: the CLI's copy recipe until the thirteenth session, --alpha-scale 1 --beta 1
+      # --clip-norm 1 --lr-schedule cosine --lr-hold 0.6 (roaf-rnn-recipe-beta1 is the same without the schedule,
+      # from before it was part of the recipe); roaf-rnn-beta01-hold: the same with --beta 0.1.
+      train "$stage" roaf-rnn-recipe-hold --model roaf-rnn "${cp[@]}" --alpha-scale 1 --beta 1
+      train "$stage" roaf-rnn-beta01-hold --model roaf-rnn "${cp[@]}" --alpha-scale 1 --beta 0.1
       train "$stage" lstm --model lstm "${cp[@]}"
       train "$stage" rnn --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = 100, 1,500 updates of batch 50, $where" ;;
@@ -187,6 +193,48 @@ for stage in "$@"; do
       # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~25 min each with one thread).
       for s in ${SEEDS:-2 3 4}; do
         RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${copy1000[@]}"
+      done
+      table copy-1000 "$copy1000_title, $where" ;;
+    copy-1000-lr)
+      # The copy recipe at delay 1,000 with a lower rate (LR, default 0.0025; the recipe's is 0.005) for seeds SEEDS
+      # (default "3 4", the two whose loss spiked at the recipe's rate), into copy-1000 as roaf-rnn-lr<LR>-seed<S>.
+      lr=${LR:-0.0025}
+      for s in ${SEEDS:-3 4}; do
+        RUN_SEED=$s train copy-1000 "roaf-rnn-lr${lr#0.}-seed$s" --model roaf-rnn "${copy1000[@]}" --lr "$lr"
+      done
+      table copy-1000 "$copy1000_title, $where" ;;
+    copy-1000-w0|copy-1000-warmup)
+      # The copy recipe at delay 1,000 for seeds SEEDS (default "3 4"), into copy-1000. copy-1000-w0 starts from
+      # W = 0 (U, b, the filter O and the head as seed S draws them): the recurrence's Jacobian then starts at
+      # alpha*O exactly, where the drawn W makes the first gradients explode (norms 1e3-1e4 in steps.csv). Its
+      # initial weights come from a one-update run at lr 1e-9 (copy-1000-init/seed<S>, not in the tables).
+      # WARMUP=K adds --lr-warmup K (copy-1000-warmup: K defaults to 200, from the drawn W): Adam's first updates
+      # are about lr * sign(g) for every weight, which can move W's norm by up to lr * N per update.
+      warmup=${WARMUP:-}
+      if [[ $stage == copy-1000-warmup ]]; then warmup=${WARMUP:-200}; fi
+      for s in ${SEEDS:-3 4}; do
+        init=()
+        name=roaf-rnn
+        if [[ $stage == copy-1000-w0 ]]; then
+          RUN_SEED=$s train copy-1000-init "seed$s" --model roaf-rnn --task copy --length 1000 --hidden 128 --batch 10 \
+            --steps 1 --lr 1e-9 --eval-size 10
+          python3 bench/scripts/edit-safetensors.py "$root/copy-1000-init/seed$s/model.safetensors" \
+            "$root/copy-1000-init/seed$s/w0.safetensors" 'rnn.W*0'
+          init=(--init "$root/copy-1000-init/seed$s/w0.safetensors")
+          name=$name-w0
+        fi
+        if [[ -n $warmup ]]; then init+=(--lr-warmup "$warmup"); name=$name-warmup$warmup; fi
+        RUN_SEED=$s train copy-1000 "$name-seed$s" --model roaf-rnn "${copy1000[@]}" "${init[@]}"
+      done
+      table copy-1000 "$copy1000_title, $where" ;;
+    copy-1000-beta)
+      # The copy recipe at delay 1,000 with the nonlinear weight BETA (default 0.1; the recipe's is 1) for seeds SEEDS
+      # (default "3 4"), into copy-1000 as roaf-rnn-beta<BETA>-seed<S>. The recipe's failures are gradients that
+      # explode through time (steps.csv: norms up to 1e21): a step's Jacobian is alpha*O + beta*D*W, so beta = 1
+      # leaves ROAF's bound behind; a smaller beta also makes Adam's updates of W smaller relative to W's effect.
+      beta=${BETA:-0.1}
+      for s in ${SEEDS:-3 4}; do
+        RUN_SEED=$s train copy-1000 "roaf-rnn-beta${beta/./}-seed$s" --model roaf-rnn "${copy1000[@]}" --alpha-scale 1 --beta "$beta"
       done
       table copy-1000 "$copy1000_title, $where" ;;
     copy-10000)
