@@ -20,7 +20,9 @@ import java.util.concurrent.Callable;
  * {@code roaf plot}: draws several run records on the same axes, e.g. roaf-rnn against lstm and rnn
  * trained with the same budget. It reads each run's {@code metrics.jsonl} (one row per evaluation)
  * and writes one PNG: the test metric (accuracy, or loss on a log axis) and the training loss over
- * the updates since the previous evaluation, against updates or wall-clock seconds.
+ * the updates since the previous evaluation, against updates or wall-clock seconds. With
+ * {@code --grad-norm} a third panel draws each update's gradient norm before clipping from the
+ * runs' {@code steps.csv}: where a loss spike comes from exploding gradients, it shows.
  */
 @Command(name = "plot", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Draw the test metric and training loss of run records on the same axes (one PNG).")
@@ -39,6 +41,9 @@ final class PlotCommand implements Callable<Integer> {
     @Option(names = "--x", description = "step (updates, the default), epoch (passes over the training set: compares runs"
             + " of different batch sizes; datasets only) or wall (seconds)")
     String x = "step";
+    @Option(names = "--grad-norm", description = "Add a panel with each update's gradient norm before clipping (log"
+            + " scale), read from the runs' steps.csv (records from before steps.csv existed have none)")
+    boolean gradNorm;
 
     /** One run's evaluation rows. */
     record Curves(String name, boolean classification, double[] xs, double[] test, double[] train) {
@@ -78,7 +83,19 @@ final class PlotCommand implements Callable<Integer> {
             test.series(c.name(), c.xs(), c.test());
             train.series(c.name(), c.xs(), c.train());
         }
-        Charts.write(out, 1200, 450, title, test, train);
+        if (gradNorm) {
+            if (x.equals("epoch")) {
+                throw new IllegalArgumentException("--grad-norm draws against updates or wall-clock seconds: use --x step or --x wall");
+            }
+            Charts.Panel grad = new Charts.Panel("gradient norm before clipping (each update)", xLabel, "L2 norm").logY(true);
+            for (int i = 0; i < runs.size(); i++) {
+                double[][] g = readGradNorms(runs.get(i), x.equals("wall"));
+                grad.series(all.get(i).name(), g[0], g[1]);
+            }
+            Charts.write(out, 1650, 450, title, test, train, grad);
+        } else {
+            Charts.write(out, 1200, 450, title, test, train);
+        }
         spec.commandLine().getOut().println("roaf: wrote " + out + " (" + all.size() + " runs)");
         return 0;
     }
@@ -116,6 +133,35 @@ final class PlotCommand implements Callable<Integer> {
             train[i] = rows.get(i)[2];
         }
         return new Curves(name, classification, xs, test, train);
+    }
+
+    /** (x, gradient norm) of every update in {@code run}/steps.csv; x is the step, or the wall time with {@code wall}. */
+    static double[][] readGradNorms(Path run, boolean wall) throws IOException {
+        Path file = run.resolve("steps.csv");
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + " not found: --grad-norm needs runs recorded with steps.csv");
+        }
+        List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
+        int xCol = header.indexOf(wall ? "wall_s" : "step"), gCol = header.indexOf("grad_norm");
+        if (xCol < 0 || gCol < 0) {
+            throw new IllegalArgumentException(file + ": expected a header with step, grad_norm and wall_s, found '"
+                    + (lines.isEmpty() ? "" : lines.get(0)) + "'");
+        }
+        double[] xs = new double[lines.size() - 1], gs = new double[lines.size() - 1];
+        int n = 0;
+        for (int i = 1; i < lines.size(); i++) {
+            String[] f = lines.get(i).split(",", -1);
+            if (f.length != header.size()) {
+                continue; // the line a running trainer is writing
+            }
+            xs[n] = f[xCol].isEmpty() ? Double.NaN : Double.parseDouble(f[xCol]);
+            gs[n] = f[gCol].isEmpty() ? Double.NaN : Double.parseDouble(f[gCol]);
+            n++;
+        }
+        return new double[][] {java.util.Arrays.copyOf(xs, n), java.util.Arrays.copyOf(gs, n)};
     }
 
     private static double number(Object o) {

@@ -43,6 +43,23 @@ class PlotCommandTest {
 
         CliTest.Result wall = CliTest.roaf("plot", a.toString(), "--x", "wall", "--label", "ROAF", "--out", tmp.resolve("w.png").toString());
         assertEquals(0, wall.code(), wall.err());
+
+        Path withGrad = tmp.resolve("g.png");
+        CliTest.Result grad = CliTest.roaf("plot", a.toString(), b.toString(), "--grad-norm", "--out", withGrad.toString());
+        assertEquals(0, grad.code(), grad.err());
+        assertEquals(1650, ImageIO.read(withGrad.toFile()).getWidth(), "a third panel");
+        double[][] g = PlotCommand.readGradNorms(a, false);
+        assertEquals(4, g[0].length, "one gradient norm per update");
+        for (int i = 0; i < 4; i++) {
+            assertEquals(i + 1, g[0][i]);
+            assertTrue(g[1][i] > 0 && Double.isFinite(g[1][i]), "gradient norm of update " + (i + 1) + ": " + g[1][i]);
+        }
+        CliTest.Result gradEpoch = CliTest.roaf("plot", a.toString(), "--grad-norm", "--x", "epoch", "--out", withGrad.toString());
+        assertEquals(2, gradEpoch.code());
+        Files.delete(b.resolve("steps.csv"));
+        CliTest.Result noSteps = CliTest.roaf("plot", a.toString(), b.toString(), "--grad-norm", "--out", withGrad.toString());
+        assertEquals(2, noSteps.code());
+        assertTrue(noSteps.err().contains("--grad-norm needs runs recorded with steps.csv"), noSteps.err());
     }
 
     @Test
