@@ -23,13 +23,16 @@
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
 #                    updates of 100); roaf-rnn and lstm (~25 min)
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
-#                    its recipe, lstm and rnn with the same budget (copy-1000: 3,000 updates, ~40 min for
+#                    its recipe (copy-1000: the beta-1 one; copy-1000-beta: the one now), lstm and rnn with the
+#                    same budget (copy-1000: 3,000 updates, ~40 min for
 #                    roaf-rnn with one thread, ~1.5 h for lstm)
-#   copy-1000-seeds  the copy-1000 recipe run with seeds SEEDS (default "2 3 4"), ~25 min each with one thread
-#   copy-1000-lr     the copy-1000 recipe at a lower rate LR (default 0.0025) with seeds SEEDS (default "3 4")
-#   copy-1000-w0     the copy-1000 recipe from W = 0 with seeds SEEDS (default "3 4"); WARMUP=K: with --lr-warmup K
-#   copy-1000-warmup the copy-1000 recipe with --lr-warmup WARMUP (default 200), seeds SEEDS (default "3 4")
-#   copy-1000-beta   the copy-1000 recipe with --beta BETA (default 0.1; the recipe's 1), seeds SEEDS (default "3 4")
+#   copy-1000-seeds  the beta-1 copy recipe (the CLI's until the thirteenth session) with seeds SEEDS (default "2 3 4"),
+#                    ~25 min each with one thread
+#   copy-1000-lr     the beta-1 recipe at a lower rate LR (default 0.0025) with seeds SEEDS (default "3 4")
+#   copy-1000-w0     the beta-1 recipe from W = 0 with seeds SEEDS (default "3 4"); WARMUP=K: with --lr-warmup K
+#   copy-1000-warmup the beta-1 recipe with --lr-warmup WARMUP (default 200), seeds SEEDS (default "3 4")
+#   copy-1000-beta   the copy recipe with --beta BETA (default 0.1: the CLI's recipe now), seeds SEEDS (default "3 4";
+#                    ~27 min each with one thread)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
 #                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
@@ -58,7 +61,10 @@
 # roaf-rnn runs without alpha/beta options get the CLI's task recipe (roaf train --help, --task). Records
 # made before the recipe existed carry the same settings as explicit options (copy-*/roaf-rnn used
 # --alpha 1-1/T --beta 0.1, the search setting; the recipe's alpha is 1 - 1/(T+20), over all T+20 steps;
-# copy-*/roaf-rnn-recipe used the first copy recipe, --alpha-scale 1 --beta 0.1).
+# copy-*/roaf-rnn-recipe used the first copy recipe, --alpha-scale 1 --beta 0.1). Copy runs recorded while the
+# recipe had beta 1 (until the thirteenth session) without a mix option on their command line got
+# --alpha-scale 1 --beta 1 from it (their config.json says beta 1): copy-100/roaf-rnn-recipe-hold and
+# copy-1000/roaf-rnn-recipe-seed*, -lr*, -w0*; their stages now pass it explicitly.
 #
 # Needs target/roaf.jar (mvn -q -B package -DskipTests). Environment: ROAF_JAR (default target/roaf.jar),
 # MNIST (default ../shared/data/mnist-10k), MNIST_FULL (the full MNIST's four IDX files; default where
@@ -95,6 +101,8 @@ adding10k_title="Adding problem, T = 1,000 -> 2,000 -> 4,000 -> 10,000 (each sta
 # copy-1000 and copy-1000-seeds: one budget, one table.
 copy1000=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-every 250 --eval-size 500)
 copy1000_title="Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50"
+# The copy recipe's mix until the thirteenth session (beta 0.1 since): the runs made with it name it.
+beta1=(--alpha-scale 1 --beta 1)
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -182,29 +190,30 @@ for stage in "$@"; do
       train "$stage" rnn --model rnn "${cp[@]}"
       table "$stage" "Copy task, delay T = 100, 1,500 updates of batch 50, $where" ;;
     copy-1000)
-      # The recipe as above (the record of roaf-rnn-beta1-3000-hold06 spells its options out; the same run).
-      # roaf-rnn-beta1-3000 and -cosine: the recipe with a constant rate and with a plain cosine (~40 min each).
-      train "$stage" roaf-rnn-beta1-3000-hold06 --model roaf-rnn "${copy1000[@]}"
+      # The recipe with beta 1, as it was until the thirteenth session (the record of roaf-rnn-beta1-3000-hold06 spells
+      # its options out; the same run). roaf-rnn-beta1-3000 and -cosine: the same with a constant rate and with a plain
+      # cosine (~40 min each). The recipe now (beta 0.1) for seeds 1-4: stage copy-1000-beta with SEEDS="1 2 3 4".
+      train "$stage" roaf-rnn-beta1-3000-hold06 --model roaf-rnn "${copy1000[@]}" "${beta1[@]}"
       train "$stage" lstm-3000 --model lstm "${copy1000[@]}"
       train "$stage" rnn-3000 --model rnn "${copy1000[@]}"
       table "$stage" "$copy1000_title, $where" ;;
     copy-1000-seeds)
-      # The copy recipe at delay 1,000 with other seeds (SEEDS, default "2 3 4"; the seed sets the initial weights,
+      # The beta-1 copy recipe at delay 1,000 with other seeds (SEEDS, default "2 3 4"; the seed sets the initial weights,
       # the filter and the batches), into copy-1000 as roaf-rnn-recipe-seed<S> (~25 min each with one thread).
       for s in ${SEEDS:-2 3 4}; do
-        RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${copy1000[@]}"
+        RUN_SEED=$s train copy-1000 "roaf-rnn-recipe-seed$s" --model roaf-rnn "${copy1000[@]}" "${beta1[@]}"
       done
       table copy-1000 "$copy1000_title, $where" ;;
     copy-1000-lr)
-      # The copy recipe at delay 1,000 with a lower rate (LR, default 0.0025; the recipe's is 0.005) for seeds SEEDS
+      # The beta-1 copy recipe at delay 1,000 with a lower rate (LR, default 0.0025; the recipe's is 0.005) for seeds SEEDS
       # (default "3 4", the two whose loss spiked at the recipe's rate), into copy-1000 as roaf-rnn-lr<LR>-seed<S>.
       lr=${LR:-0.0025}
       for s in ${SEEDS:-3 4}; do
-        RUN_SEED=$s train copy-1000 "roaf-rnn-lr${lr#0.}-seed$s" --model roaf-rnn "${copy1000[@]}" --lr "$lr"
+        RUN_SEED=$s train copy-1000 "roaf-rnn-lr${lr#0.}-seed$s" --model roaf-rnn "${copy1000[@]}" "${beta1[@]}" --lr "$lr"
       done
       table copy-1000 "$copy1000_title, $where" ;;
     copy-1000-w0|copy-1000-warmup)
-      # The copy recipe at delay 1,000 for seeds SEEDS (default "3 4"), into copy-1000. copy-1000-w0 starts from
+      # The beta-1 copy recipe at delay 1,000 for seeds SEEDS (default "3 4"), into copy-1000. copy-1000-w0 starts from
       # W = 0 (U, b, the filter O and the head as seed S draws them): the recurrence's Jacobian then starts at
       # alpha*O exactly, where the drawn W makes the first gradients explode (norms 1e3-1e4 in steps.csv). Its
       # initial weights come from a one-update run at lr 1e-9 (copy-1000-init/seed<S>, not in the tables).
@@ -217,21 +226,22 @@ for stage in "$@"; do
         name=roaf-rnn
         if [[ $stage == copy-1000-w0 ]]; then
           RUN_SEED=$s train copy-1000-init "seed$s" --model roaf-rnn --task copy --length 1000 --hidden 128 --batch 10 \
-            --steps 1 --lr 1e-9 --eval-size 10
+            --steps 1 --lr 1e-9 --eval-size 10 "${beta1[@]}"
           python3 bench/scripts/edit-safetensors.py "$root/copy-1000-init/seed$s/model.safetensors" \
             "$root/copy-1000-init/seed$s/w0.safetensors" 'rnn.W*0'
           init=(--init "$root/copy-1000-init/seed$s/w0.safetensors")
           name=$name-w0
         fi
         if [[ -n $warmup ]]; then init+=(--lr-warmup "$warmup"); name=$name-warmup$warmup; fi
-        RUN_SEED=$s train copy-1000 "$name-seed$s" --model roaf-rnn "${copy1000[@]}" "${init[@]}"
+        RUN_SEED=$s train copy-1000 "$name-seed$s" --model roaf-rnn "${copy1000[@]}" "${beta1[@]}" "${init[@]}"
       done
       table copy-1000 "$copy1000_title, $where" ;;
     copy-1000-beta)
-      # The copy recipe at delay 1,000 with the nonlinear weight BETA (default 0.1; the recipe's is 1) for seeds SEEDS
-      # (default "3 4"), into copy-1000 as roaf-rnn-beta<BETA>-seed<S>. The recipe's failures are gradients that
-      # explode through time (steps.csv: norms up to 1e21): a step's Jacobian is alpha*O + beta*D*W, so beta = 1
-      # leaves ROAF's bound behind; a smaller beta also makes Adam's updates of W smaller relative to W's effect.
+      # The copy recipe at delay 1,000 with the nonlinear weight BETA (default 0.1, the recipe's since the thirteenth
+      # session; it was 1) for seeds SEEDS (default "3 4"; the records hold 1-4), into copy-1000 as
+      # roaf-rnn-beta<BETA>-seed<S>. The beta-1 failures are gradients that explode through time (steps.csv: norms
+      # up to 1e21): a step's Jacobian is alpha*O + beta*D*W, so beta = 1 leaves ROAF's bound behind; a smaller
+      # beta also makes Adam's updates of W smaller relative to W's effect.
       beta=${BETA:-0.1}
       for s in ${SEEDS:-3 4}; do
         RUN_SEED=$s train copy-1000 "roaf-rnn-beta${beta/./}-seed$s" --model roaf-rnn "${copy1000[@]}" --alpha-scale 1 --beta "$beta"
@@ -411,8 +421,18 @@ PY
             --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
       fi
       plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
-      plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-recipe-hold,lstm,rnn}
-      plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50" "$root"/copy-1000/{roaf-rnn-beta1-3000-hold06,roaf-rnn-beta1-3000,roaf-rnn-beta1-3000-cosine,roaf-rnn-recipe-seed2,lstm-3000,rnn-3000}
+      plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-beta01-hold,roaf-rnn-recipe-hold,lstm,rnn}
+      plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50: beta 0.1 (seeds 1-4), beta 1 (1, 4)" \
+          "$root"/copy-1000/{roaf-rnn-beta01-seed{1,2,3,4},roaf-rnn-beta1-3000-hold06,roaf-rnn-recipe-seed4,lstm-3000,rnn-3000}
+      # Seed 4's gradient norms: beta 1 (its record has no steps.csv; steps-to-1500.csv is the same run's first 1,500
+      # updates, rerun with the same evaluations), beta 1 from W = 0, and beta 0.1.
+      g=$(mktemp -d)
+      head -6 "$root/copy-1000/roaf-rnn-recipe-seed4/metrics.jsonl" > "$g/metrics.jsonl"
+      cp "$root/copy-1000/roaf-rnn-recipe-seed4/steps-to-1500.csv" "$g/steps.csv"
+      "${roaf[@]}" plot "$g" "$root"/copy-1000/{roaf-rnn-w0-seed4,roaf-rnn-beta01-seed4} --grad-norm \
+          --label "beta 1 (first 1500 updates),beta 1 from W = 0,beta 0.1 (the recipe)" --out "$p/copy-1000-gradients.png" \
+          --title "Copy, delay 1,000, seed 4: beta 1 against beta 0.1"
+      rm -rf "$g"
       plot adding-1000 "Adding, T = 1,000, 2,000 updates of 50" "$root"/adding-1000/{roaf-rnn,lstm,rnn}
       plot adding-1000-curriculum "Adding, T = 1,000 after T = 100, 300, 600: 3,000 updates of 50 (seed 1)" \
           "$root"/adding-1000-curriculum/{roaf-rnn-haar,roaf-rnn,lstm,rnn}-4-t1000

@@ -70,7 +70,7 @@ final class TrainCommand implements Callable<Integer> {
     String model = "roaf-rnn";
     @Option(names = "--task", description = "psmnist, smnist, psfashion, sfashion, mnist, fashion, adding, copy (default:"
             + " ${DEFAULT-VALUE}); roaf-rnn on copy, adding, psmnist and psfashion takes the task's measured recipe for the"
-            + " options not given (copy: --alpha-scale 1 --beta 1 --clip-norm 1 --lr-schedule cosine --lr-hold 0.6;"
+            + " options not given (copy: --alpha-scale 1 --beta 0.1 --clip-norm 1 --lr-schedule cosine --lr-hold 0.6;"
             + " adding: --beta-scale 1"
             + " --lr 0.03 --clip-norm 1;"
             + " psmnist, psfashion: --lr 0.01 --clip-norm 1)")
@@ -90,7 +90,7 @@ final class TrainCommand implements Callable<Integer> {
     Double betaScale;
     @Option(names = "--alpha-scale", description = "c in alpha = 1 - c / L (MLP) or 1 - c / T (RNN), at least 0.5: the"
             + " filter's horizon, about T / c steps; with --beta the two weights are set apart (copy task: --alpha-scale 1"
-            + " --beta 1), alone beta = 1 - alpha")
+            + " --beta 0.1), alone beta = 1 - alpha")
     Double alphaScale;
     @Option(names = "--filter", description = "haar, haar-shared or permutation (default: ${DEFAULT-VALUE})")
     String filter = "haar";

@@ -247,9 +247,9 @@ class CliTest {
         Result copyRecipe = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "1",
                 "--device", "cpu", "--out", tmp.resolve("copy-recipe").toString());
         assertEquals(0, copyRecipe.code(), copyRecipe.err());
-        assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=1.00000")
+        assertTrue(copyRecipe.err().contains("recipe for copy") && copyRecipe.err().contains("alpha=0.960000 beta=0.100000")
                         && copyRecipe.err().contains("--clip-norm 1 --lr-schedule cosine --lr-hold 0.6"),
-                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 1, clipping, the held cosine: " + copyRecipe.err());
+                "copy with delay 5 runs 25 steps: alpha = 1 - 1/25, beta 0.1, clipping, the held cosine: " + copyRecipe.err());
         String copyConfig = Files.readString(tmp.resolve("copy-recipe").resolve("config.json")).replace(" ", "");
         assertTrue(copyConfig.contains("\"lr_schedule\":\"cosine\"") && copyConfig.contains("\"lr_hold\":0.6"), copyConfig);
         Result copyConstant = roaf("train", "--task", "copy", "--length", "5", "--hidden", "12", "--batch", "8", "--steps", "1",
