@@ -240,7 +240,7 @@ for stage in "$@"; do
       # The copy recipe at delay 1,000 with the nonlinear weight BETA (default 0.1, the recipe's since the thirteenth
       # session; it was 1) for seeds SEEDS (default "3 4"; the records hold 1-4), into copy-1000 as
       # roaf-rnn-beta<BETA>-seed<S>. The beta-1 failures are gradients that explode through time (steps.csv: norms
-      # up to 1e21): a step's Jacobian is alpha*O + beta*D*W, so beta = 1 leaves ROAF's bound behind; a smaller
+      # above 1e6): a step's Jacobian is alpha*O + beta*D*W, so beta = 1 leaves ROAF's bound behind; a smaller
       # beta also makes Adam's updates of W smaller relative to W's effect.
       beta=${BETA:-0.1}
       for s in ${SEEDS:-3 4}; do
