@@ -103,12 +103,7 @@ final class PlotCommand implements Callable<Integer> {
     /** Reads the evaluation rows of {@code run}/metrics.jsonl. */
     static Curves read(Path run, String name, String xKey) throws IOException {
         Path file = run.resolve("metrics.jsonl");
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + " not found: RUN must be a folder written by roaf train --out");
-        }
+        List<String> lines = readLines(file, "RUN must be a folder written by roaf train --out");
         List<double[]> rows = new ArrayList<>();
         Boolean classification = null;
         for (int i = 0; i < lines.size(); i++) {
@@ -138,12 +133,7 @@ final class PlotCommand implements Callable<Integer> {
     /** (x, gradient norm) of every update in {@code run}/steps.csv; x is the step, or the wall time with {@code wall}. */
     static double[][] readGradNorms(Path run, boolean wall) throws IOException {
         Path file = run.resolve("steps.csv");
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException(file + " not found: --grad-norm needs runs recorded with steps.csv");
-        }
+        List<String> lines = readLines(file, "--grad-norm needs runs recorded with steps.csv");
         List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
         int xCol = header.indexOf(wall ? "wall_s" : "step"), gCol = header.indexOf("grad_norm");
         if (xCol < 0 || gCol < 0) {
@@ -162,6 +152,15 @@ final class PlotCommand implements Callable<Integer> {
             n++;
         }
         return new double[][] {java.util.Arrays.copyOf(xs, n), java.util.Arrays.copyOf(gs, n)};
+    }
+
+    /** The lines of a run-record file; a missing one is the user's mistake, named with {@code whatToDo}. */
+    private static List<String> readLines(Path file, String whatToDo) throws IOException {
+        try {
+            return Files.readAllLines(file);
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException(file + " not found: " + whatToDo);
+        }
     }
 
     private static double number(Object o) {

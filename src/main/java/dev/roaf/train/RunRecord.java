@@ -23,11 +23,11 @@ import java.util.Map;
  * {@code curves.png} (loss, accuracy and gradient norm against steps, redrawn after each evaluation).
  */
 public final class RunRecord implements TrainListener, AutoCloseable {
+    /** The first line of {@code steps.csv}; empty fields are values that do not apply (accuracy of a regression) or are unknown. */
+    public static final String STEPS_HEADER = "step,loss,accuracy,grad_norm,wall_s";
     private final Path dir;
     private final String title;
     private final boolean classification;
-    /** The first line of {@code steps.csv}; empty fields are values that do not apply (accuracy of a regression) or are unknown. */
-    public static final String STEPS_HEADER = "step,loss,accuracy,grad_norm,wall_s";
     private final BufferedWriter metrics;
     private final BufferedWriter stepLines;
     private final List<double[]> steps = new ArrayList<>();

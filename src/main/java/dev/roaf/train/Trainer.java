@@ -230,36 +230,24 @@ public final class Trainer {
         return meta;
     }
 
-    /** Per-step (step, loss, accuracy) triples in a growable array. */
-    /** The per-step records a checkpoint carries, {@link Checkpoint#HISTORY_FIELDS} numbers per step. */
+    /** The per-step records a checkpoint carries, {@link Checkpoint#HISTORY_FIELDS} numbers per step, in a growable array. */
     private static final class History {
         private static final int FIELDS = Checkpoint.HISTORY_FIELDS;
         private double[] data = new double[FIELDS * 64];
         private int size;
 
         void add(StepRecord s) {
-            int o = FIELDS * size;
-            ensure();
-            data[o] = s.step();
-            data[o + 1] = s.loss();
-            data[o + 2] = s.accuracy();
-            data[o + 3] = s.gradNorm();
-            data[o + 4] = s.wallSeconds();
-            size++;
+            addAll(new double[] {s.step(), s.loss(), s.accuracy(), s.gradNorm(), s.wallSeconds()});
         }
 
+        /** Appends whole rows of {@link #FIELDS} numbers. */
         void addAll(double[] rows) {
-            for (int o = 0; o + FIELDS <= rows.length; o += FIELDS) {
-                System.arraycopy(rows, o, ensure(), FIELDS * size, FIELDS);
-                size++;
+            int n = rows.length / FIELDS;
+            if (FIELDS * (size + n) > data.length) {
+                data = java.util.Arrays.copyOf(data, Math.max(2 * data.length, FIELDS * (size + n)));
             }
-        }
-
-        private double[] ensure() {
-            if (FIELDS * size + FIELDS > data.length) {
-                data = java.util.Arrays.copyOf(data, data.length * 2);
-            }
-            return data;
+            System.arraycopy(rows, 0, data, FIELDS * size, FIELDS * n);
+            size += n;
         }
 
         int size() {
