@@ -15,7 +15,8 @@
 #                    the same budget and options (~3 h and ~1 h here: run them on a GPU)
 #   psmnist-full     psMNIST on the full MNIST (60,000 / 10,000; MNIST_FULL, see below): roaf-rnn for ten
 #                    epochs (6,000 updates of 100) with the 10-epoch options above, all 10,000 test digits
-#                    every epoch (68 min with two threads here, sharing the machine)
+#                    every epoch (68 min with two threads here, sharing the machine); roaf-rnn-a1-b003: the same
+#                    with --alpha-scale 1 --beta 0.03 (83 min with one thread)
 #   psmnist-full-b10 the same data and options at batch 10: ten epochs (60,000 updates of 10), all 10,000
 #                    test digits every epoch (1.6 h with one thread here, sharing the machine)
 #   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
@@ -103,6 +104,9 @@ copy1000=(--task copy --length 1000 --hidden 128 --batch 50 --steps 3000 --eval-
 copy1000_title="Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50"
 # The copy recipe's mix until the thirteenth session (beta 0.1 since): the runs made with it name it.
 beta1=(--alpha-scale 1 --beta 1)
+# psMNIST with a filter that remembers all 784 steps and the nonlinear term's weight set apart (fourteenth session;
+# the recipe keeps the convex c = 30, which learns faster in the first few hundred updates).
+long_filter=(--alpha-scale 1 --beta 0.03)
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
@@ -161,7 +165,12 @@ for stage in "$@"; do
     psmnist-full)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}")
-      for m in ${MODELS:-roaf-rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
+      for m in ${MODELS:-roaf-rnn roaf-rnn-a1-b003}; do
+        case $m in
+          roaf-rnn-a1-b003) train "$stage" "$m" --model roaf-rnn "${ps[@]}" "${long_filter[@]}" ;;
+          *) train "$stage" "$m" --model "$m" "${ps[@]}" ;;
+        esac
+      done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), $where" ;;
     psmnist-full-b10)
       need_full_mnist
@@ -414,12 +423,18 @@ PY
       }
       plot psmnist-1epoch "psMNIST, 600 updates of 100 (MNIST sample)" "$root"/psmnist-1epoch/{roaf-rnn,lstm,rnn}
       plot psmnist-full-1epoch "psMNIST, one epoch of the full MNIST (600 updates of 100)" "$root"/psmnist-full-1epoch/{roaf-rnn,lstm,rnn}
-      plot psmnist-full "psMNIST, ten epochs of the full MNIST (6,000 updates of 100)" "$root"/psmnist-full/{roaf-rnn,lstm,rnn}
+      plot psmnist-full "psMNIST, ten epochs of the full MNIST (6,000 updates of 100)" "$root"/psmnist-full/{roaf-rnn,roaf-rnn-a1-b003,lstm,rnn}
       if [[ -s $root/psmnist-full-b10/roaf-rnn/metrics.jsonl && -s $root/psmnist-full/roaf-rnn/metrics.jsonl ]]; then
         "${roaf[@]}" plot "$root"/psmnist-full-b10/roaf-rnn "$root"/psmnist-full/roaf-rnn --x epoch \
             --label "roaf-rnn batch 10,roaf-rnn batch 100" --out "$p/psmnist-full-batch.png" \
             --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
       fi
+      # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
+      # (search records, fourteenth session).
+      s="$root/search"
+      "${roaf[@]}" plot "$s"/psfull1-b10-lr01-cosine "$s"/psfull1-b10-lr01-a1-b00{3,1}-cosine "$s"/psfull1-b10-lr01-a1-b01-cosine \
+          --label "convex c = 30 (recipe),alpha-scale 1 / beta 0.03,alpha-scale 1 / beta 0.01,alpha-scale 1 / beta 0.1" \
+          --out "$p/psmnist-full-1epoch-filter.png" --title "psMNIST, one epoch of the full MNIST at batch 10 (6,000 updates, cosine)"
       plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-beta01-hold,roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50: beta 0.1 (seeds 1-4), beta 1 (1, 4)" \
