@@ -105,7 +105,7 @@ copy1000_title="Copy task, delay T = 1,000, 1,500-3,000 updates of batch 50"
 # The copy recipe's mix until the thirteenth session (beta 0.1 since): the runs made with it name it.
 beta1=(--alpha-scale 1 --beta 1)
 # psMNIST with a filter that remembers all 784 steps and the nonlinear term's weight set apart (fourteenth session;
-# the recipe keeps the convex c = 30, which learns faster in the first few hundred updates).
+# the recipe keeps the convex c = 30 for now: bench/results/paper-cpu/README.md says why).
 long_filter=(--alpha-scale 1 --beta 0.03)
 
 train() {  # train STAGE RUN ARGS...
