@@ -90,6 +90,9 @@ class GpuFaultsGpuTest {
         try (CudaEngine e = new CudaEngine(0, CudaEngine.GemmPath.AUTO, null);
              Model m = Model.create(e, new ModelConfig(ModelKind.ROAF_RNN, 1, 256, 10, 1, 0.99f, 0.01f, FilterKind.HAAR, false),
                      1)) {
+            // Every step stored: left to itself the model would recompute within half the JVM's heap, which on a
+            // card of 139 GiB (the H200 of the first GPU run) fits this run, and nothing would be refused.
+            MemoryPlan.configure(m, 1_000_000, Long.MAX_VALUE);
             long held = e.liveBytes();
             // T = 1,000,000 steps of B = 1,000: about 3 TB of per-step storage
             CudaOutOfMemoryException x = assertThrows(CudaOutOfMemoryException.class,
@@ -139,7 +142,7 @@ class GpuFaultsGpuTest {
         }
         Dataset data = Dataset.builder().setTrain(x, y).optName("too-big").build();
         try (dev.roaf.Model m = dev.roaf.Model.roafRnn().setShapeFrom(data).setHiddenSize(n).optFilter(FilterType.PERMUTATION)
-                .optDevice(Device.gpu(0)).build()) {
+                .optDevice(Device.gpu(0)).optRecomputeEvery(steps).build()) { // every step stored: no recomputation to fall back on
             Trainer t = Trainer.builder(m, data).setSteps(1).optBatchSize(batch).optEvaluateEvery(0).build();
             CudaOutOfMemoryException ex = assertThrows(CudaOutOfMemoryException.class, t::fit);
             System.out.println("[gpu-faults] " + ex.getMessage());
