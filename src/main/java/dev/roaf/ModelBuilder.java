@@ -234,8 +234,8 @@ public final class ModelBuilder {
      * backward pass, for about one more forward pass. MLP gradients are the same bit for bit;
      * recurrent ones the same to float rounding (the weight gradients are summed segment by
      * segment). Without this setting the model chooses K itself, storing everything unless the
-     * stored activations would exceed half of the JVM's maximum heap. Not for lstm, which always
-     * stores every step.
+     * stored activations would exceed half of the JVM's maximum heap (on a GPU: half of the device
+     * memory left free by the parameters). Not for lstm, which always stores every step.
      *
      * @param every K, at least 1 (K &gt;= the depth or the sequence length stores everything)
      * @return this builder
@@ -251,7 +251,8 @@ public final class ModelBuilder {
      * {@code memory: 0.298 GiB (parameters 0.0507 GiB, activations 0.0477 GiB, all layers stored)}.
      * Recurrent families take the sequence length from {@link #setShapeFrom} or, for a roaf-rnn,
      * {@link #optSequenceLength}; {@link #memoryEstimate(int, int, OptimizerType, double)} takes it
-     * directly. It draws no parameters and opens no device.
+     * directly. It draws no parameters and opens no device, so its automatic recomputation choice uses
+     * the CPU's budget (half the JVM heap); a model built on a GPU chooses from the device's free memory.
      *
      * @param batchSize B, examples per step, at least 1
      * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
@@ -354,7 +355,7 @@ public final class ModelBuilder {
             dev.roaf.model.Model m = dev.roaf.model.Model.create(engine, config, s, drawOnEngine);
             if (k != null) {
                 try {
-                    MemoryPlan.configure(m, k, MemoryPlan.defaultBudgetBytes());
+                    MemoryPlan.configure(m, k, MemoryPlan.defaultBudgetBytes(engine));
                 } catch (RuntimeException e) {
                     m.close();
                     throw e;

@@ -125,6 +125,29 @@ class GpuFaultsGpuTest {
         }
     }
 
+    /**
+     * A model on the GPU chooses recomputation from the device's free memory (half of it), not from the JVM
+     * heap: a batch whose stored activations lie between half the heap and half the free device memory is
+     * stored whole, one whose activations exceed half the free memory is recomputed. Nothing is allocated.
+     */
+    @Test
+    void automaticRecomputationFollowsTheGpusFreeMemory() {
+        try (CudaEngine e = new CudaEngine(0, CudaEngine.GemmPath.AUTO, null);
+             Model m = Model.create(e, new ModelConfig(ModelKind.ROAF_MLP, 16, 64, 10, 1000, 0.999f, 0.001f,
+                     FilterKind.PERMUTATION, false), 1)) {
+            long free = e.memoryInfo().freeBytes(), heapBudget = MemoryPlan.defaultBudgetBytes();
+            long budget = MemoryPlan.defaultBudgetBytes(e);
+            assertTrue(Math.abs(budget - free / 2) <= free / 20, "budget " + budget + " vs half of " + free + " free");
+            long perRow = 4L * MemoryPlan.fullActivationFloats(1000, 1, 64);
+            Assumptions.assumeTrue(budget > 2 * heapBudget, "the GPU's free memory (" + free + " bytes) is not well above the"
+                    + " JVM heap (" + Runtime.getRuntime().maxMemory() + "): nothing tells the two budgets apart");
+            int between = (int) Math.min(Integer.MAX_VALUE, (heapBudget + budget) / 2 / perRow);
+            assertEquals(1000, MemoryPlan.segmentLengthOf(m, between), "B=" + between + ": stored whole on the GPU");
+            int beyond = (int) Math.min(Integer.MAX_VALUE, 3 * budget / 2 / perRow);
+            assertTrue(MemoryPlan.segmentLengthOf(m, beyond) < 1000, "B=" + beyond + ": recomputed");
+        }
+    }
+
     @Test
     void publicTrainerRefusesARunThatCannotFit() {
         long total;

@@ -148,7 +148,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--recompute-every", description = "MLP models: keep every K-th layer state, roaf-rnn and rnn: every K-th"
             + " step's state, and recompute the others in the backward pass (about one more forward pass; MLP gradients the same"
             + " bit for bit, recurrent ones to float rounding; not for lstm; default: automatic, only when storing every layer or"
-            + " step would exceed half the heap)")
+            + " step would exceed half the heap, on a GPU half its free memory)")
     Integer recomputeEvery;
     @Option(names = "--init-draws", description = "host: draw the initial weights on the host from per-tensor streams, the"
             + " same values on every device (default); device: draw them where they live (cuRAND on a GPU), with no host copy,"

@@ -139,7 +139,7 @@ public final class StackDiagnostics {
 
     /** {@link #gradNorms(Model, Batch, long)} with the default budget. */
     public static GradNorms gradNorms(Model m, Batch batch) {
-        return gradNorms(m, batch, MemoryPlan.defaultBudgetBytes());
+        return gradNorms(m, batch, MemoryPlan.defaultBudgetBytes(m.engine()));
     }
 
     /**
@@ -206,7 +206,7 @@ public final class StackDiagnostics {
 
     /** {@link #jacobian(Model, float[], long)} with the default budget. */
     public static double[][] jacobian(Model m, float[] x0) {
-        return jacobian(m, x0, MemoryPlan.defaultBudgetBytes());
+        return jacobian(m, x0, MemoryPlan.defaultBudgetBytes(m.engine()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.roaf.model;
 
+import dev.roaf.engine.Engine;
 import dev.roaf.engine.cuda.CudaEngine;
 import dev.roaf.engine.cuda.CudaOutOfMemoryException;
 
@@ -22,7 +23,8 @@ import java.util.Locale;
  * gradients bit for bit those of the full store (same engine operations on the same inputs).
  *
  * <p>Recomputation is chosen automatically when the full store would exceed a budget (by default
- * half of the JVM's maximum heap, where the CPU engine keeps its tensors); K is then about
+ * half of the JVM's maximum heap, where the CPU engine keeps its tensors, and on a GPU half of the
+ * device memory free once the model's parameters are allocated); K is then about
  * {@code sqrt(L / 2)}, which minimises the stored floats.
  *
  * <p>roaf-rnn and rnn recompute over time the same way ({@link #recurrentEstimate(ModelConfig, int, int, int, int, long)}):
@@ -78,9 +80,21 @@ public final class MemoryPlan {
         return String.format(Locale.ROOT, "%.3g GiB", bytes / (double) (1L << 30));
     }
 
-    /** The default activation budget: half of the JVM's maximum heap. */
+    /** The default activation budget on the CPU: half of the JVM's maximum heap. */
     public static long defaultBudgetBytes() {
         return Runtime.getRuntime().maxMemory() / 2;
+    }
+
+    /**
+     * The default activation budget of a model on {@code engine}: on a GPU half of its free memory now
+     * (activations live there, not on the JVM heap; call it once the parameters are allocated), else
+     * {@link #defaultBudgetBytes()}.
+     */
+    public static long defaultBudgetBytes(Engine engine) {
+        if (engine instanceof CudaEngine gpu) {
+            return Math.max(1, gpu.memoryInfo().freeBytes() / 2);
+        }
+        return defaultBudgetBytes();
     }
 
     /** Floats of the full activation store: {@code (L+1) B N + L B N}. */

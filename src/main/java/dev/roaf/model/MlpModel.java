@@ -26,7 +26,7 @@ final class MlpModel extends Model {
     private final float beta;
     /** Activation recomputation: K &gt;= 1 stores every K-th state, 0 chooses from {@link #activationBudget}. */
     private int recomputeEvery;
-    private long activationBudget = MemoryPlan.defaultBudgetBytes();
+    private long activationBudget;
 
     MlpModel(Engine engine, ModelConfig config) {
         super(engine, config, layout(config));
@@ -47,6 +47,7 @@ final class MlpModel extends Model {
                 beta = 1f;
             }
         }
+        activationBudget = MemoryPlan.defaultBudgetBytes(engine); // after the parameters: on a GPU, what is left
     }
 
     private static Parameters.Layout layout(ModelConfig c) {

@@ -36,12 +36,13 @@ final class RecurrentModel extends Model {
     private final Filter filter;
     /** Recomputation over time: K &gt;= 1 keeps every K-th state, 0 chooses from {@link #activationBudget}. */
     private int recomputeEvery;
-    private long activationBudget = MemoryPlan.defaultBudgetBytes();
+    private long activationBudget;
 
     RecurrentModel(Engine engine, ModelConfig config) {
         super(engine, config, layout(config));
         this.roaf = config.kind() == ModelKind.ROAF_RNN;
         this.filter = roaf ? filterOperand("rnn.") : Filter.none();
+        this.activationBudget = MemoryPlan.defaultBudgetBytes(engine); // after the parameters: on a GPU, what is left
     }
 
     private static Parameters.Layout layout(ModelConfig c) {

@@ -66,6 +66,19 @@ class RecomputeTest {
     }
 
     @Test
+    void onTheCpuTheAutomaticBudgetIsHalfTheHeap() {
+        try (CpuEngine e = new CpuEngine(1);
+             Model m = Model.create(e, new ModelConfig(ModelKind.ROAF_MLP, 4, 8, 3, 10, 0.9f, 0.1f, FilterKind.PERMUTATION, false), 1)) {
+            assertEquals(Runtime.getRuntime().maxMemory() / 2, MemoryPlan.defaultBudgetBytes(e));
+            long perRow = 4L * MemoryPlan.fullActivationFloats(10, 1, 8);
+            int fits = (int) Math.min(Integer.MAX_VALUE, MemoryPlan.defaultBudgetBytes() / perRow / 2);
+            assertEquals(10, MemoryPlan.segmentLengthOf(m, fits), "B=" + fits + " is within the heap budget: every layer stored");
+            int beyond = (int) Math.min(Integer.MAX_VALUE, 2 * MemoryPlan.defaultBudgetBytes() / perRow);
+            assertTrue(MemoryPlan.segmentLengthOf(m, beyond) < 10, "B=" + beyond + " exceeds it: recomputed");
+        }
+    }
+
+    @Test
     void memoryPlanNumbers() {
         int layers = 50_000, n = 16, b = 8;
         assertEquals((2L * layers + 1) * b * n, MemoryPlan.fullActivationFloats(layers, b, n));
