@@ -55,6 +55,26 @@ def seconds(r):
     return r["step_s"], None
 
 
+def profile_tables(roaf):
+    """Where roaf's updates spend their time: ModelStepBench's per-operation CUDA-event profile, per update."""
+    out = []
+    for r in roaf:
+        ops = r.get("profile")
+        if not ops:
+            continue
+        shape = ("T=%s" % r["T"]) if "T" in r else ("L=%s" % r.get("L"))
+        wall, inside = r.get("profile_ms_per_update"), r.get("profile_ops_ms_per_update")
+        out += ["", "### %s on %s (%s N=%s B=%s): where an update's time goes" % (r["model"], r["task"], shape, r["N"], r["B"]), "",
+                "Engine operations timed with CUDA events over the profiled updates after the timed ones: %.2f ms per update"
+                " (wall, profiled), %.2f ms of it inside operations; the rest is host work between them." % (
+                    wall or 0, inside or 0), "",
+                "| operation | ms per update | calls per update | share of the update |", "| --- | --- | --- | --- |"]
+        for op in ops[:12]:
+            share = "%.0f%%" % (100 * op["ms_per_update"] / wall) if wall else "-"
+            out.append("| %s | %.3f | %g | %s |" % (op["op"], op["ms_per_update"], op["calls_per_update"], share))
+    return out
+
+
 def main(argv):
     if len(argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
@@ -121,6 +141,7 @@ def main(argv):
                            "on" if any(r.get("cudnn") for r in torch) else "without"), "",
             "| comparison | roaf ms | peer ms | ratio | target | met |", "| --- | --- | --- | --- | --- | --- |"]
     text += ["| %s |" % " | ".join(r) for r in rows]
+    text += profile_tables(roaf)
     body = "\n".join(text) + "\n"
     print(body)
     if all(r[1] == "-" for r in rows):

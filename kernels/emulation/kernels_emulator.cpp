@@ -128,7 +128,9 @@ static double sigmoidd(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 // C = alpha op(A) op(B) + beta C for every transpose, both tile shapes, ragged shapes, row strides
 // longer than the rows, and beta = 0 with NaN in C (which must not be read). Elements of C's padding
 // columns must keep their value.
-static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float beta) {
+// With kSlice > 0 the product is split along K (roaf_splitk_gemm_*: slices of kSlice, the last one
+// ragged, into a partial buffer) and summed by roaf_splitk_reduce, as CudaEngine.ownGemm does.
+static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float beta, int kSlice = 0) {
     int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
     int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
     std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
@@ -154,7 +156,23 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
     Dim grid{(unsigned)((n + tile - 1) / tile), (unsigned)((m + tile - 1) / tile), 1};
     auto kernel = big ? (tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn))
                       : (tA ? (tB ? roaf_gemm_small_tt : roaf_gemm_small_tn) : (tB ? roaf_gemm_small_nt : roaf_gemm_small_nn));
-    emu::run_blocks(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+    int splits = kSlice > 0 ? (k + kSlice - 1) / kSlice : 0;
+    bool partialIntact = true;
+    if (kSlice == 0) {
+        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+    } else {
+        auto split = big ? (tA ? (tB ? roaf_splitk_gemm_tt : roaf_splitk_gemm_tn) : (tB ? roaf_splitk_gemm_nt : roaf_splitk_gemm_nn))
+                         : (tA ? (tB ? roaf_splitk_gemm_small_tt : roaf_splitk_gemm_small_tn)
+                               : (tB ? roaf_splitk_gemm_small_nt : roaf_splitk_gemm_small_nn));
+        Buffer partial((size_t)splits * m * n);
+        for (size_t i = 0; i < partial.n; i++) partial[i] = NAN;  // every element must be written before the sum
+        grid.y *= (unsigned)splits;
+        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { split(m, n, k, kSlice, a.data(), lda, b.data(), ldb, partial.data()); });
+        partialIntact = partial.tailIntact();
+        unsigned reduceGrid = (unsigned)std::min<long long>(3, ((long long)m * n + 255) / 256);
+        emu::run_blocks(Dim{reduceGrid, 1, 1}, Dim{256, 1, 1},
+                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c.data(), ldc); });
+    }
     std::vector<float> packed((size_t)m * n);
     bool padding = c.tailIntact();
     for (int r = 0; r < m; r++) {
@@ -165,10 +183,11 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
         }
     }
     char what[160];
-    std::snprintf(what, sizeof what, "gemm%s_%c%c m=%d n=%d k=%d beta=%g", big ? "" : "_small", tA ? 't' : 'n',
-                  tB ? 't' : 'n', m, n, k, beta);
+    std::snprintf(what, sizeof what, "gemm%s%s_%c%c m=%d n=%d k=%d beta=%g kSlice=%d", kSlice > 0 ? "_splitk" : "",
+                  big ? "" : "_small", tA ? 't' : 'n', tB ? 't' : 'n', m, n, k, beta, kSlice);
     compare(what, packed.data(), ref, 2e-6);
     expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
+    expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
 }
 
 // ------------------------------------------------------------------------------- ROAF layer
@@ -575,6 +594,18 @@ int main(int argc, char** argv) {
         for (int t = 0; t < 4; t++) {
             for (bool big : {false, true}) {
                 for (float beta : {0.0f, 0.5f}) check_gemm(s[0], s[1], s[2], t & 2, t & 1, big, beta);
+            }
+        }
+    }
+    // Split K: slices that divide K, a ragged last slice, one slice, and a slice of 1.
+    std::vector<std::array<int, 4>> splitShapes =
+        quick ? std::vector<std::array<int, 4>>{{33, 17, 301, 48}, {130, 3, 97, 32}}
+              : std::vector<std::array<int, 4>>{{33, 17, 301, 48}, {130, 3, 97, 32}, {1, 129, 64, 16},
+                                                {40, 40, 50, 64}, {7, 5, 9, 1}, {129, 130, 256, 64}};
+    for (auto s : splitShapes) {
+        for (int t = 0; t < 4; t++) {
+            for (bool big : {false, true}) {
+                for (float beta : {0.0f, 0.5f}) check_gemm(s[0], s[1], s[2], t & 2, t & 1, big, beta, s[3]);
             }
         }
     }

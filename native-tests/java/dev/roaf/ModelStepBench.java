@@ -1,5 +1,7 @@
 package dev.roaf;
 
+import dev.roaf.engine.cuda.CudaEngine;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,16 +61,20 @@ public final class ModelStepBench {
                 // issue 5: T = 10,000 trains, per step within 1.5x of T = 784; the batch (drawn on the host, 10 MB)
                 // is drawn ahead by the trainer while the step runs: timed with and without that
                 new Config("roaf-rnn", "adding", 10_000, 0, 256, 128), new Config("roaf-rnn", "adding", 10_000, 0, 256, 128, false));
-        int warmup = small ? 1 : 3, timed = small ? 2 : 7;
+        int warmup = small ? 1 : 3, timed = small ? 2 : 7, profiled = small ? 1 : 3;
         List<Object> rows = new ArrayList<>();
         for (Config c : configs) {
-            rows.add(time(c, dev, warmup, timed));
+            rows.add(time(c, dev, warmup, timed, profiled));
             Files.writeString(out, JsonText.pretty(rows)); // written after each config: a timeout keeps what finished
         }
         System.out.println("ModelStepBench: " + rows.size() + " configurations written to " + out);
     }
 
-    private static Map<String, Object> time(Config c, Device dev, int warmup, int timed) {
+    /**
+     * Times {@code timed} updates after {@code warmup}; on a CUDA engine {@code profiled} more updates then run
+     * with the engine's per-operation profile (CudaEngine.startProfile), so its overhead is in no timed update.
+     */
+    private static Map<String, Object> time(Config c, Device dev, int warmup, int timed, int profiled) {
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("engine", "roaf " + Version.VERSION);
         row.put("model", c.model());
@@ -99,14 +105,35 @@ public final class ModelStepBench {
                 row.put("build_s", (System.nanoTime() - t0) / 1e9);
                 List<Double> ends = new ArrayList<>();
                 List<Double> losses = new ArrayList<>();
-                Trainer.builder(model, data).setSteps(warmup + timed).optBatchSize(c.batch()).optEvaluateEvery(0)
+                CudaEngine cuda = model.internal().engine() instanceof CudaEngine ce ? ce : null;
+                int extra = cuda != null ? profiled : 0;
+                Trainer.builder(model, data).setSteps(warmup + timed + extra).optBatchSize(c.batch()).optEvaluateEvery(0)
                         .addListener(new TrainingListener() {
                             @Override
                             public void onStep(StepEvent e) {
                                 ends.add(e.wallSeconds());
                                 losses.add(e.loss());
+                                if (cuda != null && ends.size() == warmup + timed) {
+                                    cuda.startProfile();
+                                }
                             }
                         }).build().fit();
+                if (cuda != null) {
+                    List<CudaEngine.OpTime> ops = cuda.stopProfile();
+                    row.put("profile", profileRows(ops, extra));
+                    double sum = ops.stream().mapToDouble(CudaEngine.OpTime::milliseconds).sum() / extra;
+                    double wall = (ends.get(ends.size() - 1) - ends.get(warmup + timed - 1)) * 1e3 / extra;
+                    row.put("profile_ms_per_update", wall);
+                    row.put("profile_ops_ms_per_update", sum);
+                    StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+                            "ModelStepBench: %s %s profile, per update: %.3f ms wall (profiled), %.3f ms in operations:", c.model(),
+                            c.task(), wall, sum));
+                    for (CudaEngine.OpTime op : ops) {
+                        line.append(String.format(Locale.ROOT, " %s %.3f (x%.0f);", op.op(), op.milliseconds() / extra,
+                                (double) op.calls() / extra));
+                    }
+                    System.out.println(line);
+                }
                 double[] dt = new double[timed];
                 for (int i = 0; i < timed; i++) {
                     dt[i] = ends.get(warmup + i) - ends.get(warmup + i - 1);
@@ -132,5 +159,18 @@ public final class ModelStepBench {
             System.clearProperty("roaf.prefetch");
         }
         return row;
+    }
+
+    /** The profile as JSON rows, per update: operation, calls, milliseconds. */
+    private static List<Object> profileRows(List<CudaEngine.OpTime> ops, int updates) {
+        List<Object> out = new ArrayList<>();
+        for (CudaEngine.OpTime op : ops) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("op", op.op());
+            r.put("calls_per_update", (double) op.calls() / updates);
+            r.put("ms_per_update", op.milliseconds() / updates);
+            out.add(r);
+        }
+        return out;
     }
 }

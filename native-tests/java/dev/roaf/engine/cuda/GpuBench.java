@@ -119,6 +119,28 @@ public final class GpuBench {
             c.close();
         }
 
+        // 1b. A recurrence's weight gradient on the own GEMM (psMNIST: dW = d^T h, [128 x 78,400] x [78,400 x 128]),
+        // K split into slices (GemmPlan) against one pass over all of K per tile.
+        {
+            int n = 128, rows = 784 * 100;
+            Tensor d = rand(own, r, 1, rows, n), h = rand(own, r, 1, rows, n), dw = own.zeros(n, n);
+            double split = time(own, 3, 21, () -> own.gemm(true, false, 1f, d, h, 0f, dw));
+            own.splitGemmK = false;
+            double whole;
+            try {
+                whole = time(own, 2, 7, () -> own.gemm(true, false, 1f, d, h, 0f, dw));
+            } finally {
+                own.splitGemmK = true;
+            }
+            double flops = 2.0 * n * n * rows;
+            row("own gemm dW = d^T h, K=78,400 (psMNIST T*B), N=128, split along K", split, flops / PEAK_FLOPS * 1e3,
+                    String.format(Locale.ROOT, "%s; unsplit %.3f ms: split is %.1fx faster", GemmPlan.of(n, n, rows, own.smCount()),
+                            whole, whole / split));
+            for (Tensor t : new Tensor[]{d, h, dw}) {
+                t.close();
+            }
+        }
+
         // 2. ROAF layer forward + backward, B=128 N=1024, one dense layer, vs its five products alone.
         for (CudaEngine e : auto == own ? List.of(own) : List.of(auto, own)) {
             int bsz = 128, n = 1024;

@@ -127,6 +127,38 @@ class KernelParityTest {
         }
     }
 
+    /**
+     * The own GEMM with K split into slices (GemmPlan): few output tiles, long K, as in a recurrence's weight
+     * gradients (dW = d^T h over all T*B rows). Only engines on the own kernels; each shape must take the split.
+     */
+    @Test
+    void ownGemmSplitAlongKMatchesTheCpu() {
+        int[][] shapes = {{128, 128, 20_000}, {130, 1, 9_001}, {1, 64, 4_099}, {200, 97, 3_000}};
+        for (CudaEngine g : gpus()) {
+            if (g.usesCublas()) {
+                continue;
+            }
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                GemmPlan plan = GemmPlan.of(m, n, k, g.smCount());
+                assertTrue(plan.splits() > 1, "M=" + m + " N=" + n + " K=" + k + " should split on " + g.deviceName() + ": " + plan);
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
+                    Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
+                    Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
+                    String what = "split-K gemm " + plan + " tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
+                    Pair cc = nan(g, m, n);
+                    c().gemm(tA, tB, 1.3f, a.c, b.c, 0f, cc.c);
+                    g.gemm(tA, tB, 1.3f, a.g, b.g, 0f, cc.g);
+                    assertClose(what + " beta=0", g, cc);
+                    c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
+                    g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
+                    assertClose(what + " beta=0.75", g, cc);
+                }
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------ filters
 
     /** Filters on both engines: 0 none, 1 identity, 2 dense shared, 3 dense per layer, 4 permutation shared, 5 per layer. */

@@ -46,8 +46,8 @@ import static jcuda.driver.JCudaDriver.*;
  * per layer, and computes all layers' weight gradients in one batched product; the LSTM launches per time step. Every CUDA error becomes a
  * {@link CudaEngineException} naming the operation.
  *
- * <p>NOT YET RUN ON A GPU: written and compiled on a machine without one; native-tests/ checks it
- * against the CPU engine when a GPU is available (native-tests/gpu-check.sh).
+ * <p>Checked against the CPU engine by native-tests/ (native-tests/gpu-check.sh) when a GPU is lent; the
+ * first run (NVIDIA H200, 2026-11-28, bench/results/gpu-check-h200-2026-11-28/) passed 33 of 36 tests.
  */
 public final class CudaEngine implements Engine {
     /** Threads per block of the one-dimensional kernels (ROAF_BLOCK in kernels/common.cuh). */
@@ -124,6 +124,11 @@ public final class CudaEngine implements Engine {
             java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
     /** The engine operation running now, and the last kernel launched (named in error messages). */
     private String currentOp = "";
+    /** The running profile ({@link #startProfile}), else null; and how deep in nested operations the caller is. */
+    private OpProfiler profiler;
+    private int opDepth;
+    /** Whether the own GEMM may split K ({@link GemmPlan}); false only where GpuBench times the unsplit kernels. */
+    boolean splitGemmK = true;
     private String lastLaunch = "";
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
@@ -303,20 +308,61 @@ public final class CudaEngine implements Engine {
     private <T> T op(String op, Body<T> body) {
         enter();
         currentOp = op;
+        // While a profile runs, each outermost operation is timed (one called inside another counts in the outer one).
+        boolean timed = profiler != null && opDepth == 0;
+        opDepth++;
         try {
-            return body.run();
+            if (timed) {
+                profiler.begin(op, stream);
+            }
+            T result = body.run();
+            if (timed) {
+                profiler.end(stream);
+            }
+            return result;
         } catch (jcuda.CudaException e) {
             throw fail(op, e);
+        } finally {
+            opDepth--;
         }
     }
 
     private void op(String op, Runnable body) {
-        enter();
-        currentOp = op;
-        try {
+        op(op, () -> {
             body.run();
-        } catch (jcuda.CudaException e) {
-            throw fail(op, e);
+            return null;
+        });
+    }
+
+    /** One operation's share of a profile: how many times it ran and its GPU time in all (see {@link #startProfile}). */
+    public record OpTime(String op, int calls, double milliseconds) {
+    }
+
+    /**
+     * Starts timing every engine operation with CUDA events (a diagnostic for finding where a training update
+     * spends its time; it adds two event records per operation). Ended by {@link #stopProfile}.
+     */
+    public void startProfile() {
+        enter();
+        if (profiler == null) {
+            profiler = new OpProfiler();
+        }
+    }
+
+    /**
+     * Ends the profile begun by {@link #startProfile}: waits for the stream and returns the time of each
+     * operation (summed over its calls), longest first. Empty when no profile was running.
+     */
+    public List<OpTime> stopProfile() {
+        if (profiler == null) {
+            return List.of();
+        }
+        try (OpProfiler p = profiler) {
+            profiler = null;
+            return op("stopProfile", () -> {
+                cuStreamSynchronize(stream);
+                return p.collect();
+            });
         }
     }
 
@@ -592,6 +638,11 @@ public final class CudaEngine implements Engine {
         return cublas != null;
     }
 
+    /** Streaming multiprocessors of this engine's GPU (what {@link GemmPlan} and the layouts size grids by). */
+    int smCount() {
+        return smCount;
+    }
+
     /** Waits until all work queued on the engine's stream is done. */
     @Override
     public void synchronize() {
@@ -865,7 +916,11 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void gemm(boolean transA, boolean transB, float alpha, Tensor a, Tensor b, float beta, Tensor c) {
-        op("gemm", () -> {
+        // A profile tells products apart by their shape: [M,N,K] of the result and the inner dimension.
+        String name = profiler == null || c == null || a == null ? "gemm"
+                : "gemm " + (transA ? "T" : "N") + (transB ? "T" : "N") + " M=" + c.rows() + " N=" + c.cols() + " K="
+                + (transA ? a.rows() : a.cols());
+        op(name, () -> {
             CudaTensor ta = f32(a, "gemm A"), tb = f32(b, "gemm B"), tc = f32(c, "gemm C");
             int m = transA ? ta.cols() : ta.rows();
             int k = transA ? ta.rows() : ta.cols();
@@ -900,15 +955,25 @@ public final class CudaEngine implements Engine {
         ownGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
-    /** The own tiled GEMM (kernels/gemm.cu): 128x128 tiles when they fill the GPU, else 32x32. */
+    /**
+     * The own tiled GEMM (kernels/gemm.cu): 128x128 tiles when they fill the GPU, else 32x32; K split into
+     * slices summed by a second kernel when C has too few tiles for the GPU and K is long ({@link GemmPlan}).
+     */
     void ownGemm(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
                  float beta, CUdeviceptr c, int ldc) {
         String suffix = (tA ? "t" : "n") + (tB ? "t" : "n");
-        long bigTiles = (long) ((m + 127) / 128) * ((n + 127) / 128);
-        boolean big = bigTiles >= smCount;
-        int tile = big ? 128 : 32;
-        launch(big ? "roaf_gemm_" + suffix : "roaf_gemm_small_" + suffix, (n + tile - 1) / tile, (m + tile - 1) / tile, 256, 1,
-                m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        GemmPlan plan = splitGemmK ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
+        int tile = plan.bigTiles() ? 128 : 32;
+        int tilesN = (int) GemmPlan.tiles(n, tile), tilesM = (int) GemmPlan.tiles(m, tile);
+        if (plan.splits() == 1) {
+            launch(plan.bigTiles() ? "roaf_gemm_" + suffix : "roaf_gemm_small_" + suffix, tilesN, tilesM, 256, 1,
+                    m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        CUdeviceptr partial = scratch("split-K partial products", plan.partialBytes(m, n));
+        launch(plan.bigTiles() ? "roaf_splitk_gemm_" + suffix : "roaf_splitk_gemm_small_" + suffix, tilesN,
+                tilesM * plan.splits(), 256, 1, m, n, k, plan.kSlice(), a, lda, b, ldb, partial);
+        launch1d("roaf_splitk_reduce", (long) m * n, partial, plan.splits(), m, n, alpha, beta, c, ldc);
     }
 
     @Override
@@ -1505,6 +1570,14 @@ public final class CudaEngine implements Engine {
             } catch (RuntimeException e) {
                 // best effort: a broken context frees its memory when it is destroyed
             }
+        }
+        if (profiler != null) {
+            try {
+                profiler.close();
+            } catch (RuntimeException e) {
+                // best effort, as the memory above
+            }
+            profiler = null;
         }
         releaseQuietly();
         closed = true;

@@ -1,0 +1,78 @@
+package dev.roaf.engine.cuda;
+
+/**
+ * How the project's own GEMM kernels ({@code kernels/gemm.cu}) cover one product {@code [M,K] x [K,N]}:
+ * which tile shape, and into how many slices K is split.
+ *
+ * <p>Why split K: a product whose C has few tiles but whose K is long, such as a recurrence's weight
+ * gradient {@code dW = d^T h} summed over all T*B rows (C is 128 x 128, K is 78,400 for psMNIST at
+ * B = 100), would otherwise run as one to sixteen blocks each walking all of K, on a GPU with a hundred
+ * or more SMs. Split, each slice of K gets its own blocks, writing partial products that
+ * {@code roaf_splitk_reduce} sums in a fixed order (results do not depend on timing).
+ *
+ * <p>Choices, in order:
+ * <ul>
+ *   <li>128 x 128 tiles, K unsplit, when they alone fill the GPU (at least one tile per SM);</li>
+ *   <li>32 x 32 tiles, K unsplit, when those fill it, or when K is too short to split (under
+ *       {@value #MIN_SLICE} per slice, e.g. the per-step products of a recurrence);</li>
+ *   <li>otherwise split K so that about {@value #BLOCKS_PER_SM} blocks per SM run, with 128 x 128 tiles
+ *       when M and N are both at least 96 (their higher arithmetic intensity pays) and 32 x 32 tiles for
+ *       skinny products; slices are multiples of 16 (both tiles' K step) and at least {@value #MIN_SLICE}.</li>
+ * </ul>
+ *
+ * @param bigTiles 128 x 128 tiles ({@code roaf_gemm_*}, {@code roaf_splitk_gemm_*}) rather than 32 x 32 ({@code _small_})
+ * @param splits   slices of K; 1 means the plain kernels write C directly
+ * @param kSlice   length of each slice but the last ({@code (splits - 1) * kSlice < K <= splits * kSlice})
+ */
+record GemmPlan(boolean bigTiles, int splits, int kSlice) {
+    /** Shortest slice of K worth its own blocks and partial product. */
+    static final int MIN_SLICE = 256;
+    /** Blocks per SM a split product aims for (two hide each other's memory latency). */
+    static final int BLOCKS_PER_SM = 2;
+    /** grid.y carries (tiles along M) x (slices) and may not exceed this. */
+    static final int MAX_GRID_Y = 65_535;
+
+    /** The plan for {@code C[M,N] = op(A)[M,K] op(B)[K,N]} on a GPU with {@code smCount} SMs. */
+    static GemmPlan of(int m, int n, int k, int smCount) {
+        if (m <= 0 || n <= 0 || k <= 0 || smCount <= 0) {
+            throw new IllegalArgumentException("GemmPlan: M, N, K and the SM count must be positive, got M=" + m + " N=" + n
+                    + " K=" + k + " SMs=" + smCount);
+        }
+        if (tiles(m, 128) * tiles(n, 128) >= smCount) {
+            return new GemmPlan(true, 1, k);
+        }
+        if (tiles(m, 32) * tiles(n, 32) >= smCount) {
+            return new GemmPlan(false, 1, k);
+        }
+        boolean big = m >= 96 && n >= 96;
+        int tile = big ? 128 : 32;
+        long tilesM = tiles(m, tile), tileCount = tilesM * tiles(n, tile);
+        long wanted = ((long) BLOCKS_PER_SM * smCount + tileCount - 1) / tileCount;
+        long splits = Math.min(Math.min(wanted, k / MIN_SLICE), MAX_GRID_Y / tilesM);
+        if (splits < 2) {
+            return new GemmPlan(false, 1, k);
+        }
+        int kSlice = (int) roundUp((k + splits - 1) / splits, 16);
+        return new GemmPlan(big, (int) ((k + (long) kSlice - 1) / kSlice), kSlice);
+    }
+
+    /** The plan {@link #of} would give with K never split (for timing the split against it). */
+    static GemmPlan unsplit(int m, int n, int k, int smCount) {
+        GemmPlan p = of(m, n, k, smCount);
+        return p.splits == 1 ? p : new GemmPlan(false, 1, k);
+    }
+
+    /** Tiles of {@code size} along one side of {@code length}. */
+    static long tiles(int length, int size) {
+        return (length + size - 1L) / size;
+    }
+
+    private static long roundUp(long v, int multiple) {
+        return (v + multiple - 1) / multiple * multiple;
+    }
+
+    /** Bytes of the partial products a split plan needs for an M x N result (0 when unsplit). */
+    long partialBytes(int m, int n) {
+        return splits > 1 ? 4L * splits * m * n : 0;
+    }
+}
