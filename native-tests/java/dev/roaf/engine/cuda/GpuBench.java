@@ -141,6 +141,34 @@ public final class GpuBench {
             }
         }
 
+        // 1c. What one engine operation costs when the GPU has nothing to do: the host's path through op(), the
+        // argument marshalling and JCuda's cuLaunchKernel, against the kernel's own time on the stream. Per-step
+        // recurrences (LSTM, and the fallbacks) issue several operations a step, so this bounds them.
+        {
+            Tensor one = own.zeros(1);
+            int ops = 2000;
+            for (int i = 0; i < 200; i++) {
+                own.fill(one, 0f);
+            }
+            own.synchronize();
+            long t0 = System.nanoTime();
+            for (int i = 0; i < ops; i++) {
+                own.fill(one, 0f);
+            }
+            double enqueueUs = (System.nanoTime() - t0) / 1e3 / ops;
+            own.synchronize();
+            double wallMs = (System.nanoTime() - t0) / 1e6 / ops;
+            double streamMs = time(own, 1, 5, () -> {
+                for (int i = 0; i < ops; i++) {
+                    own.fill(one, 0f);
+                }
+            }) / ops;
+            row("engine operation overhead: fill of 1 float, 2,000 in a row (wall per op; floor = stream time per op)", wallMs,
+                    streamMs, String.format(Locale.ROOT, "host enqueue %.2f us per op, wall %.2f us, stream %.2f us", enqueueUs,
+                            wallMs * 1e3, streamMs * 1e3));
+            one.close();
+        }
+
         // 2. ROAF layer forward + backward, B=128 N=1024, one dense layer, vs its five products alone.
         for (CudaEngine e : auto == own ? List.of(own) : List.of(auto, own)) {
             int bsz = 128, n = 1024;
