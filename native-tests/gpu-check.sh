@@ -92,6 +92,19 @@ use_library '/libcublas\.so\.12' "the cuBLAS path will be tried" \
 # that soname; on the lent machine it may sit only in PyTorch's pip package (nvidia-curand), outside the ld cache.
 use_library '/libcurand\.so\.10' "cuRAND draws will be tried" \
     "no libcurand.so.10: random draws fall back to the host (bit-identical to the CPU engine)"
+# Without libcublas.so.12, the compatibility shim of native-tests/cublas-shim (carried by prepare.sh) lets JCublas 12.6
+# use CUDA 13's libcublas.so.13 for the tests and the kernel timings (so the cuBLAS path, the default of every
+# CUDA 12 user, is checked against the CPU and timed); the whole-update timings and the paper runs stay without
+# it (what a CUDA-13 user gets). $shim_path is empty when the shim is not used.
+shim_path=
+cublas13=$(printf '%s\n' "$libs" | grep -m1 '/libcublas\.so\.13$' || true)
+if ! printf '%s\n' "$libs" | grep -q '/libcublas\.so\.12' && [[ -n "$cublas13" && -f "$carry/cublas-shim/libcublas.so.12" ]]; then
+    shim_path="$carry/cublas-shim:$(dirname "$cublas13")"
+    echo "cuBLAS path for the tests and kernel timings: JCublas 12.6 through the compatibility shim ($carry/cublas-shim)" \
+        "forwarding to $cublas13 (test tooling, not what a user gets without libcublas.so.12)"
+fi
+# Runs "$@" with the shim (when used) first on the library path.
+with_shim() { LD_LIBRARY_PATH="${shim_path:+$shim_path:}${LD_LIBRARY_PATH:-}" "$@"; }
 [[ -d "$carry/classes" ]] || { echo "missing $carry: run 'bash native-tests/prepare.sh' on the build machine and carry it"; exit 2; }
 cp="$carry/classes:$carry/test-classes:$carry/lib/*"
 
@@ -130,7 +143,7 @@ if [[ $stage != timings ]]; then
         done
         (( ${#select[@]} )) || { echo "ROAF_GPU_TESTS=$ROAF_GPU_TESTS: no such test class in $carry/test-classes"; exit 2; }
     fi
-    timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+    with_shim timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --disable-ansi-colors --details=tree --include-tag gpu "${select[@]}" \
         ${out:+--reports-dir "$out/junit"}
     tests_rc=$?
@@ -144,7 +157,7 @@ bench_rc=0
 echo
 echo "== kernel timings (GpuBench)"
 if fits 60 "kernel timings"; then
-    timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
+    with_shim timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
     bench_rc=$?
     echo "kernel timings exit code: $bench_rc"
     save

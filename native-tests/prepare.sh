@@ -8,6 +8,9 @@
 #       test-classes/  CPU tests + native-tests (profile -Pgpu)
 #       lib/           runtime jars (picocli, JCuda with natives minus libJNvPTXCompiler) +
 #                      junit-platform-console-standalone
+#       cublas-shim/   libcublas.so.12, the compatibility shim of native-tests/cublas-shim (test tooling: it lets
+#                      JCublas 12.6 run on CUDA 13's libcublas.so.13, so the engine's cuBLAS path can be tested on
+#                      the CUDA-13-only lent machines); left out, with a warning, where gcc or nm is missing
 #
 # gpu-check.sh unpacks it there (a second or two). Packed because the device tool's 64 MiB limit counts the
 # whole working tree that travels (about 21 MB of tracked files) PLUS the carried paths: the unpacked folder
@@ -58,7 +61,13 @@ done
 modules=java.base,java.logging,java.xml,java.management,jdk.unsupported   # no java.desktop: GPU tests draw no plots
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$build/jdk" 2>/dev/null \
   || jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$build/jdk"
-tar -C "$build" -cf - jdk classes test-classes lib | xz -6 -T0 > "$carry/roaf-gpu.tar.xz"
+parts=(jdk classes test-classes lib)
+if bash native-tests/cublas-shim/build.sh "$build/cublas-shim" >&2; then
+    parts+=(cublas-shim)
+else
+    echo "prepare.sh: the cuBLAS shim did not build: on a CUDA-13-only GPU machine the cuBLAS path will not be tested" >&2
+fi
+tar -C "$build" -cf - "${parts[@]}" | xz -6 -T0 > "$carry/roaf-gpu.tar.xz"
 if [[ -n $mnist ]]; then  # gzipped here, unzipped there: the records then hash the same files as runs made here
     mkdir -p "$carry/mnist"
     for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
