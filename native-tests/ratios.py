@@ -106,6 +106,10 @@ def main(argv):
             find(torch, "roaf-rnn", task="psmnist", **ps), ">= 30x")
     compare("roaf lstm vs PyTorch nn.LSTM, psMNIST", find(roaf, "lstm", **ps),
             find(torch, "lstm", task="psmnist", **ps), "")
+    compare("roaf lstm, sweeps as CUDA graphs, vs PyTorch nn.LSTM, psMNIST", find(roaf, "lstm", graphs=True, **ps),
+            find(torch, "lstm", task="psmnist", **ps), "")
+    compare("roaf lstm, sweeps as CUDA graphs, vs launch by launch", find(roaf, "lstm", graphs=True, **ps),
+            find(roaf, "lstm", **ps), "")
     compare("roaf rnn vs PyTorch nn.RNN, psMNIST", find(roaf, "rnn", **ps),
             find(torch, "rnn", task="psmnist", **ps), "")
     compare("roaf-rnn vs roaf lstm (same engine), psMNIST", find(roaf, "roaf-rnn", **ps), find(roaf, "lstm", **ps), "")

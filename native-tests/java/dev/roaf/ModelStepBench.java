@@ -29,9 +29,14 @@ import java.util.Map;
  * {@code --device cpu --small} for a smoke test of this code on a machine without a GPU (tiny shapes).
  */
 public final class ModelStepBench {
-    private record Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch) {
+    private record Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch,
+                          boolean graphs) {
         Config(String model, String task, int steps, int depth, int hidden, int batch) {
-            this(model, task, steps, depth, hidden, batch, true);
+            this(model, task, steps, depth, hidden, batch, true, false);
+        }
+
+        Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch) {
+            this(model, task, steps, depth, hidden, batch, prefetch, false);
         }
     }
 
@@ -57,6 +62,8 @@ public final class ModelStepBench {
                 new Config("rnn", "psmnist", 784, 0, 16, 4), new Config("roaf-mlp", "mnist", 0, 100, 16, 8),
                 new Config("roaf-rnn", "adding", 2_000, 0, 16, 8), new Config("roaf-rnn", "adding", 2_000, 0, 16, 8, false))
                 : List.of(new Config("roaf-rnn", "psmnist", 784, 0, 128, 100), new Config("lstm", "psmnist", 784, 0, 128, 100),
+                // the LSTM's per-step sweeps replayed as CUDA graphs (-Droaf.cuda.graphs=true, off by default until verified)
+                new Config("lstm", "psmnist", 784, 0, 128, 100, true, true),
                 new Config("rnn", "psmnist", 784, 0, 128, 100), new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128),
                 // issue 5: T = 10,000 trains, per step within 1.5x of T = 784; the batch (drawn on the host, 10 MB)
                 // is drawn ahead by the trainer while the step runs: timed with and without that
@@ -90,6 +97,10 @@ public final class ModelStepBench {
         row.put("prefetch", c.prefetch());
         if (!c.prefetch()) {
             System.setProperty("roaf.prefetch", "false");
+        }
+        if (c.graphs()) {
+            row.put("graphs", true);
+            System.setProperty("roaf.cuda.graphs", "true");
         }
         try {
             Dataset data = c.task().equals("adding")
@@ -151,12 +162,14 @@ public final class ModelStepBench {
             }
             System.out.println(String.format(Locale.ROOT, "ModelStepBench: %s on %s (%s N=%d B=%d%s): %.3f ms per update",
                     c.model(), c.task(), c.steps() > 0 ? "T=" + c.steps() : "L=" + c.depth(), c.hidden(), c.batch(),
-                    c.prefetch() ? "" : ", batches drawn on the training thread", (double) row.get("step_s") * 1e3));
+                    (c.prefetch() ? "" : ", batches drawn on the training thread") + (c.graphs() ? ", CUDA graphs" : ""),
+                    (double) row.get("step_s") * 1e3));
         } catch (RuntimeException | OutOfMemoryError e) { // one failing shape does not lose the others
             row.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
             System.out.println("ModelStepBench: " + c.model() + " failed: " + row.get("error"));
         } finally {
             System.clearProperty("roaf.prefetch");
+            System.clearProperty("roaf.cuda.graphs");
         }
         return row;
     }

@@ -217,6 +217,23 @@ public final class GpuBench {
             double flops = 2 * steps * 2.0 * bsz * 4 * n * n;
             row("lstm fwd+bwd T=784 B=100 N=128", both, flops / PEAK_FLOPS * 1e3,
                     String.format(Locale.ROOT, "%.2f us/step", both * 1e3 / steps));
+            // The same sweeps replayed as CUDA graphs (-Droaf.cuda.graphs=true; the warm-up runs eagerly, then captures).
+            double graphed = Double.NaN;
+            String how;
+            e.useLaunchGraphs(true);
+            try {
+                graphed = time(e, 3, 11, () -> {
+                    e.lstmForward(pp, w, h, c, gates);
+                    e.lstmBackward(w, h, c, gates, gOut);
+                });
+                how = String.format(Locale.ROOT, "%.2f us/step; %.1fx faster than launch by launch; %d graphs kept",
+                        graphed * 1e3 / steps, both / graphed, e.launchGraphCount());
+            } catch (RuntimeException x) {
+                how = "failed: " + x.getMessage();
+            } finally {
+                e.useLaunchGraphs(false);
+            }
+            row("lstm fwd+bwd T=784 B=100 N=128, replayed as CUDA graphs", graphed, flops / PEAK_FLOPS * 1e3, how);
             for (Tensor t : new Tensor[]{pp, w, h, c, gates, gOut}) {
                 t.close();
             }

@@ -527,6 +527,53 @@ class KernelParityTest {
         }
     }
 
+    /**
+     * The LSTM sweeps replayed as CUDA graphs (LaunchGraphs, -Droaf.cuda.graphs=true): the same tensors, fresh
+     * values each round; round 1 runs eagerly, round 2 is captured, round 3 replays. Every round must match the
+     * CPU, and the graphs must have been made (not refused).
+     */
+    @Test
+    void lstmSweepsReplayedAsCudaGraphs() {
+        int[][] shapes = {{7, 5, 33}, {30, 100, 128}};
+        for (CudaEngine g : gpus()) {
+            g.useLaunchGraphs(true);
+            try {
+                for (int[] s : shapes) {
+                    int steps = s[0], batch = s[1], n = s[2];
+                    Pair w = r(g, 1.0 / Math.sqrt(n), 4 * n, n);
+                    Pair p = r(g, 1, steps, batch, 4 * n);
+                    Pair h = nan(g, steps + 1, batch, n), cc = nan(g, steps + 1, batch, n), gates = nan(g, steps, batch, 4 * n);
+                    Pair gOut = r(g, 1, batch, n);
+                    int before = g.launchGraphCount();
+                    for (int round = 1; round <= 3; round++) {
+                        String what = "lstm graphs T=" + steps + " B=" + batch + " N=" + n + " round " + round;
+                        for (Pair x : new Pair[]{p, gOut}) {
+                            float[] v = random(rnd, x.c.size(), 1);
+                            c().upload(v, x.c);
+                            g.upload(v, x.g);
+                        }
+                        float[] h0 = random(rnd, (long) batch * n, 0.5), c0 = random(rnd, (long) batch * n, 0.5);
+                        c().upload(h0, h.c.slice(0));
+                        g.upload(h0, h.g.slice(0));
+                        c().upload(c0, cc.c.slice(0));
+                        g.upload(c0, cc.g.slice(0));
+                        c().lstmForward(p.c, w.c, h.c, cc.c, gates.c);
+                        g.lstmForward(p.g, w.g, h.g, cc.g, gates.g);
+                        assertClose(what + " forward h", g, h);
+                        assertClose(what + " forward gates", g, gates);
+                        c().lstmBackward(w.c, h.c, cc.c, gates.c, gOut.c);
+                        g.lstmBackward(w.g, h.g, cc.g, gates.g, gOut.g);
+                        assertClose(what + " backward dGates", g, gates);
+                    }
+                    assertTrue(g.launchGraphCount() >= Math.min(LaunchGraphs.CAPACITY, before + 2),
+                            "the forward and backward sweeps should have been captured as graphs on " + g.deviceName());
+                }
+            } finally {
+                g.useLaunchGraphs(false);
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------ losses
 
     @Test

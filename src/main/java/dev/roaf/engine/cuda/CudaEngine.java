@@ -96,6 +96,15 @@ public final class CudaEngine implements Engine {
      * {@code roaf.cuda.fusedStack=false} turns them off, as does {@link #useFusedStacks}).
      */
     private boolean fusedStacks = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.fusedStack", "true"));
+    /**
+     * Whether an LSTM's per-step sweeps are replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until
+     * a GPU check has verified it: the system property {@code roaf.cuda.graphs=true} turns it on, as does
+     * {@link #useLaunchGraphs}.
+     */
+    private boolean launchGraphs = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.graphs", "false"));
+    private final LaunchGraphs graphs = new LaunchGraphs();
+    /** True while {@link #graphs} captures a sequence: products then take no split of K (one launch, no scratch growth). */
+    private boolean capturing;
     private final List<CUmodule> modules = new ArrayList<>();
     private final Map<String, CUfunction> functions = new HashMap<>();
     private final Map<String, Scratch> scratch = new HashMap<>();
@@ -962,7 +971,7 @@ public final class CudaEngine implements Engine {
     void ownGemm(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
                  float beta, CUdeviceptr c, int ldc) {
         String suffix = (tA ? "t" : "n") + (tB ? "t" : "n");
-        GemmPlan plan = splitGemmK ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
+        GemmPlan plan = splitGemmK && !capturing ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
         int tile = plan.bigTiles() ? 128 : 32;
         int tilesN = (int) GemmPlan.tiles(n, tile), tilesM = (int) GemmPlan.tiles(m, tile);
         if (plan.splits() == 1) {
@@ -1420,6 +1429,25 @@ public final class CudaEngine implements Engine {
         persistentRecurrences = on;
     }
 
+    /** Turns CUDA-graph replay of the LSTM's per-step sweeps on or off for this engine (native tests and GpuBench). */
+    void useLaunchGraphs(boolean on) {
+        launchGraphs = on;
+    }
+
+    /** CUDA graphs kept by this engine's {@link LaunchGraphs} (native tests check that captures happened). */
+    int launchGraphCount() {
+        return graphs.size();
+    }
+
+    /** Runs {@code launches} directly, or through {@link #graphs} (keyed by {@code key}) when launch graphs are on. */
+    private void sequence(String key, Runnable launches) {
+        if (launchGraphs) {
+            graphs.run(key, stream, launches, on -> capturing = on, log);
+        } else {
+            launches.run();
+        }
+    }
+
     @Override
     public void lstmForward(Tensor p, Tensor w, Tensor h, Tensor c, Tensor gates) {
         op("lstmForward", () -> {
@@ -1429,12 +1457,16 @@ public final class CudaEngine implements Engine {
             int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr tmp = tgt == null ? scratch("lstmGates", 4L * plane4) : null;
-            for (int t = 0; t < steps; t++) {
-                CUdeviceptr acc = tgt == null ? tmp : tgt.ptr(t * plane4);
-                gemmRaw(false, true, batch, n4, n, 1f, th.ptr(t * plane), n, tw.ptr(), n, 0f, acc, n4);
-                launch1d("roaf_lstm_cell_forward", plane, acc, tp.ptr(t * plane4), tc.ptr(t * plane), tc.ptr((t + 1) * plane),
-                        th.ptr((t + 1) * plane), acc, (long) batch, n);
-            }
+            String key = "lstmForward " + tp.ptr() + tw.ptr() + th.ptr() + tc.ptr() + (tgt == null ? tmp : tgt.ptr()) + " T=" + steps
+                    + " B=" + batch + " N=" + n;
+            sequence(key, () -> {
+                for (int t = 0; t < steps; t++) {
+                    CUdeviceptr acc = tgt == null ? tmp : tgt.ptr(t * plane4);
+                    gemmRaw(false, true, batch, n4, n, 1f, th.ptr(t * plane), n, tw.ptr(), n, 0f, acc, n4);
+                    launch1d("roaf_lstm_cell_forward", plane, acc, tp.ptr(t * plane4), tc.ptr(t * plane), tc.ptr((t + 1) * plane),
+                            th.ptr((t + 1) * plane), acc, (long) batch, n);
+                }
+            });
         });
     }
 
@@ -1447,15 +1479,19 @@ public final class CudaEngine implements Engine {
             boolean perStep = dims.perStep();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr dh = scratch("lstmDh", 4L * plane), dc = scratch("lstmDc", 4L * plane);
-            fillRaw(dc, plane, 0f);
-            for (int t = steps - 1; t >= 0; t--) {
-                CUdeviceptr gO = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
-                launch1d("roaf_lstm_cell_backward", plane, tgt.ptr(t * plane4), tc.ptr((t + 1) * plane), tc.ptr(t * plane),
-                        t == steps - 1 ? null : dh, gO, dc, (long) batch, n);
-                if (t > 0) {
-                    gemmRaw(false, false, batch, n, n4, 1f, tgt.ptr(t * plane4), n4, tw.ptr(), n, 0f, dh, n);
+            String key = "lstmBackward " + tw.ptr() + th.ptr() + tc.ptr() + tgt.ptr() + tg.ptr() + dh + dc + " T=" + steps + " B="
+                    + batch + " N=" + n + " perStep=" + perStep;
+            sequence(key, () -> {
+                fillRaw(dc, plane, 0f);
+                for (int t = steps - 1; t >= 0; t--) {
+                    CUdeviceptr gO = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
+                    launch1d("roaf_lstm_cell_backward", plane, tgt.ptr(t * plane4), tc.ptr((t + 1) * plane), tc.ptr(t * plane),
+                            t == steps - 1 ? null : dh, gO, dc, (long) batch, n);
+                    if (t > 0) {
+                        gemmRaw(false, false, batch, n, n4, 1f, tgt.ptr(t * plane4), n4, tw.ptr(), n, 0f, dh, n);
+                    }
                 }
-            }
+            });
         });
     }
 
@@ -1570,6 +1606,11 @@ public final class CudaEngine implements Engine {
             } catch (RuntimeException e) {
                 // best effort: a broken context frees its memory when it is destroyed
             }
+        }
+        try {
+            graphs.close();
+        } catch (RuntimeException e) {
+            // best effort, as the memory above
         }
         if (profiler != null) {
             try {

@@ -13,8 +13,9 @@ package dev.roaf.engine.cuda;
  * <p>Choices, in order:
  * <ul>
  *   <li>128 x 128 tiles, K unsplit, when they alone fill the GPU (at least one tile per SM);</li>
- *   <li>32 x 32 tiles, K unsplit, when those fill it, or when K is too short to split (under
- *       {@value #MIN_SLICE} per slice, e.g. the per-step products of a recurrence);</li>
+ *   <li>32 x 32 tiles, K unsplit, when those fill it, or when K is under {@value #MIN_SPLIT_K}: such a
+ *       product is short whatever its grid, and splitting it would add a second launch (the sum), which is
+ *       what the per-step products of an LSTM or a per-step recurrence cannot afford;</li>
  *   <li>otherwise split K so that about {@value #BLOCKS_PER_SM} blocks per SM run, with 128 x 128 tiles
  *       when M and N are both at least 96 (their higher arithmetic intensity pays) and 32 x 32 tiles for
  *       skinny products; slices are multiples of 16 (both tiles' K step) and at least {@value #MIN_SLICE}.</li>
@@ -27,6 +28,8 @@ package dev.roaf.engine.cuda;
 record GemmPlan(boolean bigTiles, int splits, int kSlice) {
     /** Shortest slice of K worth its own blocks and partial product. */
     static final int MIN_SLICE = 256;
+    /** Shortest K that is ever split. */
+    static final int MIN_SPLIT_K = 2048;
     /** Blocks per SM a split product aims for (two hide each other's memory latency). */
     static final int BLOCKS_PER_SM = 2;
     /** grid.y carries (tiles along M) x (slices) and may not exceed this. */
@@ -41,7 +44,7 @@ record GemmPlan(boolean bigTiles, int splits, int kSlice) {
         if (tiles(m, 128) * tiles(n, 128) >= smCount) {
             return new GemmPlan(true, 1, k);
         }
-        if (tiles(m, 32) * tiles(n, 32) >= smCount) {
+        if (tiles(m, 32) * tiles(n, 32) >= smCount || k < MIN_SPLIT_K) {
             return new GemmPlan(false, 1, k);
         }
         boolean big = m >= 96 && n >= 96;

@@ -30,7 +30,9 @@ class GemmPlanTest {
         assertEquals(new GemmPlan(true, 1, 4096), GemmPlan.of(4096, 4096, 4096, SMS));
         assertEquals(new GemmPlan(false, 1, 600), GemmPlan.of(1000, 600, 600, SMS)); // 608 small tiles
         assertEquals(new GemmPlan(false, 1, 128), GemmPlan.of(100, 128, 128, SMS)); // a recurrence's per-step product
-        assertEquals(new GemmPlan(false, 1, 511), GemmPlan.of(128, 128, 511, SMS)); // under two slices of 256
+        assertEquals(new GemmPlan(false, 1, 2047), GemmPlan.of(128, 128, 2047, SMS)); // under MIN_SPLIT_K
+        assertEquals(new GemmPlan(false, 1, 512), GemmPlan.of(100, 128, 512, SMS)); // an LSTM's per-step backward product (N = 128)
+        assertTrue(GemmPlan.of(128, 128, 2048, SMS).splits() > 1);
         assertEquals(new GemmPlan(false, 1, 1), GemmPlan.of(1, 1, 1, SMS));
     }
 
@@ -46,7 +48,7 @@ class GemmPlanTest {
                         covers(p, k);
                         if (p.splits() > 1) {
                             assertEquals(0, p.kSlice() % 16, p.toString());
-                            assertTrue(p.kSlice() >= GemmPlan.MIN_SLICE, p.toString());
+                            assertTrue(p.kSlice() >= GemmPlan.MIN_SLICE && k >= GemmPlan.MIN_SPLIT_K, p.toString());
                             long tilesM = GemmPlan.tiles(m, p.bigTiles() ? 128 : 32);
                             assertTrue(tilesM * p.splits() <= GemmPlan.MAX_GRID_Y, p.toString());
                             long tiles = tilesM * GemmPlan.tiles(n, p.bigTiles() ? 128 : 32);

@@ -1,0 +1,112 @@
+package dev.roaf.engine.cuda;
+
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
+
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
+
+/**
+ * Launch sequences recorded once as CUDA graphs and replayed with one {@code cuGraphLaunch}: an LSTM's
+ * forward or backward sweep is two launches per time step (a product and a cell kernel), and each launch
+ * costs the host more than the GPU spends on it, so a replayed sweep saves the host's share.
+ *
+ * <p>A sequence is named by a key that must hold everything its launches depend on (the operation, every
+ * device address and size): a graph replays the same kernels with the same arguments. The first call with
+ * a key runs eagerly (a warm-up: cuBLAS, scratch buffers and modules allocate what they need outside any
+ * capture), the second is captured (relaxed mode) and launched, later ones replay. A capture that fails
+ * (something in the sequence that a capture refuses) is reported once through the engine's log and the key
+ * runs eagerly from then on. At most {@value #CAPACITY} graphs are kept, least recently used dropped first.
+ */
+final class LaunchGraphs implements AutoCloseable {
+    static final int CAPACITY = 8;
+
+    private final Map<String, CUgraphExec> graphs = new LinkedHashMap<>(16, 0.75f, true);
+    private final Set<String> seen = new HashSet<>();
+    private final Set<String> refused = new HashSet<>();
+
+    /**
+     * Runs {@code launches} (which must only enqueue work on {@code stream}) eagerly, or captured, or as a
+     * replay of its graph, as described above.
+     *
+     * @param capturing told true while the launches are being captured (so they can avoid what a capture refuses)
+     */
+    void run(String key, CUstream stream, Runnable launches, Consumer<Boolean> capturing, Consumer<String> log) {
+        CUgraphExec exec = graphs.get(key);
+        if (exec != null) {
+            cuGraphLaunch(exec, stream);
+            return;
+        }
+        if (refused.contains(key) || seen.add(key)) {
+            launches.run();
+            return;
+        }
+        CUgraph graph = new CUgraph();
+        boolean captured = false;
+        String why = null;
+        capturing.accept(true);
+        try {
+            cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+            try {
+                launches.run();
+            } finally {
+                cuStreamEndCapture(stream, graph);
+            }
+            captured = true;
+        } catch (jcuda.CudaException e) {
+            why = CudaProbe.firstLine(e.getMessage());
+        } finally {
+            capturing.accept(false);
+        }
+        if (!captured) {
+            refused.add(key);
+            if (log != null) {
+                log.accept("roaf: a CUDA graph could not capture " + key.substring(0, key.indexOf(' ') < 0 ? key.length()
+                        : key.indexOf(' ')) + " (" + why + "); it runs launch by launch");
+            }
+            launches.run();
+            return;
+        }
+        exec = new CUgraphExec();
+        try {
+            cuGraphInstantiate(exec, graph, 0);
+        } finally {
+            cuGraphDestroy(graph);
+        }
+        graphs.put(key, exec);
+        if (graphs.size() > CAPACITY) {
+            Iterator<Map.Entry<String, CUgraphExec>> oldest = graphs.entrySet().iterator();
+            cuGraphExecDestroy(oldest.next().getValue());
+            oldest.remove();
+        }
+        cuGraphLaunch(exec, stream);
+    }
+
+    /** Graphs kept now. */
+    int size() {
+        return graphs.size();
+    }
+
+    @Override
+    public void close() {
+        for (CUgraphExec e : graphs.values()) {
+            cuGraphExecDestroy(e);
+        }
+        graphs.clear();
+        seen.clear();
+        refused.clear();
+    }
+}
