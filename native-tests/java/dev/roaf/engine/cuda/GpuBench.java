@@ -226,8 +226,8 @@ public final class GpuBench {
                     e.lstmForward(pp, w, h, c, gates);
                     e.lstmBackward(w, h, c, gates, gOut);
                 });
-                how = String.format(Locale.ROOT, "%.2f us/step; %.1fx faster than launch by launch; %d graphs kept",
-                        graphed * 1e3 / steps, both / graphed, e.launchGraphCount());
+                how = String.format(Locale.ROOT, "%.2f us/step; %.1fx faster than launch by launch; %d sequences captured",
+                        graphed * 1e3 / steps, both / graphed, e.launchGraphCaptures());
             } catch (RuntimeException x) {
                 how = "failed: " + x.getMessage();
             } finally {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static dev.roaf.engine.cuda.GpuTests.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -362,6 +363,56 @@ class KernelParityTest {
     }
 
     /**
+     * The per-step path replayed as CUDA graphs (LaunchGraphs): the same tensors, fresh values each round;
+     * round 1 runs eagerly, round 2 is captured, round 3 replays. Every round must match the CPU.
+     */
+    @Test
+    void perStepRecurrenceReplayedAsCudaGraphs() {
+        int[][] shapes = {{20, 65, 17}, {50, 100, 128}};
+        for (CudaEngine g : gpus()) {
+            g.usePersistentRecurrences(false);
+            g.useLaunchGraphs(true);
+            try {
+                for (int[] s : shapes) {
+                    for (int fv : new int[]{2, 4}) {
+                        int steps = s[0], batch = s[1], n = s[2];
+                        Filter[] f = filter(g, fv, 1, n);
+                        float alpha = LOOSE.alpha(), beta = LOOSE.beta();
+                        Pair w = r(g, LOOSE.wScale() / Math.sqrt(n), n, n), p = r(g, 1, steps, batch, n);
+                        Pair h = nan(g, steps + 1, batch, n), z = nan(g, steps, batch, n), gOut = r(g, 1, batch, n);
+                        Pair gh0 = nan(g, batch, n);
+                        long before = g.launchGraphCaptures();
+                        for (int round = 1; round <= 3; round++) {
+                            String what = "per-step recurrence graphs T=" + steps + " B=" + batch + " N=" + n + " filter="
+                                    + FILTER_NAMES[fv] + " round " + round;
+                            for (Pair x : new Pair[]{p, gOut}) {
+                                float[] v = random(rnd, x.c.size(), 1);
+                                c().upload(v, x.c);
+                                g.upload(v, x.g);
+                            }
+                            float[] h0 = random(rnd, (long) batch * n, 0.5);
+                            c().upload(h0, h.c.slice(0));
+                            g.upload(h0, h.g.slice(0));
+                            c().recurrenceForward(p.c, w.c, f[0], alpha, beta, h.c, z.c);
+                            g.recurrenceForward(p.g, w.g, f[1], alpha, beta, h.g, z.g);
+                            assertClose(what + " forward h", g, h);
+                            c().recurrenceBackward(w.c, f[0], alpha, beta, z.c, gOut.c, gh0.c);
+                            g.recurrenceBackward(w.g, f[1], alpha, beta, z.g, gOut.g, gh0.g);
+                            assertClose(what + " backward d (in z)", g, z);
+                            assertClose(what + " backward gH0", g, gh0);
+                        }
+                        assertEquals(before + 2, g.launchGraphCaptures(),
+                                "the forward and backward sweeps should have been captured as graphs on " + g.deviceName());
+                    }
+                }
+            } finally {
+                g.useLaunchGraphs(false);
+                g.usePersistentRecurrences(true);
+            }
+        }
+    }
+
+    /**
      * Recurrence parameters: W uniform in +-wScale/sqrt(N); alpha and beta (filters other than none);
      * the dense filter's scale (1: the filter variant's own, uniform in +-1/sqrt(N)).
      */
@@ -544,7 +595,7 @@ class KernelParityTest {
                     Pair p = r(g, 1, steps, batch, 4 * n);
                     Pair h = nan(g, steps + 1, batch, n), cc = nan(g, steps + 1, batch, n), gates = nan(g, steps, batch, 4 * n);
                     Pair gOut = r(g, 1, batch, n);
-                    int before = g.launchGraphCount();
+                    long before = g.launchGraphCaptures();
                     for (int round = 1; round <= 3; round++) {
                         String what = "lstm graphs T=" + steps + " B=" + batch + " N=" + n + " round " + round;
                         for (Pair x : new Pair[]{p, gOut}) {
@@ -565,7 +616,7 @@ class KernelParityTest {
                         g.lstmBackward(w.g, h.g, cc.g, gates.g, gOut.g);
                         assertClose(what + " backward dGates", g, gates);
                     }
-                    assertTrue(g.launchGraphCount() >= Math.min(LaunchGraphs.CAPACITY, before + 2),
+                    assertEquals(before + 2, g.launchGraphCaptures(),
                             "the forward and backward sweeps should have been captured as graphs on " + g.deviceName());
                 }
             } finally {

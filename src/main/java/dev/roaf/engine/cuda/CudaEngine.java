@@ -97,7 +97,8 @@ public final class CudaEngine implements Engine {
      */
     private boolean fusedStacks = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.fusedStack", "true"));
     /**
-     * Whether an LSTM's per-step sweeps are replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until
+     * Whether per-step sweeps (the LSTM's, and a recurrence's where the persistent kernels do not apply) are
+     * replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until
      * a GPU check has verified it: the system property {@code roaf.cuda.graphs=true} turns it on, as does
      * {@link #useLaunchGraphs}.
      */
@@ -1061,6 +1062,12 @@ public final class CudaEngine implements Engine {
             return kind == Filter.Kind.DENSE;
         }
 
+        /** What a launch sequence reads of this filter, for {@link LaunchGraphs} keys: kind and addresses. */
+        String key() {
+            return " filter=" + kind + (matrix != null ? " " + matrix.ptr() : "") + (index != null ? " " + index.ptr() + sign.ptr() : "")
+                    + (perLayer ? " per-layer" : "");
+        }
+
         CUdeviceptr mat(int l) {
             return matrix.ptr(perLayer ? (long) l * n * n : 0);
         }
@@ -1312,10 +1319,14 @@ public final class CudaEngine implements Engine {
             }
             long plane = (long) batch * n;
             CUdeviceptr ox = tz == null && f.dense() ? scratch("ox", 4L * plane) : null;
-            for (int t = 0; t < steps; t++) {
-                forwardStep(th.ptr(t * plane), tw.ptr(), f, 0, tp.ptr(t * plane), n, alpha, beta, th.ptr((t + 1) * plane),
-                        tz == null ? null : tz.ptr(t * plane), ox, batch, n);
-            }
+            String key = "recurrenceForward " + tp.ptr() + tw.ptr() + th.ptr() + (tz == null ? "-" : tz.ptr()) + ox + f.key() + " alpha="
+                    + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta) + " T=" + steps + " B=" + batch + " N=" + n;
+            sequence(key, () -> {
+                for (int t = 0; t < steps; t++) {
+                    forwardStep(th.ptr(t * plane), tw.ptr(), f, 0, tp.ptr(t * plane), n, alpha, beta, th.ptr((t + 1) * plane),
+                            tz == null ? null : tz.ptr(t * plane), ox, batch, n);
+                }
+            });
         });
     }
 
@@ -1335,19 +1346,25 @@ public final class CudaEngine implements Engine {
                 return;
             }
             long plane = (long) batch * n;
-            CUdeviceptr carry = scratch("carry", 4L * plane), next = scratch("carry2", 4L * plane),
+            CUdeviceptr carry0 = scratch("carry", 4L * plane), next0 = scratch("carry2", 4L * plane),
                     gsum = scratch("gsum", 4L * plane);
-            fillRaw(carry, plane, 0f);
-            for (int t = steps - 1; t >= 0; t--) {
-                CUdeviceptr extra = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
-                backwardStep(tz.ptr(t * plane), carry, extra, gsum, tw.ptr(), f, 0, alpha, beta, next, batch, n);
-                CUdeviceptr tmp = carry;
-                carry = next;
-                next = tmp;
-            }
-            if (th0 != null && plane > 0) {
-                cuMemcpyDtoDAsync(th0.ptr(), carry, 4L * plane, stream);
-            }
+            String key = "recurrenceBackward " + tw.ptr() + tz.ptr() + tg.ptr() + (th0 == null ? "-" : th0.ptr()) + carry0 + next0 + gsum
+                    + f.key() + " alpha=" + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta) + " T=" + steps + " B="
+                    + batch + " N=" + n + " perStep=" + perStep;
+            sequence(key, () -> {
+                CUdeviceptr carry = carry0, next = next0;
+                fillRaw(carry, plane, 0f);
+                for (int t = steps - 1; t >= 0; t--) {
+                    CUdeviceptr extra = perStep ? tg.ptr(t * plane) : (t == steps - 1 ? tg.ptr() : null);
+                    backwardStep(tz.ptr(t * plane), carry, extra, gsum, tw.ptr(), f, 0, alpha, beta, next, batch, n);
+                    CUdeviceptr tmp = carry;
+                    carry = next;
+                    next = tmp;
+                }
+                if (th0 != null && plane > 0) {
+                    cuMemcpyDtoDAsync(th0.ptr(), carry, 4L * plane, stream);
+                }
+            });
         });
     }
 
@@ -1429,14 +1446,14 @@ public final class CudaEngine implements Engine {
         persistentRecurrences = on;
     }
 
-    /** Turns CUDA-graph replay of the LSTM's per-step sweeps on or off for this engine (native tests and GpuBench). */
+    /** Turns CUDA-graph replay of the per-step sweeps on or off for this engine (native tests and GpuBench). */
     void useLaunchGraphs(boolean on) {
         launchGraphs = on;
     }
 
-    /** CUDA graphs kept by this engine's {@link LaunchGraphs} (native tests check that captures happened). */
-    int launchGraphCount() {
-        return graphs.size();
+    /** Sequences this engine's {@link LaunchGraphs} has captured so far (native tests check that captures happen). */
+    long launchGraphCaptures() {
+        return graphs.captures();
     }
 
     /** Runs {@code launches} directly, or through {@link #graphs} (keyed by {@code key}) when launch graphs are on. */

@@ -37,6 +37,7 @@ final class LaunchGraphs implements AutoCloseable {
     private final Map<String, CUgraphExec> graphs = new LinkedHashMap<>(16, 0.75f, true);
     private final Set<String> seen = new HashSet<>();
     private final Set<String> refused = new HashSet<>();
+    private long captures;
 
     /**
      * Runs {@code launches} (which must only enqueue work on {@code stream}) eagerly, or captured, or as a
@@ -87,6 +88,7 @@ final class LaunchGraphs implements AutoCloseable {
             cuGraphDestroy(graph);
         }
         graphs.put(key, exec);
+        captures++;
         if (graphs.size() > CAPACITY) {
             Iterator<Map.Entry<String, CUgraphExec>> oldest = graphs.entrySet().iterator();
             cuGraphExecDestroy(oldest.next().getValue());
@@ -98,6 +100,11 @@ final class LaunchGraphs implements AutoCloseable {
     /** Graphs kept now. */
     int size() {
         return graphs.size();
+    }
+
+    /** Sequences captured so far (graphs dropped since included). */
+    long captures() {
+        return captures;
     }
 
     @Override
