@@ -51,6 +51,9 @@ final class LaunchGraphs implements AutoCloseable {
             cuGraphLaunch(exec, stream);
             return;
         }
+        if (seen.size() > 4 * 1024) {
+            seen.clear(); // keys that never repeat (fresh tensors every call) must not pile up
+        }
         if (refused.contains(key) || seen.add(key)) {
             launches.run();
             return;
