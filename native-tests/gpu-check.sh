@@ -14,7 +14,8 @@
 # (ModelStepBench) and their PyTorch peers (bench/peers/torch_step.py) on the same GPU, set side by
 # side by native-tests/ratios.py against issues 5 and 6's targets (and the own GEMM against PyTorch's
 # fp32 matmul, i.e. cuBLAS 13, issue 4's "within 2x of cuBLAS" when JCublas cannot load), written to
-# bench/results/gpu-ratios-<card>-<date>.md. Both tables are printed LAST. A stage that no longer fits
+# bench/results/gpu-ratios-<card>-<date>.md, with each roaf update broken down by engine operation; (5) Nsight
+# Compute (when ncu is there) on the kernels furthest from their targets ($OUT/ncu-report.txt). Both tables are printed LAST. A stage that no longer fits
 # before the deadline is skipped with a message. Everything is copied to $OUT (when set) after each stage.
 #
 # `gpu-check.sh paper` (after the checks passed, with the full MNIST carried: prepare.sh --with-mnist) runs issue
@@ -181,6 +182,24 @@ if fits 40 "PyTorch peers"; then
         > "$peers_json" 2>&1 || echo "peers failed or timed out"
     tail -c 3000 "$peers_json"; echo
     [[ -n "$out" ]] && cp "$peers_json" "$out/torch-peers.json"
+fi
+
+# Nsight Compute on the kernels furthest from their targets (ProfileTargets: the persistent roaf-rnn sweeps, the
+# fused MLP stack passes, the split-K weight gradient), when the machine has ncu: where their time goes (stall
+# reasons, occupancy, throughput). The whole report goes to $OUT/ncu-report.txt; a few lines are printed here.
+ncu_bin=$(command -v ncu || ls /usr/local/cuda*/bin/ncu 2>/dev/null | head -1 || true)
+echo
+echo "== Nsight Compute on the slowest kernels (ProfileTargets)"
+if [[ -z "$ncu_bin" ]]; then
+    echo "no ncu on this machine"
+elif fits 90 "Nsight Compute profile"; then
+    ncu_log=$(mktemp)
+    timeout "$(bound 150)" "$ncu_bin" --target-processes all --kernel-name "regex:roaf_recurrence|roaf_mlp_stack_(forward|backward)|roaf_splitk_gemm" \
+        --section SpeedOfLight --section LaunchStats --section Occupancy --section SchedulerStats --section WarpStateStats \
+        --section MemoryWorkloadAnalysis "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.ProfileTargets > "$ncu_log" 2>&1
+    echo "ncu exit code: $?"
+    [[ -n "$out" ]] && cp "$ncu_log" "$out/ncu-report.txt"
+    grep -E '^  roaf_|Duration|Registers Per Thread|Achieved Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Compute \(SM\) Throughput|Memory Throughput|ERR|error' "$ncu_log" | head -80
 fi
 
 echo
