@@ -71,7 +71,8 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv
 echo "which java: $(command -v java || echo none); using: $JAVA"
 "$JAVA" -version 2>&1 | head -1
 echo "libcublas / libcurand on this machine:"
-libs=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o \( -name 'libcublas.so*' -o -name 'libcublasLt.so*' -o -name 'libcurand.so*' \) -print 2>/dev/null | sort)
+libs=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o \( -name 'libcublas.so*' -o -name 'libcublasLt.so*' -o -name 'libcurand.so*' \) -print 2>/dev/null \
+    | grep -v '/cublas-shim/' | sort)  # not the carried shim (native-tests/cublas-shim): it is not a real libcublas.so.12
 echo "${libs:-  (none found)}"
 echo "ld cache: $(ldconfig -p 2>/dev/null | grep -E 'libcublas\.so|libcurand\.so' | tr -s ' ' | tr '\n' ';')"
 # Puts the folder of the first library named like $1 (a regex on the paths found above) on the library path, and
