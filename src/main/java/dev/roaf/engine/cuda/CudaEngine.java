@@ -98,9 +98,8 @@ public final class CudaEngine implements Engine {
     private boolean fusedStacks = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.fusedStack", "true"));
     /**
      * Whether per-step sweeps (the LSTM's, and a recurrence's where the persistent kernels do not apply) are
-     * replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until
-     * a GPU check has verified it: the system property {@code roaf.cuda.graphs=true} turns it on, as does
-     * {@link #useLaunchGraphs}.
+     * replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until a GPU check has verified it: the
+     * system property {@code roaf.cuda.graphs=true} turns it on, as does {@link #useLaunchGraphs}.
      */
     private boolean launchGraphs = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.graphs", "false"));
     private final LaunchGraphs graphs = new LaunchGraphs();
