@@ -21,6 +21,10 @@
 #                    test digits every epoch (1.6 h with one thread here, sharing the machine)
 #   psmnist-full-1epoch  the same data, one epoch at a constant --lr 0.01 --clip-norm 1: lstm, rnn and
 #                    roaf-rnn (31, 7 and 11 min with one thread each, sharing the machine)
+#   psmnist-full-1epoch-n256  the best one-epoch setting found (search/psfull1-n256-b10-lr005-a1-b003-cosine*): the
+#                    same data, one epoch of 6,000 updates of 10, N = 256, lr 0.005 cosine over the epoch, clipping
+#                    at 1, the long-horizon filter --alpha-scale 1 --beta 0.03; roaf-rnn with seeds SEEDS (default
+#                    "1 2 3 4"; ~30 min each with one thread), all 10,000 test digits at the end
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
 #                    updates of 100); roaf-rnn and lstm (~25 min)
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
@@ -183,6 +187,12 @@ for stage in "$@"; do
           --eval-every 150 --eval-size 2000)
       for m in ${MODELS:-roaf-rnn lstm rnn}; do train "$stage" "$m" --model "$m" "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch (600 updates of 100), $where" ;;
+    psmnist-full-1epoch-n256)
+      need_full_mnist
+      ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 256 --batch 10 --epochs 1 --lr 0.005
+          --lr-schedule cosine --clip-norm 1 --eval-every 1500 --eval-size 2000 "${long_filter[@]}")
+      for s in ${SEEDS:-1 2 3 4}; do RUN_SEED=$s train "$stage" "roaf-rnn-seed$s" --model roaf-rnn "${ps[@]}"; done
+      table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch at batch 10 (6,000 updates), N = 256, $where" ;;
     psfashion-1epoch)
       pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
       train "$stage" roaf-rnn --model roaf-rnn "${pf[@]}"
