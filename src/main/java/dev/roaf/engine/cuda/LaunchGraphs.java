@@ -31,7 +31,7 @@ import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
  * (something in the sequence that a capture refuses) is reported once through the engine's log and the key
  * runs eagerly from then on. At most {@value #CAPACITY} graphs are kept, least recently used dropped first.
  */
-final class LaunchGraphs implements AutoCloseable {
+class LaunchGraphs implements AutoCloseable {
     static final int CAPACITY = 8;
 
     private final Map<String, CUgraphExec> graphs = new LinkedHashMap<>(16, 0.75f, true);
@@ -48,7 +48,7 @@ final class LaunchGraphs implements AutoCloseable {
     void run(String key, CUstream stream, Runnable launches, Consumer<Boolean> capturing, Consumer<String> log) {
         CUgraphExec exec = graphs.get(key);
         if (exec != null) {
-            cuGraphLaunch(exec, stream);
+            launch(exec, stream);
             return;
         }
         if (seen.size() > 4 * 1024) {
@@ -63,11 +63,11 @@ final class LaunchGraphs implements AutoCloseable {
         String why = null;
         capturing.accept(true);
         try {
-            cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+            beginCapture(stream);
             try {
                 launches.run();
             } finally {
-                cuStreamEndCapture(stream, graph);
+                endCapture(stream, graph);
             }
             captured = true;
         } catch (jcuda.CudaException e) {
@@ -86,18 +86,44 @@ final class LaunchGraphs implements AutoCloseable {
         }
         exec = new CUgraphExec();
         try {
-            cuGraphInstantiate(exec, graph, 0);
+            instantiate(exec, graph);
         } finally {
-            cuGraphDestroy(graph);
+            destroyGraph(graph);
         }
         graphs.put(key, exec);
         captures++;
         if (graphs.size() > CAPACITY) {
             Iterator<Map.Entry<String, CUgraphExec>> oldest = graphs.entrySet().iterator();
-            cuGraphExecDestroy(oldest.next().getValue());
+            destroyExec(oldest.next().getValue());
             oldest.remove();
         }
+        launch(exec, stream);
+    }
+
+    // The driver calls, one method each: LaunchGraphsTest replaces them to check the logic above without a GPU.
+
+    void beginCapture(CUstream stream) {
+        cuStreamBeginCapture(stream, CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_RELAXED);
+    }
+
+    void endCapture(CUstream stream, CUgraph graph) {
+        cuStreamEndCapture(stream, graph);
+    }
+
+    void instantiate(CUgraphExec exec, CUgraph graph) {
+        cuGraphInstantiate(exec, graph, 0);
+    }
+
+    void destroyGraph(CUgraph graph) {
+        cuGraphDestroy(graph);
+    }
+
+    void launch(CUgraphExec exec, CUstream stream) {
         cuGraphLaunch(exec, stream);
+    }
+
+    void destroyExec(CUgraphExec exec) {
+        cuGraphExecDestroy(exec);
     }
 
     /** Graphs kept now. */
@@ -113,7 +139,7 @@ final class LaunchGraphs implements AutoCloseable {
     @Override
     public void close() {
         for (CUgraphExec e : graphs.values()) {
-            cuGraphExecDestroy(e);
+            destroyExec(e);
         }
         graphs.clear();
         seen.clear();
