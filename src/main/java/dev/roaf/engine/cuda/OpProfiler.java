@@ -20,7 +20,7 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
  * stream reaches its first event to when it passes its last, so it includes launch overhead whenever the
  * GPU waits for the host; host work between operations is in no operation's time.
  */
-final class OpProfiler implements AutoCloseable {
+class OpProfiler implements AutoCloseable {
     /** Event pairs, reused across profiles: {@code events[2i]} starts operation i, {@code events[2i+1]} ends it. */
     private final List<CUevent> events = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
@@ -30,11 +30,9 @@ final class OpProfiler implements AutoCloseable {
     void begin(String op, CUstream stream) {
         int i = names.size();
         while (events.size() < 2 * i + 2) {
-            CUevent e = new CUevent();
-            cuEventCreate(e, 0);
-            events.add(e);
+            events.add(create());
         }
-        cuEventRecord(events.get(2 * i), stream);
+        record(events.get(2 * i), stream);
         pending = op;
     }
 
@@ -43,7 +41,7 @@ final class OpProfiler implements AutoCloseable {
         if (pending == null) {
             return;
         }
-        cuEventRecord(events.get(2 * names.size() + 1), stream);
+        record(events.get(2 * names.size() + 1), stream);
         names.add(pending);
         pending = null;
     }
@@ -54,12 +52,10 @@ final class OpProfiler implements AutoCloseable {
      */
     List<CudaEngine.OpTime> collect() {
         Map<String, double[]> sums = new LinkedHashMap<>();
-        float[] ms = new float[1];
         for (int i = 0; i < names.size(); i++) {
-            cuEventElapsedTime(ms, events.get(2 * i), events.get(2 * i + 1));
             double[] s = sums.computeIfAbsent(names.get(i), k -> new double[2]);
             s[0]++;
-            s[1] += ms[0];
+            s[1] += elapsedMs(events.get(2 * i), events.get(2 * i + 1));
         }
         names.clear();
         pending = null;
@@ -69,10 +65,32 @@ final class OpProfiler implements AutoCloseable {
         return out;
     }
 
+    // The driver calls, one method each: OpProfilerTest replaces them to check the bookkeeping without a GPU.
+
+    CUevent create() {
+        CUevent e = new CUevent();
+        cuEventCreate(e, 0);
+        return e;
+    }
+
+    void record(CUevent event, CUstream stream) {
+        cuEventRecord(event, stream);
+    }
+
+    float elapsedMs(CUevent start, CUevent end) {
+        float[] ms = new float[1];
+        cuEventElapsedTime(ms, start, end);
+        return ms[0];
+    }
+
+    void destroy(CUevent event) {
+        cuEventDestroy(event);
+    }
+
     @Override
     public void close() {
         for (CUevent e : events) {
-            cuEventDestroy(e);
+            destroy(e);
         }
         events.clear();
         names.clear();
