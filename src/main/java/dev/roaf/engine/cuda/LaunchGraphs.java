@@ -59,7 +59,7 @@ class LaunchGraphs implements AutoCloseable {
             return;
         }
         CUgraph graph = new CUgraph();
-        boolean captured = false;
+        boolean captured = false, ended = false;
         String why = null;
         capturing.accept(true);
         try {
@@ -68,12 +68,16 @@ class LaunchGraphs implements AutoCloseable {
                 launches.run();
             } finally {
                 endCapture(stream, graph);
+                ended = true;
             }
             captured = true;
         } catch (jcuda.CudaException e) {
             why = CudaProbe.firstLine(e.getMessage());
         } finally {
             capturing.accept(false);
+            if (ended && !captured) {
+                destroyGraph(graph); // the capture ended but what it recorded is not used
+            }
         }
         if (!captured) {
             refused.add(key);

@@ -110,6 +110,24 @@ class LaunchGraphsTest {
     }
 
     @Test
+    void aLaunchThatFailsDuringTheCaptureLeavesNoGraphBehind() {
+        Recorded g = new Recorded();
+        int[] runs = new int[1];
+        Runnable launches = () -> {
+            runs[0]++;
+            if (g.inCapture) {
+                throw new CudaException("CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED");
+            }
+        };
+        List<String> log = new ArrayList<>();
+        g.run("k", stream, launches, on -> { }, log::add);
+        g.run("k", stream, launches, on -> { }, log::add);
+        assertEquals(List.of("begin", "end", "destroyGraph"), g.calls, "the ended capture's graph is destroyed");
+        assertEquals(3, runs[0], "eager, captured (failed), eager again");
+        assertEquals(1, log.size());
+    }
+
+    @Test
     void theLeastRecentlyUsedGraphIsDroppedBeyondCapacityAndCloseDestroysTheRest() {
         Recorded g = new Recorded();
         Runnable nothing = () -> { };
