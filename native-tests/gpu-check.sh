@@ -95,9 +95,10 @@ use_library '/libcublas\.so\.12' "the cuBLAS path will be tried" \
 use_library '/libcurand\.so\.10' "cuRAND draws will be tried" \
     "no libcurand.so.10: random draws fall back to the host (bit-identical to the CPU engine)"
 # Without libcublas.so.12, the compatibility shim of native-tests/cublas-shim (carried by prepare.sh) lets JCublas 12.6
-# use CUDA 13's libcublas.so.13 for the tests and the kernel timings (so the cuBLAS path, the default of every
+# use CUDA 13's libcublas.so.13 for the tests and (once those passed) the kernel timings (so the cuBLAS path, the default of every
 # CUDA 12 user, is checked against the CPU and timed); the whole-update timings and the paper runs stay without
-# it (what a CUDA-13 user gets). $shim_path is empty when the shim is not used.
+# it (what a CUDA-13 user gets). The tests run first without it, then KernelParityTest and ModelParityTest again on
+# the cuBLAS engine alone, with it. $shim_path is empty when the shim is not used.
 shim_path=
 cublas13=$(printf '%s\n' "$libs" | grep -m1 '/libcublas\.so\.13$' || true)
 if ! printf '%s\n' "$libs" | grep -q '/libcublas\.so\.12' && [[ -n "$cublas13" && -f "$carry/cublas-shim/libcublas.so.12" ]]; then
@@ -132,6 +133,7 @@ if [[ $stage == paper ]]; then
 fi
 
 tests_rc=0
+bench_with_shim=
 if [[ $stage != timings ]]; then
     echo
     echo "== native tests (tag gpu)"
@@ -145,12 +147,27 @@ if [[ $stage != timings ]]; then
         done
         (( ${#select[@]} )) || { echo "ROAF_GPU_TESTS=$ROAF_GPU_TESTS: no such test class in $carry/test-classes"; exit 2; }
     fi
-    with_shim timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
+    timeout "$(bound 330)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -cp "$cp" org.junit.platform.console.ConsoleLauncher execute \
         --disable-banner --disable-ansi-colors --details=tree --include-tag gpu "${select[@]}" \
         ${out:+--reports-dir "$out/junit"}
     tests_rc=$?
     echo "native tests exit code: $tests_rc"
     save
+    # The cuBLAS path through the shim, in a JVM of its own (a fault in the shim cannot cost the run above): the kernel
+    # and model parity tests on the cuBLAS engine only.
+    if [[ -n "$shim_path" && -z "${ROAF_GPU_TESTS:-}" ]] && fits 120 "cuBLAS-path tests (through the shim)"; then
+        echo
+        echo "== native tests on the cuBLAS path (KernelParityTest, ModelParityTest; JCublas 12.6 through the shim)"
+        with_shim timeout "$(bound 240)" "$JAVA" -Xmx8g -Droaf.requireGpu=$require -Droaf.gpuTests.cublasOnly=true -cp "$cp" \
+            org.junit.platform.console.ConsoleLauncher execute --disable-banner --disable-ansi-colors --details=tree \
+            --include-tag gpu --select-class dev.roaf.engine.cuda.KernelParityTest --select-class dev.roaf.engine.cuda.ModelParityTest \
+            ${out:+--reports-dir "$out/junit-cublas"}
+        cublas_rc=$?
+        echo "cuBLAS-path tests exit code: $cublas_rc"
+        (( cublas_rc == 0 )) && bench_with_shim=yes
+        (( tests_rc == 0 )) && tests_rc=$cublas_rc
+        save
+    fi
 fi
 [[ $stage == tests ]] && { echo "== done: tests rc=$tests_rc"; exit $tests_rc; }
 
@@ -159,7 +176,13 @@ bench_rc=0
 echo
 echo "== kernel timings (GpuBench)"
 if fits 60 "kernel timings"; then
-    with_shim timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
+    # Through the shim (timing cuBLAS beside the own kernels) only after the cuBLAS-path tests passed in this call.
+    if [[ -n "$bench_with_shim" ]]; then
+        echo "(GpuBench with the cuBLAS shim: the cuBLAS-path tests passed above)"
+        with_shim timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
+    else
+        timeout "$(bound 150)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results
+    fi
     bench_rc=$?
     echo "kernel timings exit code: $bench_rc"
     save

@@ -47,14 +47,20 @@ final class GpuTests {
         return cpu;
     }
 
-    /** The engine(s) to test: the default path, plus the own-GEMM path when the default is cuBLAS. */
+    /**
+     * The engine(s) to test: the default path, plus the own-GEMM path when the default is cuBLAS. With
+     * {@code -Droaf.gpuTests.cublasOnly=true} (gpu-check.sh's second run, through the cuBLAS shim, after a run
+     * on the own kernels) only the cuBLAS engine, and its absence is a failure.
+     */
     static synchronized List<CudaEngine> gpus() {
         assumeGpu();
         if (gpus == null) {
             gpus = new ArrayList<>();
             CudaEngine auto = new CudaEngine(0, CudaEngine.GemmPath.AUTO, line -> System.out.println("[gpu-tests] " + line));
             gpus.add(auto);
-            if (auto.usesCublas()) {
+            if (Boolean.getBoolean("roaf.gpuTests.cublasOnly")) {
+                assertTrue(auto.usesCublas(), "roaf.gpuTests.cublasOnly is set but cuBLAS did not load: " + auto.gemmDescription());
+            } else if (auto.usesCublas()) {
                 gpus.add(new CudaEngine(0, CudaEngine.GemmPath.OWN, line -> System.out.println("[gpu-tests] " + line)));
             }
         }
