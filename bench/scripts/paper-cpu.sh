@@ -445,6 +445,11 @@ PY
       "${roaf[@]}" plot "$s"/psfull1-b10-lr01-cosine "$s"/psfull1-b10-lr01-a1-b00{3,1}-cosine "$s"/psfull1-b10-lr01-a1-b01-cosine \
           --label "convex c = 30 (recipe),alpha-scale 1 / beta 0.03,alpha-scale 1 / beta 0.01,alpha-scale 1 / beta 0.1" \
           --out "$p/psmnist-full-1epoch-filter.png" --title "psMNIST, one epoch of the full MNIST at batch 10 (6,000 updates, cosine)"
+      # N = 256 with the long-horizon filter, seeds 1-5 at beta 0.03 and 1-4 at beta 0.05 (fifteenth session): the spread
+      "${roaf[@]}" plot "$s"/psfull1-n256-b10-lr005-a1-b003-cosine{,-seed2,-seed3,-seed4,-seed5} \
+          "$s"/psfull1-n256-b10-lr005-a1-b005-cosine{,-seed2,-seed3,-seed4} \
+          --label "beta 0.03 seed 1,beta 0.03 seed 2,beta 0.03 seed 3,beta 0.03 seed 4,beta 0.03 seed 5,beta 0.05 seed 1,beta 0.05 seed 2,beta 0.05 seed 3,beta 0.05 seed 4" \
+          --out "$p/psmnist-full-1epoch-n256-seeds.png" --title "psMNIST, one epoch at batch 10, N = 256, alpha-scale 1: seeds"
       plot psfashion-1epoch "psFashion, one epoch (600 updates of 100)" "$root"/psfashion-1epoch/{roaf-rnn,lstm,rnn}
       plot copy-100 "Copy, delay 100, 1,500 updates of 50" "$root"/copy-100/{roaf-rnn-beta01-hold,roaf-rnn-recipe-hold,lstm,rnn}
       plot copy-1000 "Copy, delay 1,000, 3,000 updates of 50: beta 0.1 (seeds 1-4), beta 1 (1, 4)" \
