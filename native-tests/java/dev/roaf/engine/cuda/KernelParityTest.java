@@ -130,7 +130,8 @@ class KernelParityTest {
 
     /**
      * The own GEMM with K split into slices (GemmPlan): few output tiles, long K, as in a recurrence's weight
-     * gradients (dW = d^T h over all T*B rows). Only engines on the own kernels; each shape must take the split.
+     * gradients (dW = d^T h over all T*B rows). Only engines on the own kernels; each shape must take the split with B
+     * untransposed (a transposed B takes the unsplit kernels: checked all the same).
      */
     @Test
     void ownGemmSplitAlongKMatchesTheCpu() {

@@ -971,7 +971,8 @@ public final class CudaEngine implements Engine {
     void ownGemm(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
                  float beta, CUdeviceptr c, int ldc) {
         String suffix = (tA ? "t" : "n") + (tB ? "t" : "n");
-        GemmPlan plan = splitGemmK && !capturing ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
+        // K is split only with B untransposed (kernels/gemm.cu ships no split kernels for a transposed B).
+        GemmPlan plan = splitGemmK && !capturing && !tB ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
         int tile = plan.bigTiles() ? 128 : 32;
         int tilesN = (int) GemmPlan.tiles(n, tile), tilesM = (int) GemmPlan.tiles(m, tile);
         if (plan.splits() == 1) {

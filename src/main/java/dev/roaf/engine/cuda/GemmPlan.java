@@ -4,7 +4,8 @@ package dev.roaf.engine.cuda;
  * How the project's own GEMM kernels ({@code kernels/gemm.cu}) cover one product {@code [M,K] x [K,N]}:
  * which tile shape, and into how many slices K is split.
  *
- * <p>Why split K: a product whose C has few tiles but whose K is long, such as a recurrence's weight
+ * <p>Only products with B untransposed are split (the engine asks {@link #unsplit} for the others: no split
+ * kernels ship for them). Why split K: a product whose C has few tiles but whose K is long, such as a recurrence's weight
  * gradient {@code dW = d^T h} summed over all T*B rows (C is 128 x 128, K is 78,400 for psMNIST at
  * B = 100), would otherwise run as one to sixteen blocks each walking all of K, on a GPU with a hundred
  * or more SMs. Split, each slice of K gets its own blocks, writing partial products that
