@@ -73,7 +73,7 @@ public final class GpuBench {
         jsonRows.add(json);
     }
 
-    private static Tensor rand(CudaEngine e, SplittableRandom r, double scale, int... shape) {
+    static Tensor rand(CudaEngine e, SplittableRandom r, double scale, int... shape) {
         long n = 1;
         for (int d : shape) {
             n *= d;
@@ -125,12 +125,12 @@ public final class GpuBench {
             int n = 128, rows = 784 * 100;
             Tensor d = rand(own, r, 1, rows, n), h = rand(own, r, 1, rows, n), dw = own.zeros(n, n);
             double split = time(own, 3, 21, () -> own.gemm(true, false, 1f, d, h, 0f, dw));
-            own.splitGemmK = false;
+            own.useSplitGemmK(false);
             double whole;
             try {
                 whole = time(own, 2, 7, () -> own.gemm(true, false, 1f, d, h, 0f, dw));
             } finally {
-                own.splitGemmK = true;
+                own.useSplitGemmK(true);
             }
             double flops = 2.0 * n * n * rows;
             row("own gemm dW = d^T h, K=78,400 (psMNIST T*B), N=128, split along K", split, flops / PEAK_FLOPS * 1e3,
@@ -487,7 +487,7 @@ public final class GpuBench {
                 path.indexOf(" blocks", path.indexOf("a cluster of")) + 7) : "persistent, one block per team";
     }
 
-    private static int[] perm(SplittableRandom r, int n) {
+    static int[] perm(SplittableRandom r, int n) {
         int[] p = new int[n];
         for (int i = 0; i < n; i++) {
             p[i] = i;
@@ -501,7 +501,7 @@ public final class GpuBench {
         return p;
     }
 
-    private static float[] signs(SplittableRandom r, int n) {
+    static float[] signs(SplittableRandom r, int n) {
         float[] s = new float[n];
         for (int i = 0; i < n; i++) {
             s[i] = r.nextBoolean() ? 1f : -1f;

@@ -111,20 +111,25 @@ class KernelParityTest {
         for (CudaEngine g : gpus()) {
             for (int[] s : shapes) {
                 int m = s[0], n = s[1], k = s[2];
-                for (int variant = 0; variant < 4; variant++) {
-                    boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
-                    Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
-                    Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
-                    String what = "gemm tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
-                    Pair cc = nan(g, m, n);
-                    c().gemm(tA, tB, 1.3f, a.c, b.c, 0f, cc.c);
-                    g.gemm(tA, tB, 1.3f, a.g, b.g, 0f, cc.g);
-                    assertClose(what + " beta=0", g, cc);
-                    c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
-                    g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
-                    assertClose(what + " beta=0.75", g, cc);
-                }
+                checkGemmAllTransposes(g, m, n, k, "gemm");
             }
+        }
+    }
+
+    /** C = alpha op(A) op(B) (+ beta C) for the four transposes, beta 0 (C poisoned) and 0.75, against the CPU. */
+    private void checkGemmAllTransposes(CudaEngine g, int m, int n, int k, String label) {
+        for (int variant = 0; variant < 4; variant++) {
+            boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
+            Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
+            Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
+            String what = label + " tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
+            Pair cc = nan(g, m, n);
+            c().gemm(tA, tB, 1.3f, a.c, b.c, 0f, cc.c);
+            g.gemm(tA, tB, 1.3f, a.g, b.g, 0f, cc.g);
+            assertClose(what + " beta=0", g, cc);
+            c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
+            g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
+            assertClose(what + " beta=0.75", g, cc);
         }
     }
 
@@ -144,19 +149,7 @@ class KernelParityTest {
                 int m = s[0], n = s[1], k = s[2];
                 GemmPlan plan = GemmPlan.of(m, n, k, g.smCount());
                 assertTrue(plan.splits() > 1, "M=" + m + " N=" + n + " K=" + k + " should split on " + g.deviceName() + ": " + plan);
-                for (int variant = 0; variant < 4; variant++) {
-                    boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
-                    Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
-                    Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
-                    String what = "split-K gemm " + plan + " tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
-                    Pair cc = nan(g, m, n);
-                    c().gemm(tA, tB, 1.3f, a.c, b.c, 0f, cc.c);
-                    g.gemm(tA, tB, 1.3f, a.g, b.g, 0f, cc.g);
-                    assertClose(what + " beta=0", g, cc);
-                    c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
-                    g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
-                    assertClose(what + " beta=0.75", g, cc);
-                }
+                checkGemmAllTransposes(g, m, n, k, "split-K gemm " + plan);
             }
         }
     }

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 import static jcuda.driver.JCudaDriver.*;
 
@@ -136,8 +137,8 @@ public final class CudaEngine implements Engine {
     /** The running profile ({@link #startProfile}), else null; and how deep in nested operations the caller is. */
     private OpProfiler profiler;
     private int opDepth;
-    /** Whether the own GEMM may split K ({@link GemmPlan}); false only where GpuBench times the unsplit kernels. */
-    boolean splitGemmK = true;
+    /** Whether the own GEMM may split K ({@link GemmPlan}); off only where GpuBench times the unsplit kernels. */
+    private boolean splitGemmK = true;
     private String lastLaunch = "";
 
     private static final CUdeviceptr NULL = new CUdeviceptr();
@@ -1319,8 +1320,9 @@ public final class CudaEngine implements Engine {
             }
             long plane = (long) batch * n;
             CUdeviceptr ox = tz == null && f.dense() ? scratch("ox", 4L * plane) : null;
-            String key = "recurrenceForward " + tp.ptr() + tw.ptr() + th.ptr() + (tz == null ? "-" : tz.ptr()) + ox + f.key() + " alpha="
-                    + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta) + " T=" + steps + " B=" + batch + " N=" + n;
+            Supplier<String> key = () -> "recurrenceForward " + tp.ptr() + tw.ptr() + th.ptr() + (tz == null ? "-" : tz.ptr()) + ox
+                    + f.key() + " alpha=" + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta) + " T=" + steps + " B="
+                    + batch + " N=" + n;
             sequence(key, () -> {
                 for (int t = 0; t < steps; t++) {
                     forwardStep(th.ptr(t * plane), tw.ptr(), f, 0, tp.ptr(t * plane), n, alpha, beta, th.ptr((t + 1) * plane),
@@ -1348,9 +1350,9 @@ public final class CudaEngine implements Engine {
             long plane = (long) batch * n;
             CUdeviceptr carry0 = scratch("carry", 4L * plane), next0 = scratch("carry2", 4L * plane),
                     gsum = scratch("gsum", 4L * plane);
-            String key = "recurrenceBackward " + tw.ptr() + tz.ptr() + tg.ptr() + (th0 == null ? "-" : th0.ptr()) + carry0 + next0 + gsum
-                    + f.key() + " alpha=" + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta) + " T=" + steps + " B="
-                    + batch + " N=" + n + " perStep=" + perStep;
+            Supplier<String> key = () -> "recurrenceBackward " + tw.ptr() + tz.ptr() + tg.ptr() + (th0 == null ? "-" : th0.ptr())
+                    + carry0 + next0 + gsum + f.key() + " alpha=" + Float.floatToIntBits(alpha) + " beta=" + Float.floatToIntBits(beta)
+                    + " T=" + steps + " B=" + batch + " N=" + n + " perStep=" + perStep;
             sequence(key, () -> {
                 CUdeviceptr carry = carry0, next = next0;
                 fillRaw(carry, plane, 0f);
@@ -1446,6 +1448,11 @@ public final class CudaEngine implements Engine {
         persistentRecurrences = on;
     }
 
+    /** Lets the own GEMM split K ({@link GemmPlan}) or not, for this engine (GpuBench times both). */
+    void useSplitGemmK(boolean on) {
+        splitGemmK = on;
+    }
+
     /** Turns CUDA-graph replay of the per-step sweeps on or off for this engine (native tests and GpuBench). */
     void useLaunchGraphs(boolean on) {
         launchGraphs = on;
@@ -1456,10 +1463,13 @@ public final class CudaEngine implements Engine {
         return graphs.captures();
     }
 
-    /** Runs {@code launches} directly, or through {@link #graphs} (keyed by {@code key}) when launch graphs are on. */
-    private void sequence(String key, Runnable launches) {
+    /**
+     * Runs {@code launches} directly, or through {@link #graphs} when launch graphs are on, keyed by {@code key}
+     * (built only then: it formats every address the sequence uses).
+     */
+    private void sequence(Supplier<String> key, Runnable launches) {
         if (launchGraphs) {
-            graphs.run(key, stream, launches, on -> capturing = on, log);
+            graphs.run(key.get(), stream, launches, on -> capturing = on, log);
         } else {
             launches.run();
         }
@@ -1474,8 +1484,8 @@ public final class CudaEngine implements Engine {
             int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr tmp = tgt == null ? scratch("lstmGates", 4L * plane4) : null;
-            String key = "lstmForward " + tp.ptr() + tw.ptr() + th.ptr() + tc.ptr() + (tgt == null ? tmp : tgt.ptr()) + " T=" + steps
-                    + " B=" + batch + " N=" + n;
+            Supplier<String> key = () -> "lstmForward " + tp.ptr() + tw.ptr() + th.ptr() + tc.ptr() + (tgt == null ? tmp : tgt.ptr())
+                    + " T=" + steps + " B=" + batch + " N=" + n;
             sequence(key, () -> {
                 for (int t = 0; t < steps; t++) {
                     CUdeviceptr acc = tgt == null ? tmp : tgt.ptr(t * plane4);
@@ -1496,7 +1506,7 @@ public final class CudaEngine implements Engine {
             boolean perStep = dims.perStep();
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr dh = scratch("lstmDh", 4L * plane), dc = scratch("lstmDc", 4L * plane);
-            String key = "lstmBackward " + tw.ptr() + th.ptr() + tc.ptr() + tgt.ptr() + tg.ptr() + dh + dc + " T=" + steps + " B="
+            Supplier<String> key = () -> "lstmBackward " + tw.ptr() + th.ptr() + tc.ptr() + tgt.ptr() + tg.ptr() + dh + dc + " T=" + steps + " B="
                     + batch + " N=" + n + " perStep=" + perStep;
             sequence(key, () -> {
                 fillRaw(dc, plane, 0f);
@@ -1624,25 +1634,20 @@ public final class CudaEngine implements Engine {
                 // best effort: a broken context frees its memory when it is destroyed
             }
         }
-        try {
-            graphs.close();
-        } catch (RuntimeException e) {
-            // best effort, as the memory above
-        }
-        if (profiler != null) {
-            try {
-                profiler.close();
-            } catch (RuntimeException e) {
-                // best effort, as the memory above
-            }
-            profiler = null;
-        }
         releaseQuietly();
         closed = true;
     }
 
     private void releaseQuietly() {
         Runnable[] steps = {
+            graphs::close,
+            () -> {
+                if (profiler != null) {
+                    OpProfiler p = profiler;
+                    profiler = null;
+                    p.close();
+                }
+            },
             () -> {
                 if (cublas != null) {
                     cublas.close();
