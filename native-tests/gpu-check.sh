@@ -20,7 +20,8 @@
 #
 # `gpu-check.sh paper` (after the checks passed, with the full MNIST carried: prepare.sh --with-mnist) runs issue
 # 9's GPU-sized training runs instead: bench/scripts/paper-cpu.sh with DEVICE=cuda for ROAF_PAPER_STAGES (default
-# "psmnist-full copy-10000") and ROAF_PAPER_MODELS (default "roaf-rnn lstm rnn"), until the deadline; the run
+# "psmnist-full-search copy-10000-search": the recipe searches that the first GPU paper runs called for) and, when set,
+# ROAF_PAPER_MODELS as the stages' MODELS (models, or a search stage's variants; unset: each stage's default), until the deadline; the run
 # records come back as $OUT/paper-gpu.tar.gz (unpack here: tar -xzf; they land in bench/results/paper-gpu/).
 # The adding curriculum at a width the CPU cannot afford: HIDDEN=256 ROAF_PAPER_STAGES=adding-10000-wide ... paper.
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
@@ -120,8 +121,8 @@ if [[ $stage == paper ]]; then
     for f in "$carried"/mnist/*.gz; do gunzip -c "$f" > "$data/$(basename "${f%.gz}")"; done
     card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
     timeout "$(bound 600)" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
-        MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" MODELS="${ROAF_PAPER_MODELS:-roaf-rnn lstm rnn}" \
-        bash bench/scripts/paper-cpu.sh ${ROAF_PAPER_STAGES:-psmnist-full copy-10000}
+        MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" ${ROAF_PAPER_MODELS:+MODELS="$ROAF_PAPER_MODELS"} \
+        bash bench/scripts/paper-cpu.sh ${ROAF_PAPER_STAGES:-psmnist-full-search copy-10000-search}
     paper_rc=$?
     (( paper_rc == 124 )) && echo "-- the deadline stopped the runs: what they recorded until then is kept (metrics.jsonl, checkpoint)"
     if [[ -n "$out" && -d bench/results/paper-gpu ]]; then

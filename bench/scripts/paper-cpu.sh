@@ -38,6 +38,10 @@
 #   copy-1000-warmup the beta-1 recipe with --lr-warmup WARMUP (default 200), seeds SEEDS (default "3 4")
 #   copy-1000-beta   the copy recipe with --beta BETA (default 0.1: the CLI's recipe now), seeds SEEDS (default "3 4";
 #                    ~27 min each with one thread)
+#   psmnist-full-search  (GPU) ten-epoch psMNIST variants of roaf-rnn-a1-b003: beta 0.02 / 0.05, lr 0.02 / 0.005,
+#                    batch 50, N = 256 (MODELS picks variants: b002 b005 lr02 lr005 batch50 n256 n256-b002)
+#   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
+#                    updates of 50 (default 3,000)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
 #                    this CPU, so ~8 h: a GPU stage)
 #   adding-1000-curriculum  adding at T = 1,000 reached through T = 100, 300 and 600 (--init from the stage
@@ -176,6 +180,33 @@ for stage in "$@"; do
         esac
       done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), ten epochs (6,000 updates of 100), $where" ;;
+    psmnist-full-search)
+      # GPU stage: the ten-epoch psMNIST recipe search (each run ~21 s at N = 128 on the H200, ~1 min at N = 256). Run
+      # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
+      need_full_mnist
+      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}")
+      ps256=()   # the same with --hidden 256 in place of 128 (the CLI takes each option once)
+      for a in "${ps[@]}"; do [[ ${#ps256[@]} -gt 0 && ${ps256[-1]} == --hidden ]] && ps256+=(256) || ps256+=("$a"); done
+      for m in ${MODELS:-b002 b005 lr02 lr005 batch50 n256 n256-b002}; do
+        case $m in
+          b002) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.02 ;;
+          b005) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.05 ;;
+          lr02) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" --lr 0.02 ;;
+          lr005) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" --lr 0.005 ;;
+          batch50) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 50 --eval-every 1200 "${long_filter[@]}" ;;
+          n256) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps256[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" ;;
+          n256-b002) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps256[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.02 ;;
+          *) echo "psmnist-full-search: unknown variant $m" >&2; exit 2 ;;
+        esac
+      done
+      table "$stage" "psMNIST on the full MNIST, ten epochs: recipe search around --alpha-scale 1 --beta 0.03, $where" ;;
+    copy-10000-search)
+      # GPU stage: the copy recipe at delay 10,000 with smaller beta (the copy-10000 run with beta 0.1 stayed at the
+      # memoryless loss for 3,000 updates); ~2 min per 3,000 updates of roaf-rnn on the H200.
+      cp=(--task copy --length 10000 --hidden 128 --batch 50 --steps "${STEPS:-3000}" --eval-every 500 --eval-size 200
+          --checkpoint-minutes 10 --alpha-scale 1)
+      for b in ${BETAS:-0.01 0.03}; do train "$stage" "roaf-rnn-beta$b" --model roaf-rnn "${cp[@]}" --beta "$b"; done
+      table "$stage" "Copy task, delay T = 10,000, roaf-rnn with --alpha-scale 1 and beta BETAS, $where" ;;
     psmnist-full-b10)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}" --batch 10 --eval-every 6000)

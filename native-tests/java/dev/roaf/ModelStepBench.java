@@ -98,9 +98,10 @@ public final class ModelStepBench {
         if (!c.prefetch()) {
             System.setProperty("roaf.prefetch", "false");
         }
+        // Read when the CUDA engine opens: set for every row, so that a graphs row leaves no trace in the next.
+        System.setProperty("roaf.cuda.graphs", String.valueOf(c.graphs()));
         if (c.graphs()) {
             row.put("graphs", true);
-            System.setProperty("roaf.cuda.graphs", "true");
         }
         try {
             Dataset data = c.task().equals("adding")
@@ -118,6 +119,9 @@ public final class ModelStepBench {
                 List<Double> losses = new ArrayList<>();
                 CudaEngine cuda = model.internal().engine() instanceof CudaEngine ce ? ce : null;
                 int extra = cuda != null ? profiled : 0;
+                // The profile stops at the last update's event, before fit() ends with its evaluation of the test set
+                // (whose forward passes would otherwise count as the updates').
+                List<List<CudaEngine.OpTime>> profile = new ArrayList<>();
                 Trainer.builder(model, data).setSteps(warmup + timed + extra).optBatchSize(c.batch()).optEvaluateEvery(0)
                         .addListener(new TrainingListener() {
                             @Override
@@ -127,10 +131,13 @@ public final class ModelStepBench {
                                 if (cuda != null && ends.size() == warmup + timed) {
                                     cuda.startProfile();
                                 }
+                                if (cuda != null && ends.size() == warmup + timed + extra) {
+                                    profile.add(cuda.stopProfile());
+                                }
                             }
                         }).build().fit();
                 if (cuda != null) {
-                    List<CudaEngine.OpTime> ops = cuda.stopProfile();
+                    List<CudaEngine.OpTime> ops = profile.get(0);
                     row.put("profile", profileRows(ops, extra));
                     double sum = ops.stream().mapToDouble(CudaEngine.OpTime::milliseconds).sum() / extra;
                     double wall = (ends.get(ends.size() - 1) - ends.get(warmup + timed - 1)) * 1e3 / extra;

@@ -140,6 +140,24 @@ final class GpuTests {
     }
 
     static void assertClose(String what, float[] ref, float[] out) {
+        assertClose(what, ref, out, TOLERANCE);
+    }
+
+    /** {@code ||out - ref|| / ||ref||} over the finite elements of {@code ref} (NaN and infinities not compared). */
+    static double relativeError(float[] ref, float[] out) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            if (Float.isNaN(ref[i]) || Float.isInfinite(ref[i])) {
+                continue;
+            }
+            double d = (double) out[i] - ref[i];
+            num += d * d;
+            den += (double) ref[i] * ref[i];
+        }
+        return den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+    }
+
+    static void assertClose(String what, float[] ref, float[] out, double tolerance) {
         double num = 0, den = 0;
         int worst = -1;
         double worstErr = -1;
@@ -159,8 +177,8 @@ final class GpuTests {
             }
         }
         double rel = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
-        assertTrue(rel < TOLERANCE, what + ": relative error " + rel + " (worst element " + worst + ": "
-                + (worst >= 0 ? out[worst] + " vs " + ref[worst] : "") + ")");
+        assertTrue(rel < tolerance, what + ": relative error " + rel + " (worst element " + worst + ": "
+                + (worst >= 0 ? out[worst] + " vs " + ref[worst] : "") + "; tolerance " + tolerance + ")");
     }
 
     static void assertCloseScalar(String what, double ref, double out) {

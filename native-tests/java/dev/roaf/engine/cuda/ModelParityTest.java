@@ -12,9 +12,11 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 import static dev.roaf.engine.cuda.GpuTests.*;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whole-model parity: three Adam steps from the same initialisation on the CPU engine and on CUDA
@@ -69,6 +71,48 @@ class ModelParityTest {
         }
     }
 
+    /**
+     * {@link #check} for a model whose gradients amplify rounding with depth (the plain tanh MLP and the
+     * residual MLP): the tolerance is the larger of the usual one and {@value #ROUNDING_FACTOR} times how far
+     * the CPU engine itself moves when each input is nudged by one part in 2^23 (one fp32 rounding), which
+     * measures the model's own amplification of rounding. A real kernel error shows as O(1) differences; the
+     * floor must stay under {@value #MAX_ROUNDING_TOLERANCE} for the comparison to mean anything.
+     */
+    private static void checkAgainstRoundingFloor(String what, ModelConfig config, Batch[] batches) {
+        float[][] ref = train(cpu(), config, batches);
+        Batch[] nudged = new Batch[batches.length];
+        SplittableRandom rnd = new SplittableRandom(99);
+        for (int i = 0; i < batches.length; i++) {
+            Batch b = batches[i];
+            float[] in = b.inputs.clone();
+            for (int j = 0; j < in.length; j++) {
+                in[j] *= 1f + (rnd.nextBoolean() ? 1f : -1f) * 0x1p-23f;
+            }
+            nudged[i] = new Batch(b.size, b.steps, b.features, in, b.target, b.labels, b.targets, b.outputs);
+        }
+        float[][] moved = train(cpu(), config, nudged);
+        double[] tol = new double[3];
+        for (int i = 0; i < 3; i++) {
+            tol[i] = Math.max(GpuTests.TOLERANCE, ROUNDING_FACTOR * GpuTests.relativeError(ref[i], moved[i]));
+        }
+        System.out.printf(Locale.ROOT, "[model-parity] %s: tolerance from the CPU's rounding floor: losses %.2e,"
+                + " gradients %.2e, parameters %.2e%n", what, tol[1], tol[2], tol[0]);
+        for (double t : tol) {
+            assertTrue(t < MAX_ROUNDING_TOLERANCE, what + ": rounding alone moves this model by more than "
+                    + MAX_ROUNDING_TOLERANCE / ROUNDING_FACTOR + " relative; choose a shallower comparison");
+        }
+        for (CudaEngine g : gpus()) {
+            float[][] out = train(g, config, batches);
+            String tag = what + " [" + g.gemmDescription() + "]";
+            GpuTests.assertClose(tag + " losses", ref[1], out[1], tol[1]);
+            GpuTests.assertClose(tag + " last gradients", ref[2], out[2], tol[2]);
+            GpuTests.assertClose(tag + " parameters after 3 Adam steps", ref[0], out[0], tol[0]);
+        }
+    }
+
+    private static final double ROUNDING_FACTOR = 100;
+    private static final double MAX_ROUNDING_TOLERANCE = 2e-2;
+
     @Test
     void roafMlp() {
         SplittableRandom rnd = new SplittableRandom(7);
@@ -83,9 +127,12 @@ class ModelParityTest {
     /**
      * Deep stacks on the fused all-layer kernels (kernels/mlp_stack.cu): 1,000-layer roaf-mlp with each
      * filter kind (beta = 1/L, alpha = 1 - beta), and the comparison models with their default
-     * initialisation: the plain tanh MLP and the residual MLP at 100 layers (their backward gains change
-     * geometrically with depth, so deeper stacks compare rounding more than kernels: on the H200 of the first GPU
-     * run the plain MLP at 300 layers differed by 7.3e-4 in its last gradients), three Adam steps each.
+     * initialisation: the plain tanh MLP at 70 layers and the residual MLP at 20, three Adam steps each. Their
+     * backward gains change geometrically with depth, so deeper stacks compare rounding more than kernels: on the
+     * H200 the plain MLP at 100 layers differed by 2.3e-3 in its last gradients on both GEMM paths alike, where a
+     * one-ulp nudge of the inputs moves the CPU's own by 3.3e-3 (the residual MLP at 100 layers: by 150%). The
+     * depths here have floors near 2e-6 and 5e-6 (measured on the CPU with this data), and each model is held to
+     * its own floor ({@link #checkAgainstRoundingFloor}).
      */
     @Test
     void deepMlpsOnTheFusedKernels() {
@@ -97,11 +144,11 @@ class ModelParityTest {
             check("roaf-mlp L=1000 filter=" + f, cfg, b);
         }
         for (ModelKind k : new ModelKind[]{ModelKind.MLP, ModelKind.RESMLP}) {
-            int depth = 100;
+            int depth = k == ModelKind.MLP ? 70 : 20;
             ModelConfig cfg = new ModelConfig(k, 20, 24, 10, depth, k == ModelKind.MLP ? 0f : 1f, 1f, null, false);
             Batch[] b = {classBatch(rnd, 5, 0, 20, 10, false), classBatch(rnd, 5, 0, 20, 10, false),
                 classBatch(rnd, 5, 0, 20, 10, false)};
-            check(k + " L=" + depth, cfg, b);
+            checkAgainstRoundingFloor(k + " L=" + depth, cfg, b);
         }
     }
 

@@ -243,6 +243,15 @@ public interface Engine extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Bytes of scratch memory the engine keeps for a product {@code C[M,N] = A^T[M,K] B[K,N]} (the shape
+     * of every weight gradient), beyond A, B and C: what a memory plan adds to a step's workspace. The CPU
+     * engine needs none; the CUDA engine's own GEMM keeps partial products when it splits a long K.
+     */
+    default long productScratchBytes(int m, int n, int k) {
+        return 0;
+    }
+
     /** Releases the engine's threads and device resources. */
     @Override
     void close();

@@ -16,9 +16,11 @@ public final class Engines {
      * Whether the CUDA engine of this build has passed {@code native-tests/gpu-check.sh} on a GPU
      * (kernels against the CPU engine, whole-model parity). Until it has, {@code auto} keeps to the
      * CPU so that nobody trains on unverified kernels without asking for them; {@code cuda} still
-     * opens it. Set to true in the change that records a passing GPU check in bench/results.
+     * opens it. True since the check of bench/results/gpu-check-h200-2026-11-28-run2 (H200, CUDA 13.0, driver
+     * 580): all 40 GPU tests on the own GEMM and the 23 kernel and model parity tests on cuBLAS passed. A change
+     * to kernels/ or the CUDA engine is unverified again until the next GPU check passes.
      */
-    static final boolean VERIFIED_ON_A_GPU = false;
+    static final boolean VERIFIED_ON_A_GPU = true;
 
     private Engines() {
     }

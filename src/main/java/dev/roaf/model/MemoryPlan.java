@@ -296,16 +296,31 @@ public final class MemoryPlan {
 
     /**
      * The estimate of one training step of {@code model} as it is set up now: the recurrent plan for
-     * sequences of {@code steps} steps, or the MLP plan, each with the model's segment length.
+     * sequences of {@code steps} steps, or the MLP plan, each with the model's segment length, and the
+     * scratch the model's engine keeps for its weight-gradient products ({@link Engine#productScratchBytes}).
      */
     public static Estimate estimateFor(Model model, int steps, int batch, int optimizerCopies) {
         ModelConfig c = model.config();
+        Engine engine = model.engine();
+        int n = c.hidden(), d = c.inputSize(), classes = c.outputs();
+        Estimate e;
+        long scratch;
         if (c.kind().recurrent()) {
             int t = Math.max(1, steps);
             int k = model instanceof RecurrentModel r ? r.segmentLength(t, batch) : t;
-            return recurrentEstimate(c, t, batch, optimizerCopies, k, Long.MAX_VALUE);
+            e = recurrentEstimate(c, t, batch, optimizerCopies, k, Long.MAX_VALUE);
+            // the weight gradients sum over every stored row of a segment (K B), the head over what it reads
+            int rows = (int) Math.min(Integer.MAX_VALUE, (long) k * batch);
+            int g = (int) gateWidth(c);
+            scratch = Math.max(Math.max(engine.productScratchBytes(g, n, rows), engine.productScratchBytes(g, d, rows)),
+                    engine.productScratchBytes(classes, n, c.headEveryStep() ? rows : batch));
+        } else {
+            e = estimate(c, batch, optimizerCopies, segmentLengthOf(model, batch), Long.MAX_VALUE);
+            scratch = Math.max(Math.max(engine.productScratchBytes(n, d, batch), engine.productScratchBytes(n, n, batch)),
+                    engine.productScratchBytes(classes, n, batch));
         }
-        return estimate(c, batch, optimizerCopies, segmentLengthOf(model, batch), Long.MAX_VALUE);
+        return scratch == 0 ? e : new Estimate(e.parameterBytes(), e.gradientBytes(), e.optimizerBytes(), e.filterBytes(),
+                e.activationBytes(), e.workspaceBytes() + scratch, e.recomputeEvery(), e.steps());
     }
 
     /**

@@ -32,6 +32,8 @@ public final class RunRecord implements TrainListener, AutoCloseable {
     private final BufferedWriter stepLines;
     private final List<double[]> steps = new ArrayList<>();
     private final List<EvalRecord> evals = new ArrayList<>();
+    /** Set when drawing failed for want of java.desktop; later evaluations do not try again. */
+    private boolean curvesUnavailable;
 
     /**
      * Opens (creates) the run folder, its {@code metrics.jsonl} and its {@code steps.csv}.
@@ -93,7 +95,7 @@ public final class RunRecord implements TrainListener, AutoCloseable {
             metrics.flush();
             stepLines.flush();
             if (!pastEvals.isEmpty()) {
-                writeCurves();
+                drawCurves();
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
@@ -129,9 +131,25 @@ public final class RunRecord implements TrainListener, AutoCloseable {
             metrics.write('\n');
             metrics.flush();
             stepLines.flush();
-            writeCurves();
+            drawCurves();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the run record in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #writeCurves}, except where this Java runtime cannot draw: then once a notice, and the record goes on. */
+    private void drawCurves() throws IOException {
+        if (curvesUnavailable) {
+            return;
+        }
+        try {
+            writeCurves();
+        } catch (LinkageError e) {
+            // A runtime without java.desktop (a jlink image, as on the GPU machines) has no AWT: the record stays complete
+            // without the picture.
+            curvesUnavailable = true;
+            System.err.println("roaf: curves.png not drawn (" + e + "): this Java runtime lacks the java.desktop module;"
+                    + " training goes on, and 'roaf plot " + dir + "' on a full JDK draws it later");
         }
     }
 

@@ -1,7 +1,11 @@
 package dev.roaf.model;
 
+import dev.roaf.engine.Engine;
 import dev.roaf.engine.cpu.CpuEngine;
 import org.junit.jupiter.api.Test;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -189,6 +193,53 @@ class RecurrentMemoryPlanTest {
                 MemoryPlan.Estimate est = MemoryPlan.estimateFor(mlp, 0, 6, 2);
                 assertEquals(4, est.recomputeEvery());
                 assertEquals(MemoryPlan.estimate(mc, 6, 2, 4, Long.MAX_VALUE), est);
+            }
+        }
+    }
+
+    /**
+     * The engine's scratch for weight-gradient products (the CUDA engine's split-K partials) joins the
+     * workspace: the largest over the products the model runs, with K the rows of a stored segment. An
+     * engine that reports the product's size as its scratch stands in for the CUDA engine here.
+     */
+    @Test
+    void estimateForAddsTheEnginesProductScratch() {
+        try (CpuEngine cpu = new CpuEngine(1)) {
+            Engine e = (Engine) Proxy.newProxyInstance(Engine.class.getClassLoader(), new Class<?>[]{Engine.class},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("productScratchBytes")) {
+                            return 4L * (int) args[0] * (int) args[1] * (int) args[2];
+                        }
+                        try {
+                            return method.invoke(cpu, args);
+                        } catch (InvocationTargetException x) {
+                            throw x.getCause();
+                        }
+                    });
+            // roaf-rnn N = 8, D = 2, C = 3, T = 20, B = 4: dW = d^T h is the largest, 8 x 8 over 80 rows
+            ModelConfig rc = new ModelConfig(ModelKind.ROAF_RNN, 2, 8, 3, 1, 0.9f, 0.1f, FilterKind.HAAR, false);
+            try (Model rnn = Model.create(e, rc, 1)) {
+                MemoryPlan.Estimate plain = MemoryPlan.recurrentEstimate(rc, 20, 4, 2);
+                MemoryPlan.Estimate est = MemoryPlan.estimateFor(rnn, 20, 4, 2);
+                assertEquals(plain.workspaceBytes() + 4L * 8 * 8 * 80, est.workspaceBytes());
+                assertEquals(plain.totalBytes() + 4L * 8 * 8 * 80, est.totalBytes());
+                // recomputed every 5 steps: the products sum over one segment, 5 x 4 rows
+                MemoryPlan.configure(rnn, 5, Long.MAX_VALUE);
+                MemoryPlan.Estimate seg = MemoryPlan.estimateFor(rnn, 20, 4, 2);
+                assertEquals(MemoryPlan.recurrentEstimate(rc, 20, 4, 2, 5, Long.MAX_VALUE).workspaceBytes() + 4L * 8 * 8 * 20,
+                        seg.workspaceBytes());
+            }
+            // a per-step head over many classes: its product (C x N over T B rows) is the largest
+            ModelConfig wide = new ModelConfig(ModelKind.RNN, 2, 8, 30, 1, 0f, 1f, null, true);
+            try (Model rnn = Model.create(e, wide, 1)) {
+                assertEquals(MemoryPlan.recurrentEstimate(wide, 20, 4, 2).workspaceBytes() + 4L * 30 * 8 * 80,
+                        MemoryPlan.estimateFor(rnn, 20, 4, 2).workspaceBytes());
+            }
+            // roaf-mlp D = 50 > N = 8: the input layer's product (N x D over B rows) is the largest
+            ModelConfig mc = new ModelConfig(ModelKind.ROAF_MLP, 50, 8, 3, 6, 0.9f, 0.1f, FilterKind.HAAR, false);
+            try (Model mlp = Model.create(e, mc, 1)) {
+                assertEquals(MemoryPlan.estimate(mc, 6, 2, 0, Long.MAX_VALUE).workspaceBytes() + 4L * 8 * 50 * 6,
+                        MemoryPlan.estimateFor(mlp, 0, 6, 2).workspaceBytes());
             }
         }
     }

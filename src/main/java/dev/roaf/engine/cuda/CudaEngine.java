@@ -965,6 +965,15 @@ public final class CudaEngine implements Engine {
         ownGemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
+    /** The split-K partial products {@link #ownGemm} keeps for a {@code tn} product of this shape (none through cuBLAS). */
+    @Override
+    public long productScratchBytes(int m, int n, int k) {
+        if (cublas != null || !splitGemmK || m <= 0 || n <= 0 || k <= 0) {
+            return 0;
+        }
+        return GemmPlan.of(m, n, k, smCount).partialBytes(m, n);
+    }
+
     /**
      * The own tiled GEMM (kernels/gemm.cu): 128x128 tiles when they fill the GPU, else 32x32; K split into
      * slices summed by a second kernel when C has too few tiles for the GPU and K is long ({@link GemmPlan}).
