@@ -8,7 +8,10 @@
 #   kernels/build.sh --check      exit 1 when the shipped kernels are stale (no nvcc needed)
 #
 # Outputs (committed, so a build without nvcc still ships working kernels):
-#   src/main/resources/dev/roaf/kernels/<name>.fatbin   SASS for sm_75 sm_80 sm_86 sm_89 sm_90 + compute_90 PTX
+#   src/main/resources/dev/roaf/kernels/<name>.fatbin.gz   SASS for sm_75 sm_80 sm_86 sm_89 sm_90 + compute_90 PTX,
+#                                                        gzipped (-9 -n): 14.7 MB of fatbins are 3.5 MB, which is what
+#                                                        the jar, the repository and the GPU machine's 64 MiB travel
+#                                                        limit carry; CudaEngine unzips them when it loads them
 #   src/main/resources/dev/roaf/kernels/kernels.sha256  sha256 of kernels/*.cu, *.cuh and this script
 #   kernels/PTXAS.md                                     `-Xptxas -v` for sm_90, per kernel, and for the other
 #                                                        SASS architectures of the fatbin (from its own compile)
@@ -84,9 +87,10 @@ report="$here/PTXAS.md"
 spills=0
 for cu in $(cd "$here" && LC_ALL=C ls -1 *.cu); do
     name="${cu%.cu}"
-    echo "nvcc $cu -> $name.fatbin" >&2
+    echo "nvcc $cu -> $name.fatbin.gz" >&2
     fatlog="$(nvcc -O3 -lineinfo -fatbin -Xptxas -v "${archs[@]}" -o "$out/$name.fatbin" "$here/$cu" 2>&1)" \
         || { printf '%s\n' "$fatlog" >&2; exit 1; }
+    gzip -9 -n -f "$out/$name.fatbin"  # -> $name.fatbin.gz
     other="$(printf '%s\n' "$fatlog" | awk -v file="$cu" '
         /Compiling entry function/ { n = split($0, q, "'\''"); k = q[2]; arch = q[4]; st = ""; ss = ""; sl = "" }
         /bytes stack frame/ { st = $1; ss = $5; sl = $9 }
@@ -121,4 +125,4 @@ if [[ $spills -ne 0 ]]; then
     echo "kernels/build.sh: some kernel spills registers (see kernels/PTXAS.md)" >&2
     exit 1
 fi
-echo "kernels/build.sh: $(ls "$out"/*.fatbin | wc -l) fatbins in $out; report in kernels/PTXAS.md" >&2
+echo "kernels/build.sh: $(ls "$out"/*.fatbin.gz | wc -l) fatbins in $out; report in kernels/PTXAS.md" >&2

@@ -5,6 +5,10 @@
 // TM x TN micro-tile in registers, stepping through K in slices of BK. Two tile shapes:
 //     roaf_gemm_{nn,nt,tn,tt}        128 x 128 x 8, 8 x 8 per thread (large products)
 //     roaf_gemm_small_{nn,nt,tn,tt}  32 x 32 x 16, 2 x 2 per thread (per-step recurrence products)
+//     roaf_gemm2_{nn,nt,tn}          the 128 x 128 x 8 tile with float4 shared-memory reads and double buffering
+//                                    (opt-in: -Droaf.cuda.gemm2=true; same results bit for bit; see roaf_gemm2_tile;
+//                                    no tt: no model multiplies two transposed operands, and each variant adds
+//                                    0.6 MB to the fatbin that travels to the GPU machine)
 // Split K, for products whose C has too few tiles to fill the GPU but whose K is long (the weight
 // gradients of a recurrence, dW = d^T h over all T*B rows: C is 128 x 128, K is 78,400 for psMNIST,
 // which unsplit is one block walking all of K alone):
@@ -101,6 +105,138 @@ __device__ __forceinline__ void roaf_gemm_tile(int tileM, int tileN, int m, int 
     }
 }
 
+// The 128 x 128 x 8 tile with the usual SGEMM refinements, behind CudaEngine's switch roaf.cuda.gemm2 (off by default
+// until a GPU check has timed and passed it): kernels roaf_gemm2_{nn,nt,tn}.
+// - Each thread's 8 x 8 micro-tile is two 4 x 4 quarters (rows ty*4 and 64 + ty*4, columns tx*4 and 64 + tx*4), so a
+//   step of k reads its 8 values of op(A) and 8 of op(B) from shared memory as four float4 (16 scalar loads before).
+// - The next K-slice is loaded from global memory into registers while the current one is multiplied, then stored
+//   into the other half of double-buffered shared memory: one barrier per slice (two before).
+// - Global loads are float4 wherever the four floats lie inside the matrix and are 16-byte aligned, else bounds-
+//   checked scalars (any M, N, K, stride and offset works).
+// Every element of C is the same chain fmaf(a_k, b_k, acc) over k = 0, 1, .. as in roaf_gemm_tile, with the same
+// zero padding, so the results are bit for bit those of roaf_gemm_{nn,..} (kernels/emulation checks this).
+__device__ __forceinline__ float4 roaf_gemm2_load4(const float* __restrict__ base, int ld, int row, int rows, int col,
+                                                   int cols, bool vec) {
+    // The four floats of stored row `row`, columns col..col+3, zero outside rows x cols; one float4 when allowed.
+    float4 v = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    if (row < rows) {
+        const float* p = base + (long long)row * ld + col;
+        if (vec && col + 3 < cols) {
+            v = *reinterpret_cast<const float4*>(p);
+        } else {
+            if (col < cols) v.x = p[0];
+            if (col + 1 < cols) v.y = p[1];
+            if (col + 2 < cols) v.z = p[2];
+            if (col + 3 < cols) v.w = p[3];
+        }
+    }
+    return v;
+}
+
+template <bool TA, bool TB>
+__device__ __forceinline__ void roaf_gemm2_tile(int m, int n, int k, float alpha, const float* __restrict__ a, int lda,
+                                                const float* __restrict__ b, int ldb, float beta, float* __restrict__ c,
+                                                int ldc) {
+    constexpr int BM = 128, BN = 128, BK = 8;
+    __shared__ __align__(16) float as[2][BK][BM];
+    __shared__ __align__(16) float bs[2][BK][BN];
+    const int tid = threadIdx.x;
+    const int tx = tid % 16, ty = tid / 16;
+    const int m0 = blockIdx.y * BM, n0 = blockIdx.x * BN;
+    // float4 loads need every row start 16-byte aligned: the base and the row length.
+    const bool vecA = ((reinterpret_cast<unsigned long long>(a) & 15) == 0) && (lda & 3) == 0;
+    const bool vecB = ((reinterpret_cast<unsigned long long>(b) & 15) == 0) && (ldb & 3) == 0;
+    // What each thread loads per K-slice, four consecutive floats of one stored row:
+    //   op(A) untransposed: row m0 + tid/2, columns k0 + (tid%2)*4 ..   -> as[kk][mm], four scalar stores
+    //   op(A) transposed:   row k0 + tid/32, columns m0 + (tid%32)*4 .. -> as[kk][mm..mm+3], one float4 store
+    //   op(B) untransposed: row k0 + tid/32, columns n0 + (tid%32)*4 .. -> bs[kk][nn..nn+3], one float4 store
+    //   op(B) transposed:   row n0 + tid/2, columns k0 + (tid%2)*4 ..   -> bs[kk][nn], four scalar stores
+    const int aRow = TA ? tid / 32 : tid / 2, aCol = TA ? (tid % 32) * 4 : (tid % 2) * 4;
+    const int bRow = TB ? tid / 2 : tid / 32, bCol = TB ? (tid % 2) * 4 : (tid % 32) * 4;
+    float4 ra, rb;
+    float acc[8][8];
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            acc[i][j] = 0.0f;
+        }
+    }
+    int buf = 0;
+    for (int k0 = 0; k0 < k || k0 == 0; k0 += BK) {
+        if (k0 == 0) {
+            ra = TA ? roaf_gemm2_load4(a, lda, aRow, k, m0 + aCol, m, vecA)
+                    : roaf_gemm2_load4(a, lda, m0 + aRow, m, aCol, k, vecA);
+            rb = TB ? roaf_gemm2_load4(b, ldb, n0 + bRow, n, bCol, k, vecB)
+                    : roaf_gemm2_load4(b, ldb, bRow, k, n0 + bCol, n, vecB);
+        }
+        // ra, rb hold slice k0: into this half.
+        if (TA) {
+            *reinterpret_cast<float4*>(&as[buf][aRow][aCol]) = ra;
+        } else {
+            as[buf][aCol][aRow] = ra.x;
+            as[buf][aCol + 1][aRow] = ra.y;
+            as[buf][aCol + 2][aRow] = ra.z;
+            as[buf][aCol + 3][aRow] = ra.w;
+        }
+        if (TB) {
+            bs[buf][bCol][bRow] = rb.x;
+            bs[buf][bCol + 1][bRow] = rb.y;
+            bs[buf][bCol + 2][bRow] = rb.z;
+            bs[buf][bCol + 3][bRow] = rb.w;
+        } else {
+            *reinterpret_cast<float4*>(&bs[buf][bRow][bCol]) = rb;
+        }
+        // This half is complete for everyone; the half written one slice ago is read by nobody any more.
+        __syncthreads();
+        const int k1 = k0 + BK;
+        if (k1 < k) {  // the next slice is in flight while this one is multiplied
+            ra = TA ? roaf_gemm2_load4(a, lda, k1 + aRow, k, m0 + aCol, m, vecA)
+                    : roaf_gemm2_load4(a, lda, m0 + aRow, m, k1 + aCol, k, vecA);
+            rb = TB ? roaf_gemm2_load4(b, ldb, n0 + bRow, n, k1 + bCol, k, vecB)
+                    : roaf_gemm2_load4(b, ldb, k1 + bRow, k, n0 + bCol, n, vecB);
+        }
+#pragma unroll
+        for (int kk = 0; kk < BK; kk++) {
+            float4 a0 = *reinterpret_cast<const float4*>(&as[buf][kk][ty * 4]);
+            float4 a1 = *reinterpret_cast<const float4*>(&as[buf][kk][64 + ty * 4]);
+            float4 b0 = *reinterpret_cast<const float4*>(&bs[buf][kk][tx * 4]);
+            float4 b1 = *reinterpret_cast<const float4*>(&bs[buf][kk][64 + tx * 4]);
+            const float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+            const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+            for (int i = 0; i < 8; i++) {
+#pragma unroll
+                for (int j = 0; j < 8; j++) {
+                    acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+                }
+            }
+        }
+        buf ^= 1;
+    }
+#pragma unroll
+    for (int i = 0; i < 8; i++) {
+        int gm = m0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+        if (gm >= m) {
+            continue;
+        }
+#pragma unroll
+        for (int j = 0; j < 8; j++) {
+            int gn = n0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+            if (gn < n) {
+                float* dst = c + (long long)gm * ldc + gn;
+                *dst = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *dst;
+            }
+        }
+    }
+}
+
+#define ROAF_GEMM2(name, TA, TB)                                                                                        \
+    extern "C" __global__ void __launch_bounds__(256) name(int m, int n, int k, float alpha, const float* a, int lda,   \
+                                                           const float* b, int ldb, float beta, float* c, int ldc) {   \
+        roaf_gemm2_tile<TA, TB>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                                         \
+    }
+
 #define ROAF_GEMM(name, BM, BN, BK, TM, TN, TA, TB)                                                                   \
     extern "C" __global__ void __launch_bounds__(256) name(int m, int n, int k, float alpha, const float* a, int lda, \
                                                            const float* b, int ldb, float beta, float* c, int ldc) { \
@@ -129,6 +265,9 @@ ROAF_GEMM(roaf_gemm_small_nn, 32, 32, 16, 2, 2, false, false)
 ROAF_GEMM(roaf_gemm_small_nt, 32, 32, 16, 2, 2, false, true)
 ROAF_GEMM(roaf_gemm_small_tn, 32, 32, 16, 2, 2, true, false)
 ROAF_GEMM(roaf_gemm_small_tt, 32, 32, 16, 2, 2, true, true)
+ROAF_GEMM2(roaf_gemm2_nn, false, false)
+ROAF_GEMM2(roaf_gemm2_nt, false, true)
+ROAF_GEMM2(roaf_gemm2_tn, true, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_nn, 128, 128, 8, 8, 8, false, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_tn, 128, 128, 8, 8, 8, true, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_small_nn, 32, 32, 16, 2, 2, false, false)

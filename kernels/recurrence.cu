@@ -373,6 +373,30 @@ extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_recurrenc
     recurrence_backward<1>(ROAF_REC_BACKWARD_ARGS);
 }
 
+// The one-block kernels with the layout's shape fixed at compile time, for the widths up to 128 that psMNIST-sized
+// models use (RecurrenceLayout gives one batch row per team, 16 float4 chunks per lane, and 2 lanes per weight row
+// for the forward, 2 or 4 for the backward). Constant rows, segments and chunks let the compiler drop the runtime
+// loop bounds, branches and index arithmetic of the generic kernels; the arithmetic is the same, so are the results
+// (bit for bit). Opt-in (-Droaf.cuda.fixedRecurrence=true) until a GPU check has timed them: Nsight Compute found the
+// generic forward issuing an instruction only every 2.2 cycles per scheduler, mostly waiting on shared memory.
+// Named roaf_recurrence_{forward,backward}_fixed_<segments>. The launch passes rows, segments and chunks all the same
+// (one argument list for every recurrence kernel).
+#define ROAF_REC_FIXED_FORWARD(S)                                                                             \
+    extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1)                                         \
+        roaf_recurrence_forward_fixed_##S(ROAF_REC_FORWARD_PARAMS) {                                         \
+        recurrence_forward<1>(dynamicShared(), p, w, o, index, sign, h, z, steps, batch, n, kind, alpha, beta, \
+                              units, 1, S, ROAF_REC_CHUNKS);                                                  \
+    }
+#define ROAF_REC_FIXED_BACKWARD(S)                                                                            \
+    extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1)                                         \
+        roaf_recurrence_backward_fixed_##S(ROAF_REC_BACKWARD_PARAMS) {                                       \
+        recurrence_backward<1>(dynamicShared(), w, o, index, sign, z, gOut, perStep, gH0, steps, batch, n, kind, \
+                               alpha, beta, units, 1, S, ROAF_REC_CHUNKS);                                    \
+    }
+ROAF_REC_FIXED_FORWARD(2)
+ROAF_REC_FIXED_BACKWARD(2)
+ROAF_REC_FIXED_BACKWARD(4)
+
 #if ROAF_HAS_CLUSTERS
 // Teams of 2, 4 or 8 blocks as thread-block clusters (sm_90+): for N too wide for one block's registers.
 #define ROAF_REC_CLUSTER_KERNELS(C)                                                                           \

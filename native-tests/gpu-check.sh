@@ -118,7 +118,11 @@ if [[ $stage == paper ]]; then
     [[ -d $carried/mnist ]] || { echo "no $carried/mnist: run 'bash native-tests/prepare.sh --with-mnist' on the build machine"; exit 2; }
     data=${TMPDIR:-/tmp}/roaf-mnist
     rm -rf "$data" && mkdir -p "$data"
-    for f in "$carried"/mnist/*.gz; do gunzip -c "$f" > "$data/$(basename "${f%.gz}")"; done
+    for f in "$carried"/mnist/*.xz; do  # prepare.sh packs them with xz; python's lzma where xz is missing
+        if command -v xz > /dev/null; then xz -dc "$f" > "$data/$(basename "${f%.xz}")"
+        else python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' "$f" "$data/$(basename "${f%.xz}")"; fi \
+            || { echo "could not unpack $f"; exit 2; }
+    done
     card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
     timeout "$(bound 600)" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
         MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" ${ROAF_PAPER_MODELS:+MODELS="$ROAF_PAPER_MODELS"} \

@@ -64,7 +64,9 @@ def profile_tables(roaf):
             continue
         shape = ("T=%s" % r["T"]) if "T" in r else ("L=%s" % r.get("L"))
         wall, inside = r.get("profile_ms_per_update"), r.get("profile_ops_ms_per_update")
-        out += ["", "### %s on %s (%s N=%s B=%s): where an update's time goes" % (r["model"], r["task"], shape, r["N"], r["B"]), "",
+        how = (", sweeps as CUDA graphs" if r.get("graphs") else ", next batch drawn on the training thread" if r.get("prefetch") is False
+               else ", opt-in kernels" if r.get("opt_in_kernels") else "")
+        out += ["", "### %s on %s (%s N=%s B=%s%s): where an update's time goes" % (r["model"], r["task"], shape, r["N"], r["B"], how), "",
                 "Engine operations timed with CUDA events over the profiled updates after the timed ones: %.2f ms per update"
                 " (wall, profiled), %.2f ms of it inside operations; the rest is host work between them." % (
                     wall or 0, inside or 0), "",
@@ -102,6 +104,10 @@ def main(argv):
     tag = "T=%s N=%s B=%s" % (ps["T"], ps["N"], ps["B"])
     compare("roaf-rnn psMNIST %s update vs PyTorch nn.LSTM" % tag, find(roaf, "roaf-rnn", **ps),
             find(torch, "lstm", task="psmnist", **ps), ">= 3x")
+    fast = find(roaf, "roaf-rnn", opt_in_kernels=True, **ps)
+    if fast is not None:  # the opt-in kernels (fixed-layout recurrences, roaf_gemm2), timed beside the default ones
+        compare("roaf-rnn psMNIST update, opt-in kernels, vs PyTorch nn.LSTM", fast, find(torch, "lstm", task="psmnist", **ps), ">= 3x")
+        compare("roaf-rnn psMNIST update, opt-in kernels, vs the default kernels", fast, find(roaf, "roaf-rnn", **ps), "")
     compare("roaf-rnn psMNIST update vs eager PyTorch ROAF-RNN", find(roaf, "roaf-rnn", **ps),
             find(torch, "roaf-rnn", task="psmnist", **ps), ">= 30x")
     compare("roaf lstm vs PyTorch nn.LSTM, psMNIST", find(roaf, "lstm", **ps),
@@ -136,6 +142,11 @@ def main(argv):
     own_gemm = None if own is None else ({"error": "the timing failed"} if own.get("ms") is None else {"step_s": own["ms"] / 1e3})
     compare("own GEMM 4096^3 fp32 vs PyTorch torch.matmul fp32 (cuBLAS, TF32 off)", own_gemm,
             find(torch, "gemm", S=4096), ">= 0.5x (within 2x of cuBLAS)")
+    own2 = next((k for k in kernels if str(k.get("what", "")).startswith("gemm 4096^3, own roaf_gemm2")), None)
+    if own2 is not None:  # the opt-in tile (-Droaf.cuda.gemm2=true), timed beside the default one
+        compare("own GEMM 4096^3, roaf_gemm2 tiles (opt-in), vs PyTorch torch.matmul fp32",
+                {"error": "the timing failed"} if own2.get("ms") is None else {"step_s": own2["ms"] / 1e3},
+                find(torch, "gemm", S=4096), ">= 0.5x (within 2x of cuBLAS)")
 
     text = ["# gpu-check ratios: %s, %s" % (card, datetime.date.today().isoformat()), "",
             "Whole training updates (forward, backward, Adam; roaf through the public API, its batch upload"

@@ -30,6 +30,8 @@ struct alignas(16) float4 {
     float x, y, z, w;
 };
 
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+
 struct Dim {
     unsigned x = 0, y = 0, z = 0;
 };
@@ -122,7 +124,7 @@ inline void run_blocks(Dim grid, Dim block, const std::function<void()>& body) {
 }
 }  // namespace emu
 
-#define __align__(n) alignas(n)
+#define __align__(n) __attribute__((aligned(n)))
 
 template <typename T>
 inline T __ldg(const T* p) { return *p; }

@@ -15,6 +15,7 @@
 //
 // Run: bash kernels/emulation/run_kernels.sh [--quick]   (g++ with C++20, AddressSanitizer and UBSan)
 #include <algorithm>
+#include <cstring>
 #include "cuda_host.h"
 
 // Blocks run one at a time (emu::run_blocks, cuda_host.h), so one static array per kernel is exactly one block's
@@ -187,6 +188,57 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
     compare(what, packed.data(), ref, 2e-6);
     expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
     expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
+}
+
+// roaf_gemm2_{nn,..} (the opt-in 128 x 128 tile with float4 reads and double buffering) against the float64 reference
+// AND bit for bit against roaf_gemm_{nn,..}, whose every element it must reproduce exactly (same fmaf chain over k).
+// `pad` lengthens the stored rows (0 with row lengths a multiple of 4: the float4 global loads), `offset` shifts A's
+// and B's first element by that many floats (1: misaligned, so the scalar loads).
+static void check_gemm2(int m, int n, int k, bool tA, bool tB, float beta, int pad, int offset) {
+    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
+    int lda = aCols + pad, ldb = bCols + pad, ldc = n + 2;
+    std::vector<float> aStore = randoms((size_t)aRows * lda + offset + 4), bStore = randoms((size_t)bRows * ldb + offset + 4);
+    const float* a = aStore.data() + offset;
+    const float* b = bStore.data() + offset;
+    std::vector<float> c0 = randoms((size_t)m * ldc);
+    Buffer c1((size_t)m * ldc), c2((size_t)m * ldc);
+    for (size_t i = 0; i < c1.n; i++) c1[i] = c2[i] = beta == 0.0f ? NAN : c0[i];
+    for (int r = 0; r < m; r++)
+        for (int j = n; j < ldc; j++) c1[(size_t)r * ldc + j] = c2[(size_t)r * ldc + j] = -7.0f;  // padding: must survive
+    float alpha = 0.75f;
+    std::vector<double> ref((size_t)m * n);
+    for (int i = 0; i < m; i++) {
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int q = 0; q < k; q++) {
+                double av = tA ? a[(size_t)q * lda + i] : a[(size_t)i * lda + q];
+                double bv = tB ? b[(size_t)j * ldb + q] : b[(size_t)q * ldb + j];
+                s += av * bv;
+            }
+            ref[(size_t)i * n + j] = alpha * s + (beta == 0.0f ? 0.0 : (double)beta * c0[(size_t)i * ldc + j]);
+        }
+    }
+    Dim grid{(unsigned)((n + 127) / 128), (unsigned)((m + 127) / 128), 1};
+    auto old = tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn);
+    auto fast = tA ? roaf_gemm2_tn : (tB ? roaf_gemm2_nt : roaf_gemm2_nn);  // no tt variant: the engine never asks for it
+    emu::run_blocks(grid, Dim{256, 1, 1}, [&] { old(m, n, k, alpha, a, lda, b, ldb, beta, c1.data(), ldc); });
+    emu::run_blocks(grid, Dim{256, 1, 1}, [&] { fast(m, n, k, alpha, a, lda, b, ldb, beta, c2.data(), ldc); });
+    std::vector<float> packed((size_t)m * n);
+    bool padding = c2.tailIntact(), same = true;
+    for (int r = 0; r < m; r++) {
+        for (int j = 0; j < ldc; j++) {
+            size_t i = (size_t)r * ldc + j;
+            same &= std::memcmp(&c1[i], &c2[i], sizeof(float)) == 0;
+            if (j < n) packed[(size_t)r * n + j] = c2[i];
+            else padding &= c2[i] == -7.0f;
+        }
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "gemm2_%c%c m=%d n=%d k=%d beta=%g pad=%d offset=%d", tA ? 't' : 'n', tB ? 't' : 'n', m, n,
+                  k, beta, pad, offset);
+    compare(what, packed.data(), ref, 2e-6);
+    expect(std::string(what) + ": bit for bit the result of roaf_gemm_" + (tA ? "t" : "n") + (tB ? "t" : "n"), same);
+    expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
 }
 
 // ------------------------------------------------------------------------------- ROAF layer
@@ -593,6 +645,21 @@ int main(int argc, char** argv) {
         for (int t = 0; t < 4; t++) {
             for (bool big : {false, true}) {
                 for (float beta : {0.0f, 0.5f}) check_gemm(s[0], s[1], s[2], t & 2, t & 1, big, beta);
+            }
+        }
+    }
+    // The opt-in gemm2 tile: ragged and whole tiles, K shorter than, equal to and longer than a slice, aligned rows
+    // (float4 loads) and misaligned ones.
+    std::vector<std::array<int, 3>> shapes2 =
+        quick ? std::vector<std::array<int, 3>>{{130, 129, 19}, {128, 128, 16}}
+              : std::vector<std::array<int, 3>>{{1, 1, 1}, {33, 17, 5}, {128, 128, 16}, {130, 129, 19}, {5, 200, 40},
+                                                {257, 3, 33}, {64, 256, 8}};
+    for (auto s : shapes2) {
+        for (int t = 0; t < 3; t++) {
+            for (float beta : {0.0f, 0.5f}) {
+                check_gemm2(s[0], s[1], s[2], t & 2, t & 1, beta, 0, 0);
+                check_gemm2(s[0], s[1], s[2], t & 2, t & 1, beta, 3, 1);
+                if (!quick) check_gemm2(s[0], s[1], s[2], t & 2, t & 1, beta, 4, 2);
             }
         }
     }

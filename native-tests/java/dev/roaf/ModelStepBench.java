@@ -30,13 +30,17 @@ import java.util.Map;
  */
 public final class ModelStepBench {
     private record Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch,
-                          boolean graphs) {
+                          boolean graphs, boolean optIn) {
         Config(String model, String task, int steps, int depth, int hidden, int batch) {
-            this(model, task, steps, depth, hidden, batch, true, false);
+            this(model, task, steps, depth, hidden, batch, true, false, false);
         }
 
         Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch) {
-            this(model, task, steps, depth, hidden, batch, prefetch, false);
+            this(model, task, steps, depth, hidden, batch, prefetch, false, false);
+        }
+
+        Config(String model, String task, int steps, int depth, int hidden, int batch, boolean prefetch, boolean graphs) {
+            this(model, task, steps, depth, hidden, batch, prefetch, graphs, false);
         }
     }
 
@@ -64,7 +68,10 @@ public final class ModelStepBench {
                 : List.of(new Config("roaf-rnn", "psmnist", 784, 0, 128, 100), new Config("lstm", "psmnist", 784, 0, 128, 100),
                 // the LSTM's per-step sweeps replayed as CUDA graphs (-Droaf.cuda.graphs=true, off by default until verified)
                 new Config("lstm", "psmnist", 784, 0, 128, 100, true, true),
-                new Config("rnn", "psmnist", 784, 0, 128, 100), new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128),
+                new Config("rnn", "psmnist", 784, 0, 128, 100),
+                // the opt-in kernels not yet timed on a GPU: fixed-layout recurrences and the roaf_gemm2 tiles
+                new Config("roaf-rnn", "psmnist", 784, 0, 128, 100, true, false, true),
+                new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128),
                 // issue 5: T = 10,000 trains, per step within 1.5x of T = 784; the batch (drawn on the host, 10 MB)
                 // is drawn ahead by the trainer while the step runs: timed with and without that
                 new Config("roaf-rnn", "adding", 10_000, 0, 256, 128), new Config("roaf-rnn", "adding", 10_000, 0, 256, 128, false));
@@ -98,10 +105,15 @@ public final class ModelStepBench {
         if (!c.prefetch()) {
             System.setProperty("roaf.prefetch", "false");
         }
-        // Read when the CUDA engine opens: set for every row, so that a graphs row leaves no trace in the next.
+        // Read when the CUDA engine opens: set for every row, so that a graphs or opt-in row leaves no trace in the next.
         System.setProperty("roaf.cuda.graphs", String.valueOf(c.graphs()));
+        System.setProperty("roaf.cuda.fixedRecurrence", String.valueOf(c.optIn()));
+        System.setProperty("roaf.cuda.gemm2", String.valueOf(c.optIn()));
         if (c.graphs()) {
             row.put("graphs", true);
+        }
+        if (c.optIn()) {
+            row.put("opt_in_kernels", true);
         }
         try {
             Dataset data = c.task().equals("adding")

@@ -114,6 +114,19 @@ public final class GpuBench {
             row("gemm 4096^3 (" + e.gemmDescription() + ")", ms, gemmFloor,
                     String.format(Locale.ROOT, "%.1f TFLOP/s", 2.0 * s * s * s / ms / 1e9)
                             + (e == own && !Double.isNaN(cublasMs) ? String.format(Locale.ROOT, ", %.2fx cuBLAS", ms / cublasMs) : ""));
+            if (e == own) {
+                // The opt-in tile (roaf_gemm2_*: float4 shared reads, double buffering), same tensors, same results.
+                own.useGemm2(true);
+                double ms2;
+                try {
+                    ms2 = time(own, 2, 7, () -> own.gemm(false, false, 1f, a, b, 0f, c));
+                } finally {
+                    own.useGemm2(false);
+                }
+                row("gemm 4096^3, own roaf_gemm2 tiles (-Droaf.cuda.gemm2=true)", ms2, gemmFloor,
+                        String.format(Locale.ROOT, "%.1f TFLOP/s; %.2fx the roaf_gemm tiles' time", 2.0 * s * s * s / ms2 / 1e9,
+                                ms2 / ms) + (!Double.isNaN(cublasMs) ? String.format(Locale.ROOT, ", %.2fx cuBLAS", ms2 / cublasMs) : ""));
+            }
             a.close();
             b.close();
             c.close();
@@ -199,6 +212,7 @@ public final class GpuBench {
 
         // 3. A 50,000-layer roaf-mlp training step (issue 6): fused all-layer kernels vs per-layer launches.
         deepMlpStep(auto, r);
+        stackTeamShapes(auto, r);
 
         // 4. ROAF-RNN recurrences: the persistent kernels (issue 5) and, for comparison, per-step launches.
         recurrences(auto, r);
@@ -311,6 +325,50 @@ public final class GpuBench {
     }
 
     private record StackStep(double forwardMs, double backwardMs, double adamMs, double totalMs, String path) {
+    }
+
+    /**
+     * The fused stack kernels under every team shape they can run (cluster of 1-8 blocks x 1-8 batch rows per team),
+     * forced on the engine, beside MlpStackLayout's choice: forward and backward sweep (with the weight gradients)
+     * of a 1,000-layer N = 128, B = 128 stack with a signed permutation per layer. The choice favours few teams (less
+     * L2 traffic) and clusters (the weights split over SMs); Nsight Compute found the kernels latency-bound at 13%
+     * occupancy, so whether more teams, or no cluster barrier, pays is measured here, not guessed.
+     */
+    private void stackTeamShapes(CudaEngine e, SplittableRandom r) {
+        int layers = 1_000, n = 128, bsz = 128;
+        double floor = 2 * 4.0 * layers * n * n / PEAK_BYTES * 1e3;
+        StackStep chosen = stackStep(e, r, layers, n, bsz, false, true);
+        double chosenMs = chosen.forwardMs + chosen.backwardMs;
+        row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, the layout's choice", chosenMs, floor,
+                String.format(Locale.ROOT, "fwd %.2f us/layer, bwd+grads %.2f us/layer; %s", chosen.forwardMs, chosen.backwardMs,
+                        shortStackPath(chosen.path)));
+        double bestMs = chosenMs;
+        String best = "the layout's choice";
+        for (int cluster = 1; cluster <= 8; cluster *= 2) {
+            for (int rows = 1; rows <= 8; rows *= 2) {
+                if (!e.mlpStackShapeRuns(cluster, rows, n, bsz, false)) {
+                    continue;
+                }
+                e.forceMlpStackShape(cluster, rows);
+                StackStep s;
+                try {
+                    s = stackStep(e, r, layers, n, bsz, false, true);
+                } finally {
+                    e.forceMlpStackShape(0, 0);
+                }
+                double ms = s.forwardMs + s.backwardMs;
+                String shape = "cluster " + cluster + " x " + rows + " rows";
+                row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape, ms, floor,
+                        String.format(Locale.ROOT, "fwd %.2f us/layer, bwd+grads %.2f us/layer; %.2fx the choice's time",
+                                s.forwardMs, s.backwardMs, ms / chosenMs));
+                if (ms < bestMs) {
+                    bestMs = ms;
+                    best = shape;
+                }
+            }
+        }
+        row("roaf-mlp stack team shapes: fastest fwd+bwd (L=1,000 N=128 B=128 perm)", bestMs, floor,
+                String.format(Locale.ROOT, "%s: %.2fx faster than the layout's choice", best, chosenMs / bestMs));
     }
 
     private static StackStep stackStep(CudaEngine e, SplittableRandom r, int layers, int n, int bsz, boolean denseFilter,
@@ -447,6 +505,19 @@ public final class GpuBench {
         row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense", dense.bothMs(), 2 * steps * stepFlops / PEAK_FLOPS * 1e3,
                 String.format(Locale.ROOT, "%.2f us/step (issue 5 target <= 3); %s", dense.bothMs() * 1e3 / steps,
                         shortPath(dense.path())));
+        // The same sweeps on the kernels with the layout fixed at compile time (opt-in: -Droaf.cuda.fixedRecurrence=true).
+        e.useFixedRecurrences(true);
+        try {
+            SweepTimes fixed = sweep(e, r, steps, bsz, n, "dense", 11);
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense, fixed-layout kernels (-Droaf.cuda.fixedRecurrence=true)", fixed.bothMs(),
+                    2 * steps * stepFlops / PEAK_FLOPS * 1e3, String.format(Locale.ROOT,
+                            "%.2f us/step (target <= 3), forward %.2f us/step (target <= 1); %.2fx and %.2fx the generic kernels'"
+                                    + " times%s", fixed.bothMs() * 1e3 / steps, fixed.forwardMs() * 1e3 / steps,
+                            fixed.bothMs() / dense.bothMs(), fixed.forwardMs() / dense.forwardMs(),
+                            e.fixedRecurrenceApplies(n, bsz, true) ? "" : "; NOT TAKEN at this shape"));
+        } finally {
+            e.useFixedRecurrences(false);
+        }
         for (String filter : new String[]{"permutation", "none"}) {
             SweepTimes t = sweep(e, r, steps, bsz, n, filter, 11);
             row("roaf-rnn fwd+bwd T=784 B=100 N=128 " + (filter.equals("none") ? "none (Elman)" : filter), t.bothMs(),

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import static dev.roaf.engine.cuda.GpuTests.*;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,6 +131,46 @@ class KernelParityTest {
             c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, cc.c);
             g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, cc.g);
             assertClose(what + " beta=0.75", g, cc);
+        }
+    }
+
+    /**
+     * The opt-in 128 x 128 tiles (roaf_gemm2_*, -Droaf.cuda.gemm2=true) against the CPU, and bit for bit against the
+     * roaf_gemm_* tiles they replace: shapes with enough tiles to fill the GPU (the plan then takes 128 x 128 tiles),
+     * ragged against the tile and against float4 rows (K = 129: no row is 16-byte aligned), K shorter than one slice.
+     * tt has no gemm2 variant and takes roaf_gemm_tt (checked all the same).
+     */
+    @Test
+    void ownGemm2TilesMatchTheCpuAndTheRoafGemmTiles() {
+        int[][] shapes = {{1300, 1700, 70}, {1536, 1536, 129}, {2000, 1201, 5}};
+        for (CudaEngine g : gpus()) {
+            if (g.usesCublas()) {
+                continue;
+            }
+            for (int[] s : shapes) {
+                int m = s[0], n = s[1], k = s[2];
+                assertTrue(GemmPlan.of(m, n, k, g.smCount()).bigTiles(), "M=" + m + " N=" + n + " should take 128 x 128 tiles");
+                for (int variant = 0; variant < 4; variant++) {
+                    boolean tA = (variant & 1) != 0, tB = (variant & 2) != 0;
+                    Pair a = tA ? r(g, 1, k, m) : r(g, 1, m, k);
+                    Pair b = tB ? r(g, 1, n, k) : r(g, 1, k, n);
+                    Pair c0 = r(g, 1, m, n);
+                    float[] start = g.toHost(c0.g);
+                    String what = "gemm2 tA=" + tA + " tB=" + tB + " M=" + m + " N=" + n + " K=" + k;
+                    g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, c0.g);
+                    float[] old = g.toHost(c0.g);
+                    g.upload(start, c0.g);
+                    g.useGemm2(true);
+                    try {
+                        g.gemm(tA, tB, -0.5f, a.g, b.g, 0.75f, c0.g);
+                    } finally {
+                        g.useGemm2(false);
+                    }
+                    c().gemm(tA, tB, -0.5f, a.c, b.c, 0.75f, c0.c);
+                    assertClose(what, g, c0);
+                    assertArrayEquals(old, g.toHost(c0.g), what + ": not bit for bit the roaf_gemm tiles' result");
+                }
+            }
         }
     }
 
@@ -256,6 +297,39 @@ class KernelParityTest {
                     checkStack(g, layers, s[0], s[1], fv, alpha, beta, wScale, true, "roafStack fused deep");
                 }
             }
+        }
+    }
+
+    /**
+     * Every team shape the fused kernels can run (clusters of 1 to 8 blocks, 1 to 8 batch rows per team), forced on
+     * the engine (GpuBench times each), against the CPU: N = 128 with a signed permutation and a dense filter, B = 13
+     * (a ragged last team for every rows > 1), 40 layers.
+     */
+    @Test
+    void fusedMlpStackEveryTeamShape() {
+        int layers = 40, batch = 13, n = 128;
+        for (CudaEngine g : gpus()) {
+            int ran = 0;
+            try {
+                for (int cluster = 1; cluster <= 8; cluster *= 2) {
+                    for (int rows = 1; rows <= 8; rows *= 2) {
+                        for (int fv : new int[]{5, 3}) {
+                            boolean dense = fv == 3;
+                            if (!g.mlpStackShapeRuns(cluster, rows, n, batch, dense)) {
+                                continue;
+                            }
+                            g.forceMlpStackShape(cluster, rows);
+                            assertTrue(g.fusedStackDescription(n, batch, dense).startsWith("fused"), "cluster " + cluster + " rows " + rows);
+                            checkStack(g, layers, batch, n, fv, 1f - 2f / layers, 2f / layers, 1.0, true,
+                                    "roafStack fused, team shape cluster " + cluster + " x rows " + rows);
+                            ran++;
+                        }
+                    }
+                }
+            } finally {
+                g.forceMlpStackShape(0, 0);
+            }
+            assertTrue(ran >= 4, "only " + ran + " team shapes run on " + g.deviceName());
         }
     }
 
@@ -496,6 +570,66 @@ class KernelParityTest {
                     checkRecurrence(g, s[0], s[1], s[2], fv, LOOSE, path);
                 }
             }
+        }
+    }
+
+    /**
+     * The recurrence kernels with the layout fixed at compile time (roaf_recurrence_*_fixed_*, opt-in with
+     * -Droaf.cuda.fixedRecurrence=true) against the CPU, and bit for bit against the generic kernels, at the widths
+     * whose layout is theirs (psMNIST's N = 128 among them), ragged B, every filter kind, both readouts.
+     */
+    @Test
+    void fixedLayoutRecurrenceKernelsMatchTheGenericOnes() {
+        int[][] shapes = {{7, 100, 128}, {50, 37, 128}, {20, 5, 120}, {7, 9, 64}};
+        for (CudaEngine g : gpus()) {
+            int applied = 0;
+            for (int[] s : shapes) {
+                int steps = s[0], batch = s[1], n = s[2];
+                for (int fv : new int[]{0, 2, 4}) {
+                    if (!g.fixedRecurrenceApplies(n, batch, fv == 2)) {
+                        continue;
+                    }
+                    applied++;
+                    String what = "fixed-layout recurrence T=" + steps + " B=" + batch + " N=" + n + " filter=" + FILTER_NAMES[fv];
+                    g.useFixedRecurrences(true);
+                    try {
+                        checkRecurrence(g, steps, batch, n, fv, LOOSE, "fixed layout; " + path(g, n, batch, fv));
+                    } finally {
+                        g.useFixedRecurrences(false);
+                    }
+                    Filter f = filter(g, fv, 1, n)[1];
+                    float alpha = fv == 0 ? 0f : 0.9f, beta = fv == 0 ? 1f : 0.1f;
+                    Pair w = r(g, 1 / Math.sqrt(n), n, n), p = r(g, 1, steps, batch, n), gOut = r(g, 1, steps, batch, n);
+                    float[] h0 = random(rnd, (long) batch * n, 0.5);
+                    float[][] generic = sweeps(g, false, w.g, f, alpha, beta, p.g, h0, gOut.g, steps, batch, n);
+                    float[][] fixed = sweeps(g, true, w.g, f, alpha, beta, p.g, h0, gOut.g, steps, batch, n);
+                    String[] names = {"h", "z", "d", "gH0"};
+                    for (int i = 0; i < names.length; i++) {
+                        assertArrayEquals(generic[i], fixed[i], what + ": " + names[i] + " differs from the generic kernels'");
+                    }
+                    for (Pair q : new Pair[]{w, p, gOut}) {
+                        q.close();
+                    }
+                }
+            }
+            assertTrue(g.fixedRecurrenceApplies(128, 100, true), "psMNIST's shape should take the fixed-layout kernels: "
+                    + path(g, 128, 100, 2));
+            assertTrue(applied >= 4, "the fixed-layout kernels applied to only " + applied + " cases");
+        }
+    }
+
+    /** Forward (h, z) and backward with per-step gradients (d, gH0) on the GPU alone, with or without the fixed kernels. */
+    private static float[][] sweeps(CudaEngine g, boolean fixed, Tensor w, Filter f, float alpha, float beta, Tensor p, float[] h0,
+                                    Tensor gOut, int steps, int batch, int n) {
+        g.useFixedRecurrences(fixed);
+        try (Tensor h = g.zeros(steps + 1, batch, n); Tensor z = g.zeros(steps, batch, n); Tensor gh0 = g.zeros(batch, n)) {
+            g.upload(h0, h.slice(0));
+            g.recurrenceForward(p, w, f, alpha, beta, h, z);
+            float[] hOut = g.toHost(h), zOut = g.toHost(z);
+            g.recurrenceBackward(w, f, alpha, beta, z, gOut, gh0);
+            return new float[][]{hOut, zOut, g.toHost(z), g.toHost(gh0)};
+        } finally {
+            g.useFixedRecurrences(false);
         }
     }
 

@@ -98,11 +98,25 @@ public final class CudaEngine implements Engine {
      */
     private boolean fusedStacks = !"false".equalsIgnoreCase(System.getProperty("roaf.cuda.fusedStack", "true"));
     /**
+     * Whether the persistent recurrences take the kernels with the layout fixed at compile time where it is theirs
+     * (psMNIST-sized widths; the same results bit for bit). Off by default until a GPU check has timed them: the system
+     * property {@code roaf.cuda.fixedRecurrence=true} turns it on, as does {@link #useFixedRecurrences}.
+     */
+    private boolean fixedRecurrences = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.fixedRecurrence", "false"));
+    /** A team shape forced on the fused stack kernels ({@link #forceMlpStackShape}); 0 while MlpStackLayout chooses. */
+    private int forcedStackCluster, forcedStackRows;
+    /**
      * Whether per-step sweeps (the LSTM's, and a recurrence's where the persistent kernels do not apply) are
      * replayed as CUDA graphs ({@link LaunchGraphs}). Off by default until a GPU check has verified it: the
      * system property {@code roaf.cuda.graphs=true} turns it on, as does {@link #useLaunchGraphs}.
      */
     private boolean launchGraphs = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.graphs", "false"));
+    /**
+     * Whether the own GEMM's unsplit 128 x 128 tiles run as {@code roaf_gemm2_*} (float4 shared-memory reads, double
+     * buffering; the same results bit for bit) instead of {@code roaf_gemm_*}, for every transpose but tt. Off by default until a GPU check has
+     * timed and passed it: the system property {@code roaf.cuda.gemm2=true} turns it on, as does {@link #useGemm2}.
+     */
+    private boolean gemm2 = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.gemm2", "false"));
     private final LaunchGraphs graphs = new LaunchGraphs();
     /** True while {@link #graphs} captures a sequence: products then take no split of K (one launch, no scratch growth). */
     private boolean capturing;
@@ -227,13 +241,15 @@ public final class CudaEngine implements Engine {
 
     private void loadModules(CudaProbe probe) {
         for (String m : MODULES) {
-            String res = "/dev/roaf/kernels/" + m + ".fatbin";
+            String res = "/dev/roaf/kernels/" + m + ".fatbin.gz";
             byte[] image;
             try (InputStream in = CudaEngine.class.getResourceAsStream(res)) {
                 if (in == null) {
                     throw new CudaEngineException("kernel module " + res + " is missing from the jar; rebuild with kernels/build.sh and mvn package");
                 }
-                image = in.readAllBytes();
+                try (InputStream fatbin = new java.util.zip.GZIPInputStream(in)) {
+                    image = fatbin.readAllBytes();
+                }
             } catch (IOException e) {
                 throw new CudaEngineException("reading kernel module " + res + ": " + e.getMessage(), e);
             }
@@ -986,8 +1002,9 @@ public final class CudaEngine implements Engine {
         int tile = plan.bigTiles() ? 128 : 32;
         int tilesN = (int) GemmPlan.tiles(n, tile), tilesM = (int) GemmPlan.tiles(m, tile);
         if (plan.splits() == 1) {
-            launch(plan.bigTiles() ? "roaf_gemm_" + suffix : "roaf_gemm_small_" + suffix, tilesN, tilesM, 256, 1,
-                    m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            // roaf_gemm2 ships no tt variant (kernels/gemm.cu)
+            launch(plan.bigTiles() ? (gemm2 && !(tA && tB) ? "roaf_gemm2_" : "roaf_gemm_") + suffix : "roaf_gemm_small_" + suffix,
+                    tilesN, tilesM, 256, 1, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         CUdeviceptr partial = scratch("split-K partial products", plan.partialBytes(m, n));
@@ -1248,8 +1265,34 @@ public final class CudaEngine implements Engine {
             return null;
         }
         int maxCluster = ccMajor >= 9 ? 8 : 1;
+        if (forcedStackCluster > 0) {
+            return forcedStackCluster > maxCluster ? null
+                    : MlpStackLayout.of(forward, n, batch, dense, forcedStackCluster, Math.min(forcedStackRows, batch), sharedOptIn);
+        }
         return forward ? MlpStackLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
                 : MlpStackLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+    }
+
+    /**
+     * Forces the fused MLP stack kernels' team shape, {@code cluster} blocks per team owning {@code rows} batch rows
+     * each, instead of {@link MlpStackLayout}'s choice; 0, 0 restores the choice. A shape the kernels cannot run takes
+     * the per-layer path. For GpuBench's sweep over team shapes and the native test that checks each one.
+     */
+    void forceMlpStackShape(int cluster, int rows) {
+        if (cluster < 0 || rows < 0 || (cluster > 0) != (rows > 0)) {
+            throw new IllegalArgumentException("forceMlpStackShape: cluster and rows both positive, or both 0; got " + cluster
+                    + ", " + rows);
+        }
+        forcedStackCluster = cluster;
+        forcedStackRows = rows;
+    }
+
+    /** Whether a forced team shape ({@link #forceMlpStackShape}) can run on this device for both passes at this shape. */
+    boolean mlpStackShapeRuns(int cluster, int rows, int n, int batch, boolean dense) {
+        int maxCluster = ccMajor >= 9 ? 8 : 1;
+        int r = Math.min(rows, batch);
+        return cluster <= maxCluster && MlpStackLayout.of(true, n, batch, dense, cluster, r, sharedOptIn) != null
+                && MlpStackLayout.of(false, n, batch, dense, cluster, r, sharedOptIn) != null;
     }
 
     /**
@@ -1436,15 +1479,27 @@ public final class CudaEngine implements Engine {
     /** Launches roaf_recurrence_forward (or its cluster variant): all steps of the forward sweep. */
     private void launchRecurrenceForward(RecurrenceLayout l, CudaTensor p, CudaTensor w, FilterOps f, float alpha, float beta,
                                          CudaTensor h, CudaTensor z, int steps, int batch, int n) {
-        launchWithShared(l.kernel("roaf_recurrence_forward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+        launchWithShared(fixedRecurrence(l, true) ? "roaf_recurrence_forward_fixed_" + l.segments()
+                        : l.kernel("roaf_recurrence_forward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
                 p, w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), h, z, steps, batch, n, f.code, alpha, beta,
                 l.units(), l.rows(), l.segments(), l.chunks());
+    }
+
+    /**
+     * Whether this sweep takes the kernels with the layout fixed at compile time ({@code roaf_recurrence_*_fixed_<S>}
+     * in kernels/recurrence.cu): when they are turned on and the layout is theirs, one block and one batch row per
+     * team, 16 chunks, and S = 2 (forward) or 2 or 4 (backward).
+     */
+    private boolean fixedRecurrence(RecurrenceLayout l, boolean forward) {
+        return fixedRecurrences && l.cluster() == 1 && l.rows() == 1 && l.chunks() == RecurrenceLayout.MAX_CHUNKS
+                && (l.segments() == 2 || (!forward && l.segments() == 4));
     }
 
     /** Launches roaf_recurrence_backward (or its cluster variant): the whole BPTT sweep, d_t over z and gH0. */
     private void launchRecurrenceBackward(RecurrenceLayout l, CudaTensor w, FilterOps f, float alpha, float beta, CudaTensor z,
                                           CudaTensor gOut, boolean perStep, CudaTensor gH0, int steps, int batch, int n) {
-        launchWithShared(l.kernel("roaf_recurrence_backward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+        launchWithShared(fixedRecurrence(l, false) ? "roaf_recurrence_backward_fixed_" + l.segments()
+                        : l.kernel("roaf_recurrence_backward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
                 w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), z, gOut, perStep ? 1 : 0, gH0, steps, batch, n, f.code,
                 alpha, beta, l.units(), l.rows(), l.segments(), l.chunks());
     }
@@ -1460,6 +1515,28 @@ public final class CudaEngine implements Engine {
     /** Lets the own GEMM split K ({@link GemmPlan}) or not, for this engine (GpuBench times both). */
     void useSplitGemmK(boolean on) {
         splitGemmK = on;
+    }
+
+    /** Lets the persistent recurrences take the fixed-layout kernels where they apply, or not (native tests, GpuBench). */
+    void useFixedRecurrences(boolean on) {
+        fixedRecurrences = on;
+    }
+
+    /** Whether the fixed-layout recurrence kernels would run a sweep of this shape (both sweeps; for tests and GpuBench). */
+    boolean fixedRecurrenceApplies(int n, int batch, boolean dense) {
+        RecurrenceLayout f = persistentLayout(true, n, batch, dense), b = persistentLayout(false, n, batch, dense);
+        boolean on = fixedRecurrences;
+        fixedRecurrences = true;
+        try {
+            return f != null && b != null && fixedRecurrence(f, true) && fixedRecurrence(b, false);
+        } finally {
+            fixedRecurrences = on;
+        }
+    }
+
+    /** Lets the own GEMM's unsplit 128 x 128 tiles run as {@code roaf_gemm2_*} or not, for this engine (native tests, GpuBench). */
+    void useGemm2(boolean on) {
+        gemm2 = on;
     }
 
     /** Turns CUDA-graph replay of the per-step sweeps on or off for this engine (native tests and GpuBench). */

@@ -22,6 +22,7 @@ import javax.tools.StandardJavaFileManager;
 import javax.tools.ToolProvider;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,6 +35,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -136,8 +138,11 @@ class KernelLaunchArgumentsTest {
     private static Map<String, List<String>> kernelParameters() throws IOException {
         Map<String, List<String>> out = new TreeMap<>();
         try (Stream<Path> files = Files.list(FATBINS)) {
-            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".fatbin"))::iterator) {
-                String text = new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1);
+            for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".fatbin.gz"))::iterator) {
+                String text;
+                try (InputStream in = new GZIPInputStream(Files.newInputStream(f))) {
+                    text = new String(in.readAllBytes(), StandardCharsets.ISO_8859_1);
+                }
                 Matcher m = ENTRY.matcher(text);
                 int found = 0;
                 while (m.find()) {

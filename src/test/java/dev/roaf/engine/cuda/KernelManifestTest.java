@@ -56,7 +56,7 @@ class KernelManifestTest {
         }
         for (String name : actual.keySet()) {
             if (name.endsWith(".cu")) {
-                String res = "/dev/roaf/kernels/" + name.replace(".cu", ".fatbin");
+                String res = "/dev/roaf/kernels/" + name.replace(".cu", ".fatbin.gz");
                 assertNotNull(getClass().getResource(res), res + " is missing" + FIX);
             }
         }
