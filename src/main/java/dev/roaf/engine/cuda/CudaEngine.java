@@ -113,8 +113,9 @@ public final class CudaEngine implements Engine {
     private boolean launchGraphs = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.graphs", "false"));
     /**
      * Whether the own GEMM's unsplit 128 x 128 tiles run as {@code roaf_gemm2_*} (float4 shared-memory reads, double
-     * buffering; the same results bit for bit) instead of {@code roaf_gemm_*}, for every transpose but tt. Off by default until a GPU check has
-     * timed and passed it: the system property {@code roaf.cuda.gemm2=true} turns it on, as does {@link #useGemm2}.
+     * buffering; the same results bit for bit) instead of {@code roaf_gemm_*}, for every transpose but tt. Off by
+     * default until a GPU check has timed and passed it: the system property {@code roaf.cuda.gemm2=true} turns it on,
+     * as does {@link #useGemm2}.
      */
     private boolean gemm2 = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.gemm2", "false"));
     private final LaunchGraphs graphs = new LaunchGraphs();
@@ -1491,7 +1492,12 @@ public final class CudaEngine implements Engine {
      * team, 16 chunks, and S = 2 (forward) or 2 or 4 (backward).
      */
     private boolean fixedRecurrence(RecurrenceLayout l, boolean forward) {
-        return fixedRecurrences && l.cluster() == 1 && l.rows() == 1 && l.chunks() == RecurrenceLayout.MAX_CHUNKS
+        return fixedRecurrences && fixedLayout(l, forward);
+    }
+
+    /** Whether a fixed-layout kernel exists for this layout (kernels/recurrence.cu, ROAF_REC_FIXED_*). */
+    private static boolean fixedLayout(RecurrenceLayout l, boolean forward) {
+        return l.cluster() == 1 && l.rows() == 1 && l.chunks() == RecurrenceLayout.MAX_CHUNKS
                 && (l.segments() == 2 || (!forward && l.segments() == 4));
     }
 
@@ -1525,13 +1531,7 @@ public final class CudaEngine implements Engine {
     /** Whether the fixed-layout recurrence kernels would run a sweep of this shape (both sweeps; for tests and GpuBench). */
     boolean fixedRecurrenceApplies(int n, int batch, boolean dense) {
         RecurrenceLayout f = persistentLayout(true, n, batch, dense), b = persistentLayout(false, n, batch, dense);
-        boolean on = fixedRecurrences;
-        fixedRecurrences = true;
-        try {
-            return f != null && b != null && fixedRecurrence(f, true) && fixedRecurrence(b, false);
-        } finally {
-            fixedRecurrences = on;
-        }
+        return f != null && b != null && fixedLayout(f, true) && fixedLayout(b, false);
     }
 
     /** Lets the own GEMM's unsplit 128 x 128 tiles run as {@code roaf_gemm2_*} or not, for this engine (native tests, GpuBench). */
