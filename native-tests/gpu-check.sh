@@ -130,7 +130,7 @@ if [[ $stage == paper ]]; then
     paper_rc=$?
     (( paper_rc == 124 )) && echo "-- the deadline stopped the runs: what they recorded until then is kept (metrics.jsonl, checkpoint)"
     if [[ -n "$out" && -d bench/results/paper-gpu ]]; then
-        tar -czf "$out/paper-gpu.tar.gz" bench/results/paper-gpu && echo "run records: \$OUT/paper-gpu.tar.gz"
+        mkdir -p "$out" && tar -czf "$out/paper-gpu.tar.gz" bench/results/paper-gpu && echo "run records: \$OUT/paper-gpu.tar.gz"
     fi
     save
     echo "== done: paper rc=$paper_rc"
@@ -225,10 +225,11 @@ elif fits 90 "Nsight Compute profile"; then
     ncu_log=$(mktemp)
     timeout "$(bound 150)" "$ncu_bin" --target-processes all --kernel-name "regex:roaf_recurrence|roaf_mlp_stack_(forward|backward)|roaf_splitk_gemm" \
         --section SpeedOfLight --section LaunchStats --section Occupancy --section SchedulerStats --section WarpStateStats \
-        --section MemoryWorkloadAnalysis "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.ProfileTargets > "$ncu_log" 2>&1
+        --section MemoryWorkloadAnalysis --section InstructionStats --section SourceCounters \
+        "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.ProfileTargets > "$ncu_log" 2>&1
     echo "ncu exit code: $?"
     [[ -n "$out" ]] && cp "$ncu_log" "$out/ncu-report.txt"
-    grep -E '^  roaf_|Duration|Registers Per Thread|Achieved Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Compute \(SM\) Throughput|Memory Throughput|ERR|error' "$ncu_log" | head -80
+    grep -E '^  roaf_|Duration|Registers Per Thread|Achieved Occupancy|Warp Cycles Per Issued Instruction|Issue Slots Busy|Executed Instructions  |Compute \(SM\) Throughput|Memory Throughput|ERR|error' "$ncu_log" | head -100
 fi
 
 echo

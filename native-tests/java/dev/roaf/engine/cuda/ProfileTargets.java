@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * Runs, once each, the kernels whose time is furthest from its target, for a profiler to look inside:
  * native-tests/gpu-check.sh runs it under Nsight Compute ({@code ncu}, when the machine has it) and keeps the
  * report. The kernels: the persistent roaf-rnn sweeps at psMNIST's shape (T = 784, B = 100, N = 128, dense
- * filter; issue 5's forward target is 1 us per step), the fused MLP stack passes at N = 128, B = 128 with a
+ * filter; issue 5's forward target is 1 us per step; then again on the opt-in fixed-layout kernels), the fused MLP stack passes at N = 128, B = 128 with a
  * signed permutation per layer (issue 6: 50,000 layers in 100 ms; 200 layers here, the same kernel), and the
  * own GEMM's split-K weight gradient of the psMNIST update. Usage: {@code ProfileTargets} (no arguments).
  */
@@ -27,6 +27,14 @@ public final class ProfileTargets {
                 Filter f = Filter.dense(o);
                 e.recurrenceForward(p, w, f, 0.99f, 0.03f, h, z);
                 e.recurrenceBackward(w, f, 0.99f, 0.03f, z, gOut, null);
+                // The same sweeps on the opt-in fixed-layout kernels (roaf_recurrence_*_fixed_*), side by side in the report.
+                e.useFixedRecurrences(true);
+                try {
+                    e.recurrenceForward(p, w, f, 0.99f, 0.03f, h, z);
+                    e.recurrenceBackward(w, f, 0.99f, 0.03f, z, gOut, null);
+                } finally {
+                    e.useFixedRecurrences(false);
+                }
                 // dW = d^T h over all T*B rows: the own GEMM split along K (GemmPlan)
                 e.gemm(true, false, 1f, z.reshape(steps * batch, n), h.slice(0, steps).reshape(steps * batch, n), 0f, dw);
                 e.synchronize();
