@@ -72,6 +72,8 @@ class RandomDrawsGpuTest {
     @Test
     void withoutCurandTheDrawsAreTheCpuEnginesBitForBit() {
         assumeGpu();
+        // restored after: gpu-check runs this class again with -Droaf.cuda.curand=true for the shared engine's draws
+        String before = System.getProperty("roaf.cuda.curand");
         System.setProperty("roaf.cuda.curand", "false");
         try (CudaEngine g = new CudaEngine(0, CudaEngine.GemmPath.AUTO, null)) {
             int n = 5 * 65_536 + 77;
@@ -85,7 +87,11 @@ class RandomDrawsGpuTest {
             }
             assertTrue(g.randomDrawsDescription().contains("host"), g.randomDrawsDescription());
         } finally {
-            System.clearProperty("roaf.cuda.curand");
+            if (before == null) {
+                System.clearProperty("roaf.cuda.curand");
+            } else {
+                System.setProperty("roaf.cuda.curand", before);
+            }
         }
     }
 

@@ -881,13 +881,17 @@ public final class CudaEngine implements Engine {
     }
 
     /**
-     * The cuRAND generator, loaded at the first draw (one log line either way); null when it does not
-     * load, or when the system property {@code roaf.cuda.curand=false} turns it off (tests of the fallback).
+     * The cuRAND generator, loaded at the first draw (one log line either way); null when it does not load, and unless
+     * the system property {@code roaf.cuda.curand=true} asks for it. Until the sixteenth session JCurand never loaded
+     * (its JNI library was not found under the name JCuda 12.6 asks for; the build now ships it so); with that
+     * library not yet run on a GPU, cuRAND stays opt-in, and the draws are made on the host, bit for bit the CPU
+     * engine's.
      */
     private CurandDraws curand() {
         if (curandReason == null) {
-            OptionalLibrary<CurandDraws> loaded = "false".equalsIgnoreCase(System.getProperty("roaf.cuda.curand"))
-                    ? OptionalLibrary.absent("cuRAND turned off by roaf.cuda.curand=false") : CurandDraws.load(stream);
+            OptionalLibrary<CurandDraws> loaded = !"true".equalsIgnoreCase(System.getProperty("roaf.cuda.curand"))
+                    ? OptionalLibrary.absent("cuRAND is opt-in until verified on a GPU: -Droaf.cuda.curand=true")
+                    : CurandDraws.load(stream);
             curand = loaded.library();
             curandReason = curand != null ? "cuRAND (" + curand.version() + ", Philox4x32-10)"
                     : "the host, with the CPU engine's generator (" + loaded.reason() + ")";
