@@ -117,15 +117,18 @@ public final class GpuBench {
             if (e == own) {
                 // The opt-in tile (roaf_gemm2_*: float4 shared reads, double buffering), same tensors, same results.
                 own.useGemm2(true);
-                double ms2;
+                double ms2 = Double.NaN;
+                String note;
                 try {
                     ms2 = time(own, 2, 7, () -> own.gemm(false, false, 1f, a, b, 0f, c));
+                    note = String.format(Locale.ROOT, "%.1f TFLOP/s; %.2fx the roaf_gemm tiles' time", 2.0 * s * s * s / ms2 / 1e9,
+                            ms2 / ms) + (!Double.isNaN(cublasMs) ? String.format(Locale.ROOT, ", %.2fx cuBLAS", ms2 / cublasMs) : "");
+                } catch (RuntimeException x) {
+                    note = "failed: " + x.getMessage();
                 } finally {
                     own.useGemm2(false);
                 }
-                row("gemm 4096^3, own roaf_gemm2 tiles (-Droaf.cuda.gemm2=true)", ms2, gemmFloor,
-                        String.format(Locale.ROOT, "%.1f TFLOP/s; %.2fx the roaf_gemm tiles' time", 2.0 * s * s * s / ms2 / 1e9,
-                                ms2 / ms) + (!Double.isNaN(cublasMs) ? String.format(Locale.ROOT, ", %.2fx cuBLAS", ms2 / cublasMs) : ""));
+                row("gemm 4096^3, own roaf_gemm2 tiles (-Droaf.cuda.gemm2=true)", ms2, gemmFloor, note);
             }
             a.close();
             b.close();
@@ -212,7 +215,6 @@ public final class GpuBench {
 
         // 3. A 50,000-layer roaf-mlp training step (issue 6): fused all-layer kernels vs per-layer launches.
         deepMlpStep(auto, r);
-        stackTeamShapes(auto, r);
 
         // 4. ROAF-RNN recurrences: the persistent kernels (issue 5) and, for comparison, per-step launches.
         recurrences(auto, r);
@@ -265,6 +267,9 @@ public final class GpuBench {
                 t.close();
             }
         }
+
+        // 7. The fused stack under every team shape (last: forced shapes the layout never chose have not run on a GPU).
+        stackTeamShapes(auto, r);
 
         StringBuilder out = new StringBuilder();
         out.append("# gpu-check timings: ").append(card).append(", ").append(LocalDate.now()).append("\n\n");
@@ -349,15 +354,19 @@ public final class GpuBench {
                 if (!e.mlpStackShapeRuns(cluster, rows, n, bsz, false)) {
                     continue;
                 }
+                String shape = "cluster " + cluster + " x " + rows + " rows";
                 e.forceMlpStackShape(cluster, rows);
                 StackStep s;
                 try {
                     s = stackStep(e, r, layers, n, bsz, false, true);
+                } catch (RuntimeException x) {
+                    row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape, Double.NaN, floor,
+                            "failed: " + x.getMessage());
+                    continue;
                 } finally {
                     e.forceMlpStackShape(0, 0);
                 }
                 double ms = s.forwardMs + s.backwardMs;
-                String shape = "cluster " + cluster + " x " + rows + " rows";
                 row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape, ms, floor,
                         String.format(Locale.ROOT, "fwd %.2f us/layer, bwd+grads %.2f us/layer; %.2fx the choice's time",
                                 s.forwardMs, s.backwardMs, ms / chosenMs));
@@ -515,6 +524,9 @@ public final class GpuBench {
                                     + " times%s", fixed.bothMs() * 1e3 / steps, fixed.forwardMs() * 1e3 / steps,
                             fixed.bothMs() / dense.bothMs(), fixed.forwardMs() / dense.forwardMs(),
                             e.fixedRecurrenceApplies(n, bsz, true) ? "" : "; NOT TAKEN at this shape"));
+        } catch (RuntimeException x) {
+            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense, fixed-layout kernels (-Droaf.cuda.fixedRecurrence=true)", Double.NaN,
+                    2 * steps * stepFlops / PEAK_FLOPS * 1e3, "failed: " + x.getMessage());
         } finally {
             e.useFixedRecurrences(false);
         }
