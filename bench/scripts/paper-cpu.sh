@@ -25,6 +25,8 @@
 #                    same data, one epoch of 6,000 updates of 10, N = 256, lr 0.005 cosine over the epoch, clipping
 #                    at 1, the long-horizon filter --alpha-scale 1 --beta 0.03; roaf-rnn with seeds SEEDS (default
 #                    "1 2 3 4"; ~30 min each with one thread), all 10,000 test digits at the end
+#   psmnist-full-1epoch-n256-clip05  the same clipped at 0.5 (seeds 2 and 4 passed 94% this way), seeds SEEDS (default
+#                    "1 2 3 4 5"; ~27 min each with one thread, seconds on a GPU)
 #   psfashion-1epoch psFashion on the full Fashion-MNIST (Debian's dataset-fashion-mnist), one epoch (600
 #                    updates of 100); roaf-rnn and lstm (~25 min)
 #   copy-100 / copy-1000, adding-100 / adding-1000: the synthetic tasks at delay / length T, roaf-rnn with
@@ -224,6 +226,14 @@ for stage in "$@"; do
           --lr-schedule cosine --clip-norm 1 --eval-every 1500 --eval-size 2000 "${long_filter[@]}")
       for s in ${SEEDS:-1 2 3 4}; do RUN_SEED=$s train "$stage" "roaf-rnn-seed$s" --model roaf-rnn "${ps[@]}"; done
       table "$stage" "psMNIST on the full MNIST (60,000 / 10,000), one epoch at batch 10 (6,000 updates), N = 256, $where" ;;
+    psmnist-full-1epoch-n256-clip05)
+      # psmnist-full-1epoch-n256 clipped at 0.5 instead of 1 (sixteenth session: seeds 2 and 4 passed 94%, 94.09% and
+      # 94.34%, where clip 1 gave 93.97% and 89.43%); seeds SEEDS (default "1 2 3 4 5"), ~27 min each with one thread
+      need_full_mnist
+      ps=(--task psmnist --data-dir "$mnist_full" --perm-seed 0 --hidden 256 --batch 10 --epochs 1 --lr 0.005
+          --lr-schedule cosine --clip-norm 0.5 --eval-every 1500 --eval-size 2000 "${long_filter[@]}")
+      for s in ${SEEDS:-1 2 3 4 5}; do RUN_SEED=$s train "$stage" "roaf-rnn-seed$s" --model roaf-rnn "${ps[@]}"; done
+      table "$stage" "psMNIST on the full MNIST, one epoch at batch 10 (6,000 updates), N = 256, clipped at 0.5, $where" ;;
     psfashion-1epoch)
       pf=(--task psfashion --data-dir "$fashion" --perm-seed 0 --hidden 128 --batch 100 --epochs 1 --eval-every 150 --eval-size 1000)
       train "$stage" roaf-rnn --model roaf-rnn "${pf[@]}"
