@@ -162,14 +162,16 @@ __device__ __forceinline__ void roaf_gemm2_tile(int m, int n, int k, float alpha
             acc[i][j] = 0.0f;
         }
     }
+    // This thread's four floats of op(A) and of op(B) for the K-slice starting at k0.
+    auto fetch = [&](int k0) {
+        ra = TA ? roaf_gemm2_load4(a, lda, k0 + aRow, k, m0 + aCol, m, vecA)
+                : roaf_gemm2_load4(a, lda, m0 + aRow, m, k0 + aCol, k, vecA);
+        rb = TB ? roaf_gemm2_load4(b, ldb, n0 + bRow, n, k0 + bCol, k, vecB)
+                : roaf_gemm2_load4(b, ldb, k0 + bRow, k, n0 + bCol, n, vecB);
+    };
+    fetch(0);
     int buf = 0;
-    for (int k0 = 0; k0 < k || k0 == 0; k0 += BK) {
-        if (k0 == 0) {
-            ra = TA ? roaf_gemm2_load4(a, lda, aRow, k, m0 + aCol, m, vecA)
-                    : roaf_gemm2_load4(a, lda, m0 + aRow, m, aCol, k, vecA);
-            rb = TB ? roaf_gemm2_load4(b, ldb, n0 + bRow, n, bCol, k, vecB)
-                    : roaf_gemm2_load4(b, ldb, bRow, k, n0 + bCol, n, vecB);
-        }
+    for (int k0 = 0; k0 < k || k0 == 0; k0 += BK) {  // one pass when K is 0: C = beta C, as roaf_gemm_*
         // ra, rb hold slice k0: into this half.
         if (TA) {
             *reinterpret_cast<float4*>(&as[buf][aRow][aCol]) = ra;
@@ -189,12 +191,8 @@ __device__ __forceinline__ void roaf_gemm2_tile(int m, int n, int k, float alpha
         }
         // This half is complete for everyone; the half written one slice ago is read by nobody any more.
         __syncthreads();
-        const int k1 = k0 + BK;
-        if (k1 < k) {  // the next slice is in flight while this one is multiplied
-            ra = TA ? roaf_gemm2_load4(a, lda, k1 + aRow, k, m0 + aCol, m, vecA)
-                    : roaf_gemm2_load4(a, lda, m0 + aRow, m, k1 + aCol, k, vecA);
-            rb = TB ? roaf_gemm2_load4(b, ldb, n0 + bRow, n, k1 + bCol, k, vecB)
-                    : roaf_gemm2_load4(b, ldb, k1 + bRow, k, n0 + bCol, n, vecB);
+        if (k0 + BK < k) {
+            fetch(k0 + BK);  // the next slice is in flight while this one is multiplied
         }
 #pragma unroll
         for (int kk = 0; kk < BK; kk++) {

@@ -126,21 +126,17 @@ static double sigmoidd(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // -------------------------------------------------------------------------------------- GEMM
 
-// C = alpha op(A) op(B) + beta C for every transpose, both tile shapes, ragged shapes, row strides
-// longer than the rows, and beta = 0 with NaN in C (which must not be read). Elements of C's padding
-// columns must keep their value.
-// With kSlice > 0 the product is split along K (roaf_splitk_gemm_*: slices of kSlice, the last one
-// ragged, into a partial buffer) and summed by roaf_splitk_reduce, as CudaEngine.ownGemm does.
-static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float beta, int kSlice = 0) {
-    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
-    int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
-    std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
-    Buffer c((size_t)m * ldc);
-    std::vector<float> c0 = randoms((size_t)m * ldc);
+// C's starting value for a GEMM check: c0 (NaN where beta == 0, so that reading C shows), and -7 in the padding
+// columns past N of each row (they must survive).
+static void fill_gemm_c(Buffer& c, const std::vector<float>& c0, int m, int n, int ldc, float beta) {
     for (size_t i = 0; i < c.n; i++) c[i] = beta == 0.0f ? NAN : c0[i];
     for (int r = 0; r < m; r++)
-        for (int j = n; j < ldc; j++) c[(size_t)r * ldc + j] = -7.0f;  // padding: must survive
-    float alpha = 0.75f;
+        for (int j = n; j < ldc; j++) c[(size_t)r * ldc + j] = -7.0f;
+}
+
+// alpha op(A) op(B) + beta c0 in float64, M x N packed.
+static std::vector<double> gemm_reference(int m, int n, int k, bool tA, bool tB, const float* a, int lda, const float* b,
+                                          int ldb, float alpha, float beta, const std::vector<float>& c0, int ldc) {
     std::vector<double> ref((size_t)m * n);
     for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
@@ -153,6 +149,23 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
             ref[(size_t)i * n + j] = alpha * s + (beta == 0.0f ? 0.0 : (double)beta * c0[(size_t)i * ldc + j]);
         }
     }
+    return ref;
+}
+
+// C = alpha op(A) op(B) + beta C for every transpose, both tile shapes, ragged shapes, row strides
+// longer than the rows, and beta = 0 with NaN in C (which must not be read). Elements of C's padding
+// columns must keep their value.
+// With kSlice > 0 the product is split along K (roaf_splitk_gemm_*: slices of kSlice, the last one
+// ragged, into a partial buffer) and summed by roaf_splitk_reduce, as CudaEngine.ownGemm does.
+static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float beta, int kSlice = 0) {
+    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
+    int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
+    std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
+    Buffer c((size_t)m * ldc);
+    std::vector<float> c0 = randoms((size_t)m * ldc);
+    fill_gemm_c(c, c0, m, n, ldc, beta);
+    float alpha = 0.75f;
+    std::vector<double> ref = gemm_reference(m, n, k, tA, tB, a.data(), lda, b.data(), ldb, alpha, beta, c0, ldc);
     int tile = big ? 128 : 32;
     Dim grid{(unsigned)((n + tile - 1) / tile), (unsigned)((m + tile - 1) / tile), 1};
     auto kernel = big ? (tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn))
@@ -202,22 +215,10 @@ static void check_gemm2(int m, int n, int k, bool tA, bool tB, float beta, int p
     const float* b = bStore.data() + offset;
     std::vector<float> c0 = randoms((size_t)m * ldc);
     Buffer c1((size_t)m * ldc), c2((size_t)m * ldc);
-    for (size_t i = 0; i < c1.n; i++) c1[i] = c2[i] = beta == 0.0f ? NAN : c0[i];
-    for (int r = 0; r < m; r++)
-        for (int j = n; j < ldc; j++) c1[(size_t)r * ldc + j] = c2[(size_t)r * ldc + j] = -7.0f;  // padding: must survive
+    fill_gemm_c(c1, c0, m, n, ldc, beta);
+    fill_gemm_c(c2, c0, m, n, ldc, beta);
     float alpha = 0.75f;
-    std::vector<double> ref((size_t)m * n);
-    for (int i = 0; i < m; i++) {
-        for (int j = 0; j < n; j++) {
-            double s = 0;
-            for (int q = 0; q < k; q++) {
-                double av = tA ? a[(size_t)q * lda + i] : a[(size_t)i * lda + q];
-                double bv = tB ? b[(size_t)j * ldb + q] : b[(size_t)q * ldb + j];
-                s += av * bv;
-            }
-            ref[(size_t)i * n + j] = alpha * s + (beta == 0.0f ? 0.0 : (double)beta * c0[(size_t)i * ldc + j]);
-        }
-    }
+    std::vector<double> ref = gemm_reference(m, n, k, tA, tB, a, lda, b, ldb, alpha, beta, c0, ldc);
     Dim grid{(unsigned)((n + 127) / 128), (unsigned)((m + 127) / 128), 1};
     auto old = tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn);
     auto fast = tA ? roaf_gemm2_tn : (tB ? roaf_gemm2_nt : roaf_gemm2_nn);  // no tt variant: the engine never asks for it

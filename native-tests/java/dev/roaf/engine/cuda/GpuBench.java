@@ -355,19 +355,19 @@ public final class GpuBench {
                     continue;
                 }
                 String shape = "cluster " + cluster + " x " + rows + " rows";
+                String what = "roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape;
                 e.forceMlpStackShape(cluster, rows);
                 StackStep s;
                 try {
                     s = stackStep(e, r, layers, n, bsz, false, true);
                 } catch (RuntimeException x) {
-                    row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape, Double.NaN, floor,
-                            "failed: " + x.getMessage());
+                    row(what, Double.NaN, floor, "failed: " + x.getMessage());
                     continue;
                 } finally {
                     e.forceMlpStackShape(0, 0);
                 }
                 double ms = s.forwardMs + s.backwardMs;
-                row("roaf-mlp stack fwd+bwd L=1,000 N=128 B=128 perm, team shape " + shape, ms, floor,
+                row(what, ms, floor,
                         String.format(Locale.ROOT, "fwd %.2f us/layer, bwd+grads %.2f us/layer; %.2fx the choice's time",
                                 s.forwardMs, s.backwardMs, ms / chosenMs));
                 if (ms < bestMs) {
@@ -515,18 +515,17 @@ public final class GpuBench {
                 String.format(Locale.ROOT, "%.2f us/step (issue 5 target <= 3); %s", dense.bothMs() * 1e3 / steps,
                         shortPath(dense.path())));
         // The same sweeps on the kernels with the layout fixed at compile time (opt-in: -Droaf.cuda.fixedRecurrence=true).
+        String fixedWhat = "roaf-rnn fwd+bwd T=784 B=100 N=128 dense, fixed-layout kernels (-Droaf.cuda.fixedRecurrence=true)";
         e.useFixedRecurrences(true);
         try {
             SweepTimes fixed = sweep(e, r, steps, bsz, n, "dense", 11);
-            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense, fixed-layout kernels (-Droaf.cuda.fixedRecurrence=true)", fixed.bothMs(),
-                    2 * steps * stepFlops / PEAK_FLOPS * 1e3, String.format(Locale.ROOT,
+            row(fixedWhat, fixed.bothMs(), 2 * steps * stepFlops / PEAK_FLOPS * 1e3, String.format(Locale.ROOT,
                             "%.2f us/step (target <= 3), forward %.2f us/step (target <= 1); %.2fx and %.2fx the generic kernels'"
                                     + " times%s", fixed.bothMs() * 1e3 / steps, fixed.forwardMs() * 1e3 / steps,
                             fixed.bothMs() / dense.bothMs(), fixed.forwardMs() / dense.forwardMs(),
                             e.fixedRecurrenceApplies(n, bsz, true) ? "" : "; NOT TAKEN at this shape"));
         } catch (RuntimeException x) {
-            row("roaf-rnn fwd+bwd T=784 B=100 N=128 dense, fixed-layout kernels (-Droaf.cuda.fixedRecurrence=true)", Double.NaN,
-                    2 * steps * stepFlops / PEAK_FLOPS * 1e3, "failed: " + x.getMessage());
+            row(fixedWhat, Double.NaN, 2 * steps * stepFlops / PEAK_FLOPS * 1e3, "failed: " + x.getMessage());
         } finally {
             e.useFixedRecurrences(false);
         }

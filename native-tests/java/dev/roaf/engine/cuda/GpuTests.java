@@ -158,7 +158,6 @@ final class GpuTests {
     }
 
     static void assertClose(String what, float[] ref, float[] out, double tolerance) {
-        double num = 0, den = 0;
         int worst = -1;
         double worstErr = -1;
         for (int i = 0; i < ref.length; i++) {
@@ -168,15 +167,13 @@ final class GpuTests {
             if (Float.isNaN(ref[i]) || Float.isInfinite(ref[i])) {
                 continue;
             }
-            double d = (double) out[i] - ref[i];
-            num += d * d;
-            den += (double) ref[i] * ref[i];
-            if (Math.abs(d) > worstErr) {
-                worstErr = Math.abs(d);
+            double d = Math.abs((double) out[i] - ref[i]);
+            if (d > worstErr) {
+                worstErr = d;
                 worst = i;
             }
         }
-        double rel = den == 0 ? Math.sqrt(num) : Math.sqrt(num / den);
+        double rel = relativeError(ref, out);
         assertTrue(rel < tolerance, what + ": relative error " + rel + " (worst element " + worst + ": "
                 + (worst >= 0 ? out[worst] + " vs " + ref[worst] : "") + "; tolerance " + tolerance + ")");
     }

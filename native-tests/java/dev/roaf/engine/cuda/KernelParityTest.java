@@ -607,9 +607,6 @@ class KernelParityTest {
                     for (int i = 0; i < names.length; i++) {
                         assertArrayEquals(generic[i], fixed[i], what + ": " + names[i] + " differs from the generic kernels'");
                     }
-                    for (Pair q : new Pair[]{w, p, gOut}) {
-                        q.close();
-                    }
                 }
             }
             assertTrue(g.fixedRecurrenceApplies(128, 100, true), "psMNIST's shape should take the fixed-layout kernels: "

@@ -1269,13 +1269,22 @@ public final class CudaEngine implements Engine {
         if (!fusedStacks) {
             return null;
         }
-        int maxCluster = ccMajor >= 9 ? 8 : 1;
         if (forcedStackCluster > 0) {
-            return forcedStackCluster > maxCluster ? null
-                    : MlpStackLayout.of(forward, n, batch, dense, forcedStackCluster, Math.min(forcedStackRows, batch), sharedOptIn);
+            return forcedStackLayout(forward, n, batch, dense, forcedStackCluster, forcedStackRows);
         }
-        return forward ? MlpStackLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
-                : MlpStackLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+        return forward ? MlpStackLayout.forward(n, batch, dense, smCount, maxCluster(), sharedOptIn)
+                : MlpStackLayout.backward(n, batch, dense, smCount, maxCluster(), sharedOptIn);
+    }
+
+    /** The layout of a team shape given rather than chosen, or null where this device or the kernels cannot run it. */
+    private MlpStackLayout forcedStackLayout(boolean forward, int n, int batch, boolean dense, int cluster, int rows) {
+        return cluster > maxCluster() ? null
+                : MlpStackLayout.of(forward, n, batch, dense, cluster, Math.min(rows, batch), sharedOptIn);
+    }
+
+    /** The largest team of blocks the kernels may use: thread-block clusters (suffix _x2/_x4/_x8) exist from sm_90. */
+    private int maxCluster() {
+        return ccMajor >= 9 ? 8 : 1;
     }
 
     /**
@@ -1294,10 +1303,8 @@ public final class CudaEngine implements Engine {
 
     /** Whether a forced team shape ({@link #forceMlpStackShape}) can run on this device for both passes at this shape. */
     boolean mlpStackShapeRuns(int cluster, int rows, int n, int batch, boolean dense) {
-        int maxCluster = ccMajor >= 9 ? 8 : 1;
-        int r = Math.min(rows, batch);
-        return cluster <= maxCluster && MlpStackLayout.of(true, n, batch, dense, cluster, r, sharedOptIn) != null
-                && MlpStackLayout.of(false, n, batch, dense, cluster, r, sharedOptIn) != null;
+        return forcedStackLayout(true, n, batch, dense, cluster, rows) != null
+                && forcedStackLayout(false, n, batch, dense, cluster, rows) != null;
     }
 
     /**
@@ -1457,10 +1464,8 @@ public final class CudaEngine implements Engine {
         if (!persistentRecurrences) {
             return null;
         }
-        // Thread-block clusters (the kernels with an _x2/_x4/_x8 suffix) exist from compute capability 9.0.
-        int maxCluster = ccMajor >= 9 ? 8 : 1;
-        return forward ? RecurrenceLayout.forward(n, batch, dense, smCount, maxCluster, sharedOptIn)
-                : RecurrenceLayout.backward(n, batch, dense, smCount, maxCluster, sharedOptIn);
+        return forward ? RecurrenceLayout.forward(n, batch, dense, smCount, maxCluster(), sharedOptIn)
+                : RecurrenceLayout.backward(n, batch, dense, smCount, maxCluster(), sharedOptIn);
     }
 
     /**
