@@ -116,6 +116,11 @@ def main(argv):
             find(torch, "lstm", task="psmnist", **ps), "")
     compare("roaf lstm, sweeps as CUDA graphs, vs launch by launch", find(roaf, "lstm", graphs=True, **ps),
             find(roaf, "lstm", **ps), "")
+    lstm_fast = find(roaf, "lstm", opt_in_kernels=True, **ps)
+    if lstm_fast is not None:  # the persistent LSTM sweeps (-Droaf.cuda.persistentLstm=true), timed beside the default
+        compare("roaf lstm, persistent sweeps (opt-in), vs PyTorch nn.LSTM, psMNIST", lstm_fast,
+                find(torch, "lstm", task="psmnist", **ps), "")
+        compare("roaf lstm, persistent sweeps (opt-in), vs launch by launch", lstm_fast, find(roaf, "lstm", **ps), "")
     compare("roaf rnn vs PyTorch nn.RNN, psMNIST", find(roaf, "rnn", **ps),
             find(torch, "rnn", task="psmnist", **ps), "")
     compare("roaf-rnn vs roaf lstm (same engine), psMNIST", find(roaf, "roaf-rnn", **ps), find(roaf, "lstm", **ps), "")
@@ -137,6 +142,12 @@ def main(argv):
     a, why = seconds(mlp or None)
     rows.append(("roaf-mlp %s update" % tag, "-" if a is None else "%.2f" % (a * 1e3), "", "",
                  "<= 100 ms (H100, L=50,000 N=128 B=128)", "not measured: " + why if a is None else ("yes" if a <= 0.1 else "no")))
+    mlp_fast = find(roaf, "roaf-mlp", opt_in_kernels=True, L=depth, N=n, B=b)
+    if mlp_fast is not None:  # the fixed-layout stack kernels (-Droaf.cuda.fixedStack=true), timed beside the default
+        a, why = seconds(mlp_fast)
+        rows.append(("roaf-mlp %s update, opt-in fixed-layout stack kernels" % tag, "-" if a is None else "%.2f" % (a * 1e3), "", "",
+                     "<= 100 ms (H100, L=50,000 N=128 B=128)", "not measured: " + why if a is None else ("yes" if a <= 0.1 else "no")))
+        compare("roaf-mlp %s update, opt-in fixed-layout stack kernels, vs the default kernels" % tag, mlp_fast, mlp or None, "")
 
     own = next((k for k in kernels if str(k.get("what", "")).startswith("gemm 4096^3 (own")), None)
     own_gemm = None if own is None else ({"error": "the timing failed"} if own.get("ms") is None else {"step_s": own["ms"] / 1e3})

@@ -352,6 +352,12 @@ int main(int argc, char** argv) {
             check(2, 2, n, kind, true, 8, 1, !quick, rng);
         }
     }
+    // The 50,000-layer benchmark's layout (N = 128: clusters of 8, 8 rows per team, 16 lanes of 2 float4 per row), the
+    // one roaf_mlp_stack_*_fixed_x8 compiles in; a ragged second team (B = 11).
+    for (int kind : {ROAF_FILTER_PERM, ROAF_FILTER_NONE}) {
+        if (quick && kind == ROAF_FILTER_NONE) continue;
+        check(3, 11, 128, kind, true, 8, 8, false, rng);
+    }
     std::printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

@@ -1,5 +1,6 @@
-// recurrence_emulator.cpp: runs the device code of kernels/recurrence.cu on the host, without a GPU, and
-// compares it with a direct implementation of the equations of CpuEngine.recurrenceForward/Backward.
+// recurrence_emulator.cpp: runs the device code of the persistent sweeps (kernels/recurrence.cu and the persistent
+// LSTM of kernels/lstm.cu) on the host, without a GPU, and compares it with a direct implementation of the equations
+// of CpuEngine.recurrenceForward/Backward and CpuEngine.lstmForward/Backward.
 //
 // Why: the machines that write these kernels have no GPU. This executes the kernels' own index math,
 // buffer parities, cluster scatter and barriers: every CUDA thread is a std::thread, __syncthreads and
@@ -18,6 +19,7 @@
 
 #define ROAF_EMULATION 1
 #include "../recurrence.cu"
+#include "../lstm.cu"
 
 // ------------------------------------------------------------------------------------ layouts
 
@@ -39,6 +41,25 @@ static bool make_layout(bool forward, int n, int batch, bool dense, int cluster,
     if (threads > ROAF_REC_THREADS || rows > ROAF_REC_ROWS) return false;
     if ((rows * units + threads - 1) / threads > ROAF_REC_ITEMS) return false;
     long floats = forward ? 2L * rows * stride + (long)rows * units * rowsPerUnit : 2L * rows * stride + 3L * rows * units;
+    l = Layout{cluster, units, rows, segments, chunks, threads, (batch + rows - 1) / rows, (int)(4 * floats)};
+    return true;
+}
+
+// RecurrenceLayout.lstmForward/lstmBackward's rules with the cluster size and rows forced: forward rows are the 4 gate
+// rows of each unit (length N), backward rows column j of W (length 4N).
+static bool make_lstm_layout(bool forward, int n, int batch, int cluster, int rows, Layout& l) {
+    int length = forward ? n : 4 * n;
+    int rowsPerUnit = forward ? 4 : 1;
+    int segments = 1;
+    while (segments <= 8 && 4 * ROAF_REC_CHUNKS * segments < length) segments *= 2;
+    if (segments > 8) return false;
+    int chunks = (length + 4 * segments - 1) / (4 * segments);
+    int stride = 4 * segments * chunks;
+    int units = (n + cluster - 1) / cluster;
+    int threads = (units * rowsPerUnit * segments + 31) / 32 * 32;
+    if (threads > ROAF_REC_THREADS || rows > ROAF_REC_ROWS) return false;
+    if ((rows * units + threads - 1) / threads > ROAF_REC_ITEMS) return false;
+    long floats = 2L * rows * stride + (long)rows * units * rowsPerUnit;
     l = Layout{cluster, units, rows, segments, chunks, threads, (batch + rows - 1) / rows, (int)(4 * floats)};
     return true;
 }
@@ -258,6 +279,120 @@ static void check(int steps, int batch, int n, int kind, int cluster, int rows, 
     }
 }
 
+// ------------------------------------------------------------------------------------------- LSTM
+
+static double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+// CpuEngine.lstmForward: gates = act(p_t + W h_{t-1}), c_t = f c_{t-1} + i g, h_t = o tanh(c_t) (c and h flushed).
+static void lstm_reference_forward(int steps, int B, int n, const std::vector<float>& p, const std::vector<float>& w,
+                                   std::vector<float>& h, std::vector<float>& c, std::vector<float>& gates) {
+    size_t plane = (size_t)B * n, plane4 = 4 * plane;
+    gates.assign(steps * plane4, 0.0f);
+    for (int t = 0; t < steps; t++) {
+        for (int b = 0; b < B; b++) {
+            const float* hp = &h[t * plane + (size_t)b * n];
+            float* g = &gates[t * plane4 + (size_t)b * 4 * n];
+            for (int k = 0; k < 4 * n; k++) {
+                double a = p[t * plane4 + (size_t)b * 4 * n + k];
+                for (int i = 0; i < n; i++) a += (double)w[(size_t)k * n + i] * hp[i];
+                g[k] = (float)(k / n == 2 ? std::tanh(a) : sigmoid(a));
+            }
+            for (int j = 0; j < n; j++) {
+                float cv = g[n + j] * c[t * plane + (size_t)b * n + j] + g[j] * g[2 * n + j];
+                c[(t + 1) * plane + (size_t)b * n + j] = flush(cv);
+                h[(t + 1) * plane + (size_t)b * n + j] = flush(g[3 * n + j] * std::tanh(cv));
+            }
+        }
+    }
+}
+
+// CpuEngine.lstmBackward: gates (activated on entry) become dL/d(pre-activations).
+static void lstm_reference_backward(int steps, int B, int n, const std::vector<float>& w, const std::vector<float>& c,
+                                    std::vector<float>& gates, const std::vector<float>& gOut, bool perStep) {
+    size_t plane = (size_t)B * n, plane4 = 4 * plane;
+    std::vector<float> dh(plane, 0.0f), dc(plane, 0.0f);
+    for (int t = steps - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            float* g = &gates[t * plane4 + (size_t)b * 4 * n];
+            for (int j = 0; j < n; j++) {
+                size_t i = (size_t)b * n + j;
+                float extra = perStep ? gOut[t * plane + i] : (t == steps - 1 ? gOut[i] : 0.0f);
+                float d = dh[i] + extra;
+                float iv = g[j], fv = g[n + j], gv = g[2 * n + j], ov = g[3 * n + j];
+                float tcv = std::tanh(c[(t + 1) * plane + i]);
+                float dcv = dc[i] + d * ov * (1.0f - tcv * tcv);
+                g[j] = flush(dcv * gv * iv * (1.0f - iv));
+                g[n + j] = flush(dcv * c[t * plane + i] * fv * (1.0f - fv));
+                g[2 * n + j] = flush(dcv * iv * (1.0f - gv * gv));
+                g[3 * n + j] = flush(d * tcv * ov * (1.0f - ov));
+                dc[i] = flush(dcv * fv);
+            }
+            for (int j = 0; j < n; j++) {
+                double a = 0;
+                for (int k = 0; k < 4 * n; k++) a += (double)g[k] * w[(size_t)k * n + j];
+                dh[(size_t)b * n + j] = flush((float)a);
+            }
+        }
+    }
+}
+
+static void check_lstm(int steps, int batch, int n, int cluster, int rows, std::mt19937& rng) {
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    auto fill = [&](std::vector<float>& v, size_t count, float scale) {
+        v.resize(count);
+        for (float& x : v) x = u(rng) * scale;
+    };
+    size_t plane = (size_t)batch * n, plane4 = 4 * plane;
+    std::vector<float> p, w, h0, c0, gOutLast, gOutSteps;
+    fill(p, steps * plane4, 1.0f);
+    fill(w, 4 * (size_t)n * n, 1.5f / std::sqrt((float)n));
+    fill(h0, plane, 0.5f);
+    fill(c0, plane, 0.5f);
+    fill(gOutLast, plane, 1.0f);
+    fill(gOutSteps, steps * plane, 1.0f);
+    char label[160];
+    std::snprintf(label, sizeof label, "lstm T=%d B=%d N=%d cluster=%d rows=%d", steps, batch, n, cluster, rows);
+
+    std::vector<float> hRef((steps + 1) * plane, 0.0f), cRef((steps + 1) * plane, 0.0f), gRef;
+    std::copy(h0.begin(), h0.end(), hRef.begin());
+    std::copy(c0.begin(), c0.end(), cRef.begin());
+    lstm_reference_forward(steps, batch, n, p, w, hRef, cRef, gRef);
+    Layout lf;
+    if (make_lstm_layout(true, n, batch, cluster, rows, lf)) {
+        for (bool withGates : {true, false}) {
+            std::vector<float> h((steps + 1) * plane, NAN), c((steps + 1) * plane, NAN), g(steps * plane4, NAN);
+            std::copy(h0.begin(), h0.end(), h.begin());
+            std::copy(c0.begin(), c0.end(), c.begin());
+            float* gPtr = withGates ? g.data() : nullptr;
+#define EMU_LSTM_FORWARD(C)                                                                                       \
+    run_grid(lf, [&] {                                                                                             \
+        lstm_forward<C>((*emu::ctx.shared)[emu::ctx.rank], p.data(), w.data(), h.data(), c.data(), gPtr, steps,  \
+                        batch, n, lf.units, lf.rows, lf.segments, lf.chunks);                                     \
+    })
+            EMU_DISPATCH(cluster, EMU_LSTM_FORWARD)
+            std::string how = std::string(label) + " forward" + (withGates ? "" : " (gates null)");
+            compare(how + " h", hRef, h);
+            compare(how + " c", cRef, c);
+            if (withGates) compare(how + " gates", gRef, g);
+        }
+    }
+    Layout lb;
+    if (make_lstm_layout(false, n, batch, cluster, rows, lb)) {
+        for (bool perStep : {false, true}) {
+            const std::vector<float>& gOut = perStep ? gOutSteps : gOutLast;
+            std::vector<float> dRef = gRef, d = gRef;
+            lstm_reference_backward(steps, batch, n, w, cRef, dRef, gOut, perStep);
+#define EMU_LSTM_BACKWARD(C)                                                                                      \
+    run_grid(lb, [&] {                                                                                             \
+        lstm_backward<C>((*emu::ctx.shared)[emu::ctx.rank], w.data(), cRef.data(), d.data(), gOut.data(),        \
+                         perStep ? 1 : 0, steps, batch, n, lb.units, lb.rows, lb.segments, lb.chunks);            \
+    })
+            EMU_DISPATCH(cluster, EMU_LSTM_BACKWARD)
+            compare(std::string(label) + (perStep ? " per-step gOut" : " last-step gOut") + " backward dGates", dRef, d);
+        }
+    }
+}
+
 int main(int argc, char** argv) {
     bool quick = argc > 1 && std::string(argv[1]) == "--quick";
     std::mt19937 rng(20260127u);
@@ -283,6 +418,21 @@ int main(int argc, char** argv) {
                 check(3, 2, n, kind, cluster, quick ? 1 : 2, rng);
             }
         }
+    }
+    // The persistent LSTM: one lane per row (N <= 64 forward, <= 16 backward) up to eight (the backward's 4N = 512
+    // at N = 128, psMNIST's width); every cluster size, 1-3 rows per team, ragged widths and batches.
+    std::vector<int> lstmWidths = quick ? std::vector<int>{5, 37} : std::vector<int>{1, 5, 17, 37, 70};
+    for (int n : lstmWidths) {
+        for (int batch : batches) {
+            for (int cluster : {1, 2, 4, 8}) {
+                for (int rows : {1, 3}) {
+                    check_lstm(n == 1 ? 1 : 4, batch, n, cluster, rows, rng);
+                }
+            }
+        }
+    }
+    for (int cluster : {2, 4}) {
+        check_lstm(3, 2, 128, cluster, quick ? 1 : 2, rng);
     }
     std::printf("%d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;

@@ -69,12 +69,16 @@ public final class ModelStepBench {
                 // the LSTM's per-step sweeps replayed as CUDA graphs (-Droaf.cuda.graphs=true, off by default until verified)
                 new Config("lstm", "psmnist", 784, 0, 128, 100, true, true),
                 new Config("rnn", "psmnist", 784, 0, 128, 100),
-                // the opt-in kernels not yet timed on a GPU: fixed-layout recurrences and the roaf_gemm2 tiles
+                // the opt-in kernels not yet timed on a GPU: fixed-layout recurrences, the roaf_gemm2 tiles and the
+                // persistent LSTM sweeps
                 new Config("roaf-rnn", "psmnist", 784, 0, 128, 100, true, false, true),
+                new Config("lstm", "psmnist", 784, 0, 128, 100, true, false, true),
                 new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128),
                 // issue 5: T = 10,000 trains, per step within 1.5x of T = 784; the batch (drawn on the host, 10 MB)
                 // is drawn ahead by the trainer while the step runs: timed with and without that
-                new Config("roaf-rnn", "adding", 10_000, 0, 256, 128), new Config("roaf-rnn", "adding", 10_000, 0, 256, 128, false));
+                new Config("roaf-rnn", "adding", 10_000, 0, 256, 128), new Config("roaf-rnn", "adding", 10_000, 0, 256, 128, false),
+                // the opt-in fixed-layout stack kernels on the 50,000-layer step (last: the slowest row to set up)
+                new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128, true, false, true));
         int warmup = small ? 1 : 3, timed = small ? 2 : 7, profiled = small ? 1 : 3;
         List<Object> rows = new ArrayList<>();
         for (Config c : configs) {
@@ -109,6 +113,8 @@ public final class ModelStepBench {
         System.setProperty("roaf.cuda.graphs", String.valueOf(c.graphs()));
         System.setProperty("roaf.cuda.fixedRecurrence", String.valueOf(c.optIn()));
         System.setProperty("roaf.cuda.gemm2", String.valueOf(c.optIn()));
+        System.setProperty("roaf.cuda.persistentLstm", String.valueOf(c.optIn()));
+        System.setProperty("roaf.cuda.fixedStack", String.valueOf(c.optIn()));
         if (c.graphs()) {
             row.put("graphs", true);
         }

@@ -250,6 +250,24 @@ public final class GpuBench {
                 e.useLaunchGraphs(false);
             }
             row("lstm fwd+bwd T=784 B=100 N=128, replayed as CUDA graphs", graphed, flops / PEAK_FLOPS * 1e3, how);
+            // The persistent sweeps of kernels/lstm.cu (opt-in: -Droaf.cuda.persistentLstm=true): one launch per sweep.
+            double persistent = Double.NaN;
+            e.usePersistentLstm(true);
+            try {
+                String path = e.persistentLstmDescription(n, bsz);
+                persistent = time(e, 2, 11, () -> {
+                    e.lstmForward(pp, w, h, c, gates);
+                    e.lstmBackward(w, h, c, gates, gOut);
+                });
+                how = String.format(Locale.ROOT, "%.2f us/step; %.1fx faster than launch by launch; %s", persistent * 1e3 / steps,
+                        both / persistent, shortPath(path));
+            } catch (RuntimeException x) {
+                how = "failed: " + x.getMessage();
+            } finally {
+                e.usePersistentLstm(false);
+            }
+            row("lstm fwd+bwd T=784 B=100 N=128, persistent kernels (-Droaf.cuda.persistentLstm=true)", persistent,
+                    flops / PEAK_FLOPS * 1e3, how);
             for (Tensor t : new Tensor[]{pp, w, h, c, gates, gOut}) {
                 t.close();
             }
@@ -314,6 +332,20 @@ public final class GpuBench {
                 String.format(Locale.ROOT, "fwd %.1f ms (%.1fx one W pass %.2f ms), bwd+grads %.1f ms, adam %.1f ms; target <= 100 ms;"
                                 + " %s", fused.forwardMs, fused.forwardMs / wPass, wPass, fused.backwardMs, fused.adamMs,
                         shortStackPath(fused.path)));
+        // The same step on the kernels with this layout fixed at compile time (opt-in: -Droaf.cuda.fixedStack=true).
+        String fixedWhat = "roaf-mlp step L=50,000 N=128 B=128 perm, fused, fixed-layout kernels (-Droaf.cuda.fixedStack=true)";
+        e.useFixedStacks(true);
+        try {
+            StackStep fixed = stackStep(e, r, layers, n, bsz, false, true);
+            row(fixedWhat, fixed.totalMs, stepFloor, String.format(Locale.ROOT,
+                    "fwd %.1f ms, bwd+grads %.1f ms, adam %.1f ms; %.2fx the generic kernels' step; target <= 100 ms%s",
+                    fixed.forwardMs, fixed.backwardMs, fixed.adamMs, fixed.totalMs / fused.totalMs,
+                    e.fixedStackApplies(n, bsz, false) ? "" : "; NOT TAKEN at this shape"));
+        } catch (RuntimeException x) {
+            row(fixedWhat, Double.NaN, stepFloor, "failed: " + x.getMessage());
+        } finally {
+            e.useFixedStacks(false);
+        }
         StackStep perLayer = stackStep(e, r, 1_000, n, bsz, false, false);
         double scale = layers / 1_000.0;
         row("roaf-mlp step L=50,000 N=128 B=128 perm, per-layer launches (L=1,000 x 50)", perLayer.totalMs * scale, stepFloor,

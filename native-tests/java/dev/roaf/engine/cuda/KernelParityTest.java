@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import static dev.roaf.engine.cuda.GpuTests.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -330,6 +331,69 @@ class KernelParityTest {
                 g.forceMlpStackShape(0, 0);
             }
             assertTrue(ran >= 4, "only " + ran + " team shapes run on " + g.deviceName());
+        }
+    }
+
+    /**
+     * The stack kernels with the 50,000-layer benchmark's layout fixed at compile time (roaf_mlp_stack_*_fixed_x8, opt-in
+     * with -Droaf.cuda.fixedStack=true) against the CPU, and bit for bit against the generic kernels, at N = 128 where
+     * the layout is theirs (B = 128 as the benchmark, B = 100 with a partly filled last team), per-layer permutations,
+     * no filter and the identity. sm_90+ only (clusters of 8).
+     */
+    @Test
+    void fixedLayoutStackKernelsMatchTheGenericOnes() {
+        int layers = 40, n = 128;
+        for (CudaEngine g : gpus()) {
+            if (g.computeCapabilityMajor() < 9) {
+                assertFalse(g.fixedStackApplies(n, 128, false), "the fixed-layout stack kernels need clusters");
+                continue;
+            }
+            assertTrue(g.fixedStackApplies(n, 128, false), "the benchmark's shape should take the fixed-layout stack kernels: "
+                    + g.fusedStackDescription(n, 128, false));
+            for (int batch : new int[]{128, 100}) {
+                for (int fv : new int[]{5, 0, 1}) {
+                    if (!g.fixedStackApplies(n, batch, false)) {
+                        continue;
+                    }
+                    float alpha = fv == 1 ? 1f : fv == 0 ? 0f : 1f - 2f / layers, beta = fv == 1 || fv == 0 ? 1f : 2f / layers;
+                    double wScale = fv == 1 ? 0.1 : fv == 0 ? 0.6 : 1.0;
+                    g.useFixedStacks(true);
+                    try {
+                        checkStack(g, layers, batch, n, fv, alpha, beta, wScale, true, "roafStack fixed layout");
+                    } finally {
+                        g.useFixedStacks(false);
+                    }
+                    Filter f = filter(g, fv, layers, n)[1];
+                    Pair w = r(g, wScale / Math.sqrt(n), layers, n, n), b = r(g, 0.3, layers, n), gOut = r(g, 1, batch, n);
+                    float[] x0 = random(rnd, (long) batch * n, 1);
+                    float[][] generic = stackOutputs(g, false, w.g, b.g, f, alpha, beta, x0, gOut.g, layers, batch, n);
+                    float[][] fixed = stackOutputs(g, true, w.g, b.g, f, alpha, beta, x0, gOut.g, layers, batch, n);
+                    String[] names = {"x", "z", "infer", "d", "g", "dw", "db"};
+                    for (int i = 0; i < names.length; i++) {
+                        assertArrayEquals(generic[i], fixed[i], "fixed-layout stack B=" + batch + " filter=" + FILTER_NAMES[fv] + ": "
+                                + names[i] + " differs from the generic kernels'");
+                    }
+                }
+            }
+        }
+    }
+
+    /** Forward (x, z), inference and backward (d, g, dW, db) of one stack on the GPU alone, with or without the fixed kernels. */
+    private static float[][] stackOutputs(CudaEngine g, boolean fixed, Tensor w, Tensor b, Filter f, float alpha, float beta,
+                                          float[] x0, Tensor gOut, int layers, int batch, int n) {
+        g.useFixedStacks(fixed);
+        try (Tensor x = g.zeros(layers + 1, batch, n); Tensor z = g.zeros(layers, batch, n); Tensor xi = g.zeros(batch, n);
+             Tensor gr = g.zeros(batch, n); Tensor dw = g.zeros(layers, n, n); Tensor db = g.zeros(layers, n)) {
+            g.upload(x0, x.slice(0));
+            g.upload(x0, xi);
+            g.roafStackForward(x, w, b, f, alpha, beta, z);
+            float[] xOut = g.toHost(x), zOut = g.toHost(z);
+            g.roafStackInfer(xi, w, b, f, alpha, beta);
+            g.upload(g.toHost(gOut), gr);
+            g.roafStackBackward(x, w, f, alpha, beta, z, gr, dw, db);
+            return new float[][]{xOut, zOut, g.toHost(xi), g.toHost(z), g.toHost(gr), g.toHost(dw), g.toHost(db)};
+        } finally {
+            g.useFixedStacks(false);
         }
     }
 
@@ -666,41 +730,75 @@ class KernelParityTest {
     void lstmForwardBackward() {
         int[][] shapes = {{1, 2, 3}, {7, 5, 33}, {12, 33, 20}, {30, 100, 128}};
         for (CudaEngine g : gpus()) {
+            g.usePersistentLstm(false);
             for (int[] s : shapes) {
-                int steps = s[0], batch = s[1], n = s[2];
                 for (boolean perStep : new boolean[]{false, true}) {
-                    String what = "lstm T=" + steps + " B=" + batch + " N=" + n + (perStep ? " per-step gOut" : " last-step gOut");
-                    Pair w = r(g, 1.0 / Math.sqrt(n), 4 * n, n);
-                    Pair p = r(g, 1, steps, batch, 4 * n);
-                    Pair h = nan(g, steps + 1, batch, n);
-                    Pair cc = nan(g, steps + 1, batch, n);
-                    float[] h0 = random(rnd, (long) batch * n, 0.5), c0 = random(rnd, (long) batch * n, 0.5);
-                    c().upload(h0, h.c.slice(0));
-                    g.upload(h0, h.g.slice(0));
-                    c().upload(c0, cc.c.slice(0));
-                    g.upload(c0, cc.g.slice(0));
-                    Pair gates = nan(g, steps, batch, 4 * n);
-                    c().lstmForward(p.c, w.c, h.c, cc.c, gates.c);
-                    g.lstmForward(p.g, w.g, h.g, cc.g, gates.g);
-                    assertClose(what + " forward h", g, h);
-                    assertClose(what + " forward c", g, cc);
-                    assertClose(what + " forward gates", g, gates);
-                    Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
-                    c().lstmBackward(w.c, h.c, cc.c, gates.c, gOut.c);
-                    g.lstmBackward(w.g, h.g, cc.g, gates.g, gOut.g);
-                    assertClose(what + " backward dGates", g, gates);
-                    // Forward without gates.
-                    Pair h2 = nan(g, steps + 1, batch, n), c2 = nan(g, steps + 1, batch, n);
-                    g.upload(h0, h2.g.slice(0));
-                    g.upload(c0, c2.g.slice(0));
-                    c().upload(h0, h2.c.slice(0));
-                    c().upload(c0, c2.c.slice(0));
-                    c().lstmForward(p.c, w.c, h2.c, c2.c, null);
-                    g.lstmForward(p.g, w.g, h2.g, c2.g, null);
-                    assertClose(what + " forward h (gates null)", g, h2);
+                    checkLstm(g, s[0], s[1], s[2], perStep, "per-step launches");
                 }
             }
         }
+    }
+
+    /**
+     * The persistent LSTM sweeps of kernels/lstm.cu (opt-in: -Droaf.cuda.persistentLstm=true) against the CPU: T in
+     * {1, 7, 784}, ragged B and N, psMNIST's shape, both readouts. On sm_90+ every shape here must take them (clusters
+     * for N above 64); before, those up to N = 64.
+     */
+    @Test
+    void persistentLstmMatchesTheCpu() {
+        int[][] shapes = {{1, 3, 5}, {7, 5, 33}, {7, 100, 64}, {12, 33, 20}, {7, 9, 65}, {30, 100, 128}, {7, 131, 127},
+            {784, 100, 128}, {784, 37, 45}};
+        for (CudaEngine g : gpus()) {
+            g.usePersistentLstm(true);
+            try {
+                for (int[] s : shapes) {
+                    int n = s[2];
+                    String path = g.persistentLstmDescription(n, s[1]);
+                    if (n <= 64 || g.computeCapabilityMajor() >= 9) {
+                        assertTrue(path.startsWith("persistent"), "N=" + n + " must take the persistent LSTM kernels: " + path);
+                    }
+                    for (boolean perStep : new boolean[]{false, true}) {
+                        checkLstm(g, s[0], s[1], n, perStep, path);
+                    }
+                }
+            } finally {
+                g.usePersistentLstm(false);
+            }
+        }
+    }
+
+    /** One LSTM forward (with and without gates) and backward on the GPU and the CPU from the same inputs, compared. */
+    private void checkLstm(CudaEngine g, int steps, int batch, int n, boolean perStep, String path) {
+        String what = "lstm T=" + steps + " B=" + batch + " N=" + n + (perStep ? " per-step gOut" : " last-step gOut") + " (" + path + ")";
+        Pair w = r(g, 1.0 / Math.sqrt(n), 4 * n, n);
+        Pair p = r(g, 1, steps, batch, 4 * n);
+        Pair h = nan(g, steps + 1, batch, n);
+        Pair cc = nan(g, steps + 1, batch, n);
+        float[] h0 = random(rnd, (long) batch * n, 0.5), c0 = random(rnd, (long) batch * n, 0.5);
+        c().upload(h0, h.c.slice(0));
+        g.upload(h0, h.g.slice(0));
+        c().upload(c0, cc.c.slice(0));
+        g.upload(c0, cc.g.slice(0));
+        Pair gates = nan(g, steps, batch, 4 * n);
+        c().lstmForward(p.c, w.c, h.c, cc.c, gates.c);
+        g.lstmForward(p.g, w.g, h.g, cc.g, gates.g);
+        assertClose(what + " forward h", g, h);
+        assertClose(what + " forward c", g, cc);
+        assertClose(what + " forward gates", g, gates);
+        Pair gOut = perStep ? r(g, 1, steps, batch, n) : r(g, 1, batch, n);
+        c().lstmBackward(w.c, h.c, cc.c, gates.c, gOut.c);
+        g.lstmBackward(w.g, h.g, cc.g, gates.g, gOut.g);
+        assertClose(what + " backward dGates", g, gates);
+        // Forward without gates.
+        Pair h2 = nan(g, steps + 1, batch, n), c2 = nan(g, steps + 1, batch, n);
+        g.upload(h0, h2.g.slice(0));
+        g.upload(c0, c2.g.slice(0));
+        c().upload(h0, h2.c.slice(0));
+        c().upload(c0, c2.c.slice(0));
+        c().lstmForward(p.c, w.c, h2.c, c2.c, null);
+        g.lstmForward(p.g, w.g, h2.g, c2.g, null);
+        assertClose(what + " forward h (gates null)", g, h2);
+        assertClose(what + " forward c (gates null)", g, c2);
     }
 
     /**
@@ -713,6 +811,7 @@ class KernelParityTest {
         int[][] shapes = {{7, 5, 33}, {30, 100, 128}};
         for (CudaEngine g : gpus()) {
             g.useLaunchGraphs(true);
+            g.usePersistentLstm(false);  // graphs replay the per-step sweeps
             try {
                 for (int[] s : shapes) {
                     int steps = s[0], batch = s[1], n = s[2];

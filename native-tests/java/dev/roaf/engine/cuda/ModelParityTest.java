@@ -200,4 +200,32 @@ class ModelParityTest {
         Batch[] b = {classBatch(rnd, 7, 15, 3, 10, false), classBatch(rnd, 7, 15, 3, 10, false), classBatch(rnd, 7, 15, 3, 10, false)};
         check("lstm", cfg, b);
     }
+
+    /**
+     * The lstm on the persistent sweeps of kernels/lstm.cu (opt-in: -Droaf.cuda.persistentLstm=true): one block per team
+     * (N = 19), psMNIST's width (N = 128: a cluster of 2 on sm_90+, per-step launches before) over 100 steps, and a
+     * per-step head (gradients entering the backward sweep at every step).
+     */
+    @Test
+    void lstmOnThePersistentKernels() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (CudaEngine g : gpus()) {
+            g.usePersistentLstm(true);
+        }
+        try {
+            ModelConfig small = new ModelConfig(ModelKind.LSTM, 3, 19, 10, 1, 0f, 1f, null, false);
+            check("lstm N=19, persistent", small, new Batch[]{classBatch(rnd, 7, 15, 3, 10, false),
+                classBatch(rnd, 7, 15, 3, 10, false), classBatch(rnd, 7, 15, 3, 10, false)});
+            ModelConfig wide = new ModelConfig(ModelKind.LSTM, 1, 128, 10, 1, 0f, 1f, null, false);
+            check("lstm N=128 T=100, persistent", wide, new Batch[]{classBatch(rnd, 21, 100, 1, 10, false),
+                classBatch(rnd, 21, 100, 1, 10, false), classBatch(rnd, 21, 100, 1, 10, false)});
+            ModelConfig seq = new ModelConfig(ModelKind.LSTM, 4, 33, 5, 1, 0f, 1f, null, true);
+            check("lstm N=33 per-step head, persistent", seq, new Batch[]{classBatch(rnd, 6, 15, 4, 5, true),
+                classBatch(rnd, 6, 15, 4, 5, true), classBatch(rnd, 6, 15, 4, 5, true)});
+        } finally {
+            for (CudaEngine g : gpus()) {
+                g.usePersistentLstm(false);
+            }
+        }
+    }
 }

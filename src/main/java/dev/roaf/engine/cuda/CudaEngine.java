@@ -44,7 +44,9 @@ import static jcuda.driver.JCudaDriver.*;
  * {@code kernels/recurrence.cu} (split by {@code RecurrenceLayout}) where the shape allows, else its
  * products and fused elementwise kernels once per time step; a deep MLP stack likewise runs all its layers in
  * one launch per pass ({@code kernels/mlp_stack.cu}, split by {@code MlpStackLayout}) where the shape allows, else
- * per layer, and computes all layers' weight gradients in one batched product; the LSTM launches per time step. Every CUDA error becomes a
+ * per layer, and computes all layers' weight gradients in one batched product; the LSTM launches a product and a fused
+ * cell per time step (or, opt-in until verified on a GPU, one persistent launch per sweep: {@code kernels/lstm.cu}). Every
+ * CUDA error becomes a
  * {@link CudaEngineException} naming the operation.
  *
  * <p>Checked against the CPU engine by native-tests/ (native-tests/gpu-check.sh) when a GPU is lent; the
@@ -103,6 +105,19 @@ public final class CudaEngine implements Engine {
      * property {@code roaf.cuda.fixedRecurrence=true} turns it on, as does {@link #useFixedRecurrences}.
      */
     private boolean fixedRecurrences = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.fixedRecurrence", "false"));
+    /**
+     * Whether the LSTM's sweeps run as the persistent kernels of kernels/lstm.cu where {@link RecurrenceLayout#lstmForward}
+     * and {@link RecurrenceLayout#lstmBackward} cover the shape (one launch per sweep instead of a product and a cell per
+     * step; psMNIST's N = 128 needs sm_90+ clusters). Off by default until a GPU check has verified and timed them: the
+     * system property {@code roaf.cuda.persistentLstm=true} turns them on, as does {@link #usePersistentLstm}.
+     */
+    private boolean persistentLstm = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.persistentLstm", "false"));
+    /**
+     * Whether the fused MLP stacks take the kernels with the 50,000-layer benchmark's layout fixed at compile time where it
+     * is theirs (N = 128 in clusters of 8; the same results bit for bit). Off by default until a GPU check has timed them:
+     * the system property {@code roaf.cuda.fixedStack=true} turns it on, as does {@link #useFixedStacks}.
+     */
+    private boolean fixedStacks = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.fixedStack", "false"));
     /** A team shape forced on the fused stack kernels ({@link #forceMlpStackShape}); 0 while MlpStackLayout chooses. */
     private int forcedStackCluster, forcedStackRows;
     /**
@@ -1327,10 +1342,30 @@ public final class CudaEngine implements Engine {
         fusedStacks = on;
     }
 
+    /** Lets the fused stacks take the kernels with the benchmark's layout fixed at compile time where it is theirs, or not. */
+    void useFixedStacks(boolean on) {
+        fixedStacks = on;
+    }
+
+    /**
+     * Whether a fixed-layout stack kernel ({@code roaf_mlp_stack_*_fixed_x8} in kernels/mlp_stack.cu) exists for this
+     * layout: a cluster of 8 blocks per team of 8 batch rows, 16 lanes per weight row, 2 float4 chunks per lane (N = 128).
+     */
+    private static boolean fixedStackLayout(MlpStackLayout l) {
+        return l.cluster() == 8 && l.rows() == 8 && l.segments() == 16 && l.chunks() == 2;
+    }
+
+    /** Whether the fixed-layout stack kernels would run both passes of this shape (for tests and GpuBench). */
+    boolean fixedStackApplies(int n, int batch, boolean dense) {
+        MlpStackLayout f = fusedLayout(true, n, batch, dense), b = fusedLayout(false, n, batch, dense);
+        return f != null && b != null && fixedStackLayout(f) && fixedStackLayout(b);
+    }
+
     /** Launches roaf_mlp_stack_forward (or its cluster variant): all layers; store = false for inference (x is [B,N]). */
     private void launchMlpStackForward(MlpStackLayout l, CudaTensor x, CudaTensor w, CudaTensor b, FilterOps f, float alpha,
                                        float beta, CudaTensor z, boolean store, int layers, int batch, int n) {
-        launchWithShared(l.kernel("roaf_mlp_stack_forward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+        launchWithShared(fixedStacks && fixedStackLayout(l) ? "roaf_mlp_stack_forward_fixed_x8" : l.kernel("roaf_mlp_stack_forward"),
+                l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
                 x, w, b, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), f.perLayer ? 1 : 0, z, store ? 1 : 0, layers, batch,
                 n, f.code, alpha, beta, l.units(), l.rows(), l.segments(), l.chunks());
     }
@@ -1338,7 +1373,8 @@ public final class CudaEngine implements Engine {
     /** Launches roaf_mlp_stack_backward (or its cluster variant): the whole sweep, d_l over z_l, g_L in, g_0 out. */
     private void launchMlpStackBackward(MlpStackLayout l, CudaTensor w, FilterOps f, float alpha, float beta, CudaTensor z,
                                         CudaTensor g, int layers, int batch, int n) {
-        launchWithShared(l.kernel("roaf_mlp_stack_backward"), l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
+        launchWithShared(fixedStacks && fixedStackLayout(l) ? "roaf_mlp_stack_backward_fixed_x8" : l.kernel("roaf_mlp_stack_backward"),
+                l.teams() * l.cluster(), 1, l.threads(), 1, l.sharedBytes(),
                 w, f.dense() ? f.mat(0) : null, f.idx(0), f.sgn(0), f.perLayer ? 1 : 0, z, g, layers, batch, n, f.code, alpha,
                 beta, l.units(), l.rows(), l.segments(), l.chunks());
     }
@@ -1577,6 +1613,13 @@ public final class CudaEngine implements Engine {
             CudaTensor tgt = gates == null ? null : f32(gates, "gates");
             Shapes.Sequence dims = Shapes.lstmForward(tp, tw, th, tc, tgt);
             int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
+            RecurrenceLayout layout = steps == 0 ? null : lstmLayout(true, n, batch);
+            if (layout != null) {
+                launchWithShared(layout.kernel("roaf_lstm_forward"), layout.teams() * layout.cluster(), 1, layout.threads(), 1,
+                        layout.sharedBytes(), tp, tw, th, tc, tgt, steps, batch, n, layout.units(), layout.rows(), layout.segments(),
+                        layout.chunks());
+                return;
+            }
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr tmp = tgt == null ? scratch("lstmGates", 4L * plane4) : null;
             Supplier<String> key = () -> "lstmForward " + tp.ptr() + tw.ptr() + th.ptr() + tc.ptr() + (tgt == null ? tmp : tgt.ptr())
@@ -1599,6 +1642,13 @@ public final class CudaEngine implements Engine {
             Shapes.Sequence dims = Shapes.lstmBackward(tw, th, tc, tgt, tg);
             int n = dims.n(), n4 = 4 * n, steps = dims.steps(), batch = dims.batch();
             boolean perStep = dims.perStep();
+            RecurrenceLayout layout = steps == 0 ? null : lstmLayout(false, n, batch);
+            if (layout != null) {
+                launchWithShared(layout.kernel("roaf_lstm_backward"), layout.teams() * layout.cluster(), 1, layout.threads(), 1,
+                        layout.sharedBytes(), tw, tc, tgt, tg, perStep ? 1 : 0, steps, batch, n, layout.units(), layout.rows(),
+                        layout.segments(), layout.chunks());
+                return;
+            }
             long plane = (long) batch * n, plane4 = (long) batch * n4;
             CUdeviceptr dh = scratch("lstmDh", 4L * plane), dc = scratch("lstmDc", 4L * plane);
             Supplier<String> key = () -> "lstmBackward " + tw.ptr() + th.ptr() + tc.ptr() + tgt.ptr() + tg.ptr() + dh + dc + " T=" + steps + " B="
@@ -1615,6 +1665,57 @@ public final class CudaEngine implements Engine {
                 }
             });
         });
+    }
+
+    /**
+     * The persistent LSTM layout for this sweep, or null for the per-step path; says once per engine, in one line, which
+     * path a (direction, N) takes and why.
+     */
+    private RecurrenceLayout lstmLayout(boolean forward, int n, int batch) {
+        RecurrenceLayout layout = persistentLstmLayout(forward, n, batch);
+        String path;
+        if (layout != null) {
+            path = "one persistent launch for all steps (" + layout.describe() + ")";
+        } else if (!persistentLstm) {
+            path = "per-step launches (a product and a fused cell per step; the persistent LSTM kernels are opt-in until"
+                    + " verified on a GPU: -Droaf.cuda.persistentLstm=true)";
+        } else {
+            path = "per-step launches (the persistent LSTM kernels cover N <= 64 in one block, and on sm_90+ N <= 256"
+                    + " forward and N <= 128 backward; this is sm_" + ccMajor + ccMinor + ")";
+        }
+        String key = "lstm " + (forward ? "forward " : "backward ") + n + " " + (layout == null ? "per-step" : layout.cluster());
+        if (log != null && noticesGiven.add(key)) {
+            log.accept("roaf: cuda:" + ordinal + " " + (forward ? "lstmForward" : "lstmBackward") + " N=" + n + " B=" + batch + ": "
+                    + path);
+        }
+        return layout;
+    }
+
+    /** The persistent LSTM kernels' layout on this device, or null (turned off, or the shape is not covered). */
+    private RecurrenceLayout persistentLstmLayout(boolean forward, int n, int batch) {
+        if (!persistentLstm) {
+            return null;
+        }
+        return forward ? RecurrenceLayout.lstmForward(n, batch, smCount, maxCluster(), sharedOptIn)
+                : RecurrenceLayout.lstmBackward(n, batch, smCount, maxCluster(), sharedOptIn);
+    }
+
+    /** Turns the persistent LSTM kernels on or off for this engine (native tests compare both paths; GpuBench times both). */
+    void usePersistentLstm(boolean on) {
+        persistentLstm = on;
+    }
+
+    /**
+     * Which path an LSTM of width {@code n} over {@code batch} rows takes here, in words starting with "persistent" when
+     * both sweeps take the persistent kernels (for native tests and GpuBench).
+     */
+    String persistentLstmDescription(int n, int batch) {
+        RecurrenceLayout f = persistentLstmLayout(true, n, batch), b = persistentLstmLayout(false, n, batch);
+        if (f != null && b != null) {
+            return "persistent: forward " + f.describe() + "; backward " + b.describe();
+        }
+        return "per-step launches" + (f != null ? " (backward; the forward is persistent: " + f.describe() + ")"
+                : b != null ? " (forward; the backward is persistent: " + b.describe() + ")" : "");
     }
 
     // ----------------------------------------------------------------------------------- losses

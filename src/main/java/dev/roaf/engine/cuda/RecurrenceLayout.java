@@ -1,7 +1,8 @@
 package dev.roaf.engine.cuda;
 
 /**
- * How the persistent recurrence kernels of {@code kernels/recurrence.cu} split one shape over the GPU,
+ * How the persistent recurrence kernels of {@code kernels/recurrence.cu} (and the persistent LSTM of
+ * {@code kernels/lstm.cu}, on the same teams) split one shape over the GPU,
  * or {@code null} from {@link #forward}/{@link #backward} when they do not cover it (the engine then
  * launches per time step).
  *
@@ -70,15 +71,37 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
      * @param sharedLimit the device's shared memory per block with opt-in (bytes)
      */
     static RecurrenceLayout forward(int n, int batch, boolean dense, int smCount, int maxCluster, int sharedLimit) {
-        return choose(n, batch, n, dense ? 2 : 1, true, smCount, maxCluster, sharedLimit);
+        int rowsPerUnit = dense ? 2 : 1;
+        return choose(n, batch, n, rowsPerUnit, rowsPerUnit, smCount, maxCluster, sharedLimit);
     }
 
     /** The layout of {@code roaf_recurrence_backward*}, or null (rows of length 2N for a dense filter). */
     static RecurrenceLayout backward(int n, int batch, boolean dense, int smCount, int maxCluster, int sharedLimit) {
-        return choose(n, batch, dense ? 2 * n : n, 1, false, smCount, maxCluster, sharedLimit);
+        return choose(n, batch, dense ? 2 * n : n, 1, 3, smCount, maxCluster, sharedLimit);
     }
 
-    private static RecurrenceLayout choose(int n, int batch, int length, int rowsPerUnit, boolean forward, int smCount,
+    /**
+     * The layout of {@code roaf_lstm_forward*} (kernels/lstm.cu), or null: four weight rows of length N per unit (the
+     * unit's i, f, g, o rows of {@code weight_hh}). Covers N up to 64 in one block, up to 256 with clusters.
+     */
+    static RecurrenceLayout lstmForward(int n, int batch, int smCount, int maxCluster, int sharedLimit) {
+        return choose(n, batch, n, 4, 4, smCount, maxCluster, sharedLimit);
+    }
+
+    /**
+     * The layout of {@code roaf_lstm_backward*}, or null: one weight row of length 4N per unit (its column of
+     * {@code weight_hh}). Covers N up to 64 in one block, up to 128 with clusters (psMNIST's width: a cluster of 2).
+     */
+    static RecurrenceLayout lstmBackward(int n, int batch, int smCount, int maxCluster, int sharedLimit) {
+        return choose(n, batch, 4 * n, 1, 1, smCount, maxCluster, sharedLimit);
+    }
+
+    /**
+     * @param length      floats per weight row
+     * @param rowsPerUnit weight rows per output unit
+     * @param unitFloats  shared-memory floats per (batch row, owned unit) beside the two vector buffers
+     */
+    private static RecurrenceLayout choose(int n, int batch, int length, int rowsPerUnit, int unitFloats, int smCount,
                                            int maxCluster, int sharedLimit) {
         if (n < 1 || batch < 1) {
             return null;
@@ -104,16 +127,14 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
             int concurrent = cluster == 1 ? smCount * blocksPerSm
                     : (int) Math.max(1, Math.floor(smCount * blocksPerSm / (double) cluster * CLUSTER_PACKING));
             int rows = (int) Math.min(MAX_ROWS, Math.max(1, (batch + (long) concurrent - 1) / Math.max(1, concurrent)));
-            while (rows > 1 && (items(rows, units, t) > MAX_ITEMS
-                    || shared(forward, rows, stride, units * rowsPerUnit, units) > sharedLimit)) {
+            while (rows > 1 && (items(rows, units, t) > MAX_ITEMS || shared(rows, stride, units, unitFloats) > sharedLimit)) {
                 rows--;
             }
-            if (items(rows, units, t) > MAX_ITEMS || shared(forward, rows, stride, units * rowsPerUnit, units) > sharedLimit) {
+            if (items(rows, units, t) > MAX_ITEMS || shared(rows, stride, units, unitFloats) > sharedLimit) {
                 continue;
             }
             int teams = (batch + rows - 1) / rows;
-            return new RecurrenceLayout(cluster, units, rows, segments, chunks, t, teams,
-                    shared(forward, rows, stride, units * rowsPerUnit, units));
+            return new RecurrenceLayout(cluster, units, rows, segments, chunks, t, teams, shared(rows, stride, units, unitFloats));
         }
         return null;
     }
@@ -123,11 +144,12 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
     }
 
     /**
-     * Dynamic shared memory (bytes), as recurrence.cu lays it out: forward hbuf[2][rows][stride] and
-     * pre[rows][matRows]; backward vbuf[2][rows][stride], filterTerm[2][rows][units], pre[rows][units].
+     * Dynamic shared memory (bytes), as recurrence.cu and lstm.cu lay it out: the vector buffers [2][rows][stride], then
+     * {@code unitFloats} floats per (row, unit): recurrence forward pre[rows][matRows] (1 or 2), backward
+     * filterTerm[2][rows][units] and pre[rows][units] (3); LSTM forward pre[rows][4 units] (4), backward pre (1).
      */
-    private static int shared(boolean forward, int rows, int stride, int matRows, int units) {
-        long floats = forward ? 2L * rows * stride + (long) rows * matRows : 2L * rows * stride + 3L * rows * units;
+    private static int shared(int rows, int stride, int units, int unitFloats) {
+        long floats = 2L * rows * stride + (long) rows * units * unitFloats;
         return (int) Math.min(Integer.MAX_VALUE, 4 * floats);
     }
 

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Runs in the CPU build: which shapes the persistent recurrence kernels take (kernels/recurrence.cu)
- * and that every layout respects the kernels' fixed limits (64 weights per thread, 512 threads, 2
+ * Runs in the CPU build: which shapes the persistent recurrence kernels take (kernels/recurrence.cu, and the
+ * persistent LSTM of kernels/lstm.cu) and that every layout respects the kernels' fixed limits (64 weights per thread, 512 threads, 2
  * elementwise items per thread, 8 batch rows per team, the shared-memory limit), on the shapes the
  * issue names and on thousands of random ones. A layout that broke a limit would read past the
  * registers' weight slice or leave units without a thread on the GPU.
@@ -59,6 +59,37 @@ class RecurrenceLayoutTest {
     }
 
     @Test
+    void psmnistLstmIsAClusterOfTwoOnSm90AndPerStepBefore() {
+        // weight_hh of N = 128 is 512 x 128 floats: two blocks of 512 threads x 64 registers.
+        RecurrenceLayout f = RecurrenceLayout.lstmForward(128, 100, H100_SMS, 8, H100_SHARED);
+        assertNotNull(f);
+        assertEquals(2, f.cluster());
+        assertEquals(64, f.units());
+        assertEquals(2, f.segments());
+        assertEquals(512, f.threads());
+        assertEquals("roaf_lstm_forward_x2", f.kernel("roaf_lstm_forward"));
+        RecurrenceLayout b = RecurrenceLayout.lstmBackward(128, 100, H100_SMS, 8, H100_SHARED);
+        assertNotNull(b);
+        assertEquals(2, b.cluster());
+        assertEquals(8, b.segments());
+        assertEquals(16, b.chunks());
+        assertEquals(512, b.threads());
+        for (RecurrenceLayout l : new RecurrenceLayout[]{f, b}) {
+            assertTrue(l.teams() * l.cluster() <= H100_SMS, l.toString());
+        }
+        // Without clusters: one block holds N <= 64 (forward 4 x 64 rows of one lane, backward 64 rows of four lanes).
+        assertNull(RecurrenceLayout.lstmForward(128, 100, 108, 1, 163 * 1024));
+        assertNotNull(RecurrenceLayout.lstmForward(64, 100, 108, 1, 163 * 1024));
+        assertNull(RecurrenceLayout.lstmForward(65, 100, 108, 1, 163 * 1024));
+        assertNotNull(RecurrenceLayout.lstmBackward(64, 100, 108, 1, 163 * 1024));
+        assertNull(RecurrenceLayout.lstmBackward(65, 100, 108, 1, 163 * 1024));
+        // The widest: N = 256 forward and N = 128 backward with clusters of 8 at most.
+        assertNotNull(RecurrenceLayout.lstmForward(256, 64, H100_SMS, 8, H100_SHARED));
+        assertNull(RecurrenceLayout.lstmForward(257, 64, H100_SMS, 8, H100_SHARED));
+        assertNull(RecurrenceLayout.lstmBackward(129, 64, H100_SMS, 8, H100_SHARED));
+    }
+
+    @Test
     void everyLayoutRespectsTheKernelLimits() {
         SplittableRandom rnd = new SplittableRandom(5);
         int covered = 0;
@@ -69,15 +100,21 @@ class RecurrenceLayoutTest {
             int sms = 1 + rnd.nextInt(150);
             int maxCluster = rnd.nextBoolean() ? 8 : 1;
             int shared = rnd.nextBoolean() ? 48 * 1024 : H100_SHARED;
-            for (boolean forward : new boolean[]{true, false}) {
-                RecurrenceLayout l = forward ? RecurrenceLayout.forward(n, batch, dense, sms, maxCluster, shared)
-                        : RecurrenceLayout.backward(n, batch, dense, sms, maxCluster, shared);
-                int length = forward || !dense ? n : 2 * n;
-                int rowsPerUnit = forward && dense ? 2 : 1;
-                String what = (forward ? "forward" : "backward") + " N=" + n + " B=" + batch + " dense=" + dense + " SMs=" + sms
-                        + " maxCluster=" + maxCluster + ": " + l;
-                if (n <= 128) {
-                    assertNotNull(l, what + " (N <= 128 is always covered)");
+            // 0, 1: the recurrence's forward and backward; 2, 3: the LSTM's.
+            for (int sweep = 0; sweep < 4; sweep++) {
+                boolean forward = sweep % 2 == 0, lstm = sweep >= 2;
+                RecurrenceLayout l = switch (sweep) {
+                    case 0 -> RecurrenceLayout.forward(n, batch, dense, sms, maxCluster, shared);
+                    case 1 -> RecurrenceLayout.backward(n, batch, dense, sms, maxCluster, shared);
+                    case 2 -> RecurrenceLayout.lstmForward(n, batch, sms, maxCluster, shared);
+                    default -> RecurrenceLayout.lstmBackward(n, batch, sms, maxCluster, shared);
+                };
+                int length = lstm ? (forward ? n : 4 * n) : forward || !dense ? n : 2 * n;
+                int rowsPerUnit = lstm ? (forward ? 4 : 1) : forward && dense ? 2 : 1;
+                String what = (lstm ? "lstm " : "") + (forward ? "forward" : "backward") + " N=" + n + " B=" + batch + " dense="
+                        + dense + " SMs=" + sms + " maxCluster=" + maxCluster + ": " + l;
+                if (lstm ? n <= 64 || (maxCluster == 8 && n <= 128) : n <= 128) {
+                    assertNotNull(l, what + " (always covered)");
                 }
                 if (l == null) {
                     continue;
