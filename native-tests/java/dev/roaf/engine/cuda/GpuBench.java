@@ -71,6 +71,41 @@ public final class GpuBench {
         json.put("ms", Double.isFinite(ms) ? ms : null); // null: a failed timing
         json.put("floor_ms", floorMs);
         jsonRows.add(json);
+        try {
+            write(); // after every row: gpu-check's time bound may stop the run, and what finished must survive it
+        } catch (IOException x) {
+            throw new java.io.UncheckedIOException(x);
+        }
+    }
+
+    /** Where {@link #write} puts the tables, and what their header says; set by {@link #run}. */
+    private Path outDir;
+    private String card = "unknown card", gemmPath = "unknown";
+
+    /** The markdown table, with its header. */
+    private String table() {
+        StringBuilder out = new StringBuilder();
+        out.append("# gpu-check timings: ").append(card).append(", ").append(LocalDate.now()).append("\n\n");
+        out.append("CUDA events on the engine stream, median after warm-up. Floor = FLOPs / 67 TFLOP/s (FP32) or bytes / 3.35 TB/s")
+                .append(" (H100 SXM datasheet). GEMM path of the default engine: ").append(gemmPath).append(".\n\n");
+        out.append("| what | ms (median) | floor ms | x floor | note |\n| --- | --- | --- | --- | --- |\n");
+        for (String row : rows) {
+            out.append(row).append('\n');
+        }
+        return out.toString();
+    }
+
+    /** Writes the rows so far as gpu-check-&lt;card&gt;-&lt;date&gt;.md and .json in {@link #outDir}; returns the .md file. */
+    private Path write() throws IOException {
+        if (outDir == null) {
+            return null;
+        }
+        Files.createDirectories(outDir);
+        String slug = card.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "");
+        Path file = outDir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".md");
+        Files.writeString(file, table());
+        Files.writeString(outDir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".json"), JsonText.pretty(jsonRows) + "\n");
+        return file;
     }
 
     static Tensor rand(CudaEngine e, SplittableRandom r, double scale, int... shape) {
@@ -99,7 +134,9 @@ public final class GpuBench {
         SplittableRandom r = new SplittableRandom(1);
         CudaEngine auto = new CudaEngine(0, CudaEngine.GemmPath.AUTO, System.out::println);
         CudaEngine own = auto.usesCublas() ? new CudaEngine(0, CudaEngine.GemmPath.OWN, System.out::println) : auto;
-        String card = auto.deviceName();
+        card = auto.deviceName();
+        gemmPath = auto.gemmDescription();
+        outDir = dir;
 
         // 1. GEMM 4096^3, both paths.
         int s = 4096;
@@ -289,22 +326,9 @@ public final class GpuBench {
         // 7. The fused stack under every team shape (last: forced shapes the layout never chose have not run on a GPU).
         stackTeamShapes(auto, r);
 
-        StringBuilder out = new StringBuilder();
-        out.append("# gpu-check timings: ").append(card).append(", ").append(LocalDate.now()).append("\n\n");
-        out.append("CUDA events on the engine stream, median after warm-up. Floor = FLOPs / 67 TFLOP/s (FP32) or bytes / 3.35 TB/s")
-                .append(" (H100 SXM datasheet). GEMM path of the default engine: ").append(auto.gemmDescription()).append(".\n\n");
-        out.append("| what | ms (median) | floor ms | x floor | note |\n| --- | --- | --- | --- | --- |\n");
-        for (String row : rows) {
-            out.append(row).append('\n');
-        }
-        Files.createDirectories(dir);
-        String slug = card.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "");
-        Path file = dir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".md");
-        Files.writeString(file, out.toString());
-        Files.writeString(dir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".json"),
-                JsonText.pretty(jsonRows) + "\n");
+        Path file = write();
         System.out.println();
-        System.out.print(out);
+        System.out.print(table());
         System.out.println("\nwritten to " + file);
         if (own != auto) {
             own.close();
