@@ -21,6 +21,9 @@ package dev.roaf.engine.cuda;
  *       shared memory (distributed shared memory), one cluster barrier per step; sm_90+ only;</li>
  *   <li>anything else: not covered (per-step launches).</li>
  * </ul>
+ * The LSTM's rows are four per unit (its i, f, g, o rows of {@code weight_hh}, length N) forward and one of length 4N
+ * (the unit's column) backward: N up to 64 in one block, and with clusters up to 256 forward and 128 backward
+ * ({@link #lstmForward}, {@link #lstmBackward}).
  *
  * @param cluster     blocks per team (1, 2, 4, 8); the kernel with suffix {@code _x<cluster>} when above 1
  * @param units       output units per block ({@code ceil(N / cluster)})
