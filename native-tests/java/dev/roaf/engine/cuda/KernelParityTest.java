@@ -338,7 +338,8 @@ class KernelParityTest {
      * The stack kernels with the 50,000-layer benchmark's layout fixed at compile time (roaf_mlp_stack_*_fixed_x8, opt-in
      * with -Droaf.cuda.fixedStack=true) against the CPU, and bit for bit against the generic kernels, at N = 128 where
      * the layout is theirs (B = 128 as the benchmark, B = 100 with a partly filled last team), per-layer permutations,
-     * no filter and the identity. sm_90+ only (clusters of 8).
+     * no filter and the identity; and per-layer dense filters, whose forward only is theirs (the dense backward's rows
+     * are 2N long: the generic kernel). sm_90+ only (clusters of 8).
      */
     @Test
     void fixedLayoutStackKernelsMatchTheGenericOnes() {
@@ -351,10 +352,11 @@ class KernelParityTest {
             assertTrue(g.fixedStackApplies(n, 128, false), "the benchmark's shape should take the fixed-layout stack kernels: "
                     + g.fusedStackDescription(n, 128, false));
             for (int batch : new int[]{128, 100}) {
-                for (int fv : new int[]{5, 0, 1}) {
+                for (int fv : new int[]{5, 0, 1, 3}) {
                     if (!g.fixedStackApplies(n, batch, false)) {
                         continue;
                     }
+                    assertFalse(g.fixedStackApplies(n, batch, true), "the dense backward is not the fixed layout");
                     float alpha = fv == 1 ? 1f : fv == 0 ? 0f : 1f - 2f / layers, beta = fv == 1 || fv == 0 ? 1f : 2f / layers;
                     double wScale = fv == 1 ? 0.1 : fv == 0 ? 0.6 : 1.0;
                     g.useFixedStacks(true);
@@ -363,7 +365,7 @@ class KernelParityTest {
                     } finally {
                         g.useFixedStacks(false);
                     }
-                    Filter f = filter(g, fv, layers, n)[1];
+                    Filter f = fv == 3 ? householder(g, layers, n)[1] : filter(g, fv, layers, n)[1];
                     Pair w = r(g, wScale / Math.sqrt(n), layers, n, n), b = r(g, 0.3, layers, n), gOut = r(g, 1, batch, n);
                     float[] x0 = random(rnd, (long) batch * n, 1);
                     float[][] generic = stackOutputs(g, false, w.g, b.g, f, alpha, beta, x0, gOut.g, layers, batch, n);

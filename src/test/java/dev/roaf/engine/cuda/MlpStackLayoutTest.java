@@ -45,6 +45,13 @@ class MlpStackLayoutTest {
         assertNotNull(fd);
         assertEquals(512, fd.threads());
         assertEquals(2, fd.chunks());
+        // ... the layout roaf_mlp_stack_*_fixed_x8 compile in, as is the permutation's (both sweeps) above.
+        assertEquals(8, fd.cluster());
+        assertEquals(8, fd.rows());
+        assertEquals(16, fd.segments());
+        assertEquals(16, b.segments());
+        assertEquals(2, b.chunks());
+        assertEquals(8, b.rows());
         MlpStackLayout bd = MlpStackLayout.backward(128, 128, true, H100_SMS, 8, H100_SHARED);
         assertNotNull(bd);
         assertEquals(16, bd.segments());
