@@ -586,8 +586,9 @@ ROAF_MLP_CLUSTER_KERNELS(8)
 // N = 128 for both sweeps with a permutation, identity or no filter, and for the dense forward). Constant rows, segments and
 // chunks let the compiler drop the loops over the 8 possible chunks (6 of them dead at this shape, each a compare
 // and a branch per batch row), the runtime shuffle bounds and the index arithmetic; the arithmetic is the same, so
-// are the results (bit for bit). Nsight Compute found the generic forward issuing about 1,000 instructions per warp
-// per layer at this shape, an instruction only every 3.7 cycles per scheduler. Opt-in (-Droaf.cuda.fixedStack=true)
+// are the results (bit for bit). By Nsight Compute's figures at this shape (8,000 cycles per layer at 1.5 GHz, an
+// instruction every 3.7 cycles per scheduler, 2 warps per scheduler), the generic forward issues about 1,000
+// instructions per warp per layer. Opt-in (-Droaf.cuda.fixedStack=true)
 // until a GPU check has timed them. The launch passes rows, segments and chunks all the same.
 extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(ROAF_MLP_THREADS, 1)
     roaf_mlp_stack_forward_fixed_x8(ROAF_MLP_FORWARD_PARAMS) {
