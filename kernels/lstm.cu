@@ -86,21 +86,15 @@ __device__ __forceinline__ void lstm_forward(float* smem, const float* __restric
         const float* row = w + (long long)(rowOk ? gate * n + j : 0) * n;
         load_weights(wr, rowOk, s, segments, chunks, n, [&](int col) { return row[col]; });
     }
-    for (int i = tid; i < 2 * rows * stride; i += blockDim.x) {
-        int col = i % stride, r = (i / stride) % rows;
-        bool first = i < rows * stride;
-        hbuf[i] = (first && col < n && b0 + r < batch) ? h[(long long)(b0 + r) * n + col] : 0.0f;
-    }
+    team_init_vectors(hbuf, rows, stride, n, b0, batch, h);  // h_0 into buffer 0, zeros elsewhere
 
     // Items (r * 65536 + u, -1: none), as in recurrence.cu; c_{t-1} and the next step's p of each gate.
     int itemRowUnit[ROAF_REC_ITEMS];
     float cell[ROAF_REC_ITEMS], pNext[ROAF_REC_ITEMS][4];
 #pragma unroll
     for (int k = 0; k < ROAF_REC_ITEMS; k++) {
-        int item = tid + k * blockDim.x;
-        int r = item / units, u = item % units;
-        int j = (int)self * units + u;
-        bool live = item < rows * units && j < n;
+        int r, u, j;
+        bool live = team_item(k, units, rows, self, n, r, u, j);
         bool loads = live && b0 + r < batch;
         itemRowUnit[k] = live ? r * 65536 + u : -1;
         cell[k] = loads ? c[(long long)(b0 + r) * n + j] : 0.0f;
@@ -183,19 +177,15 @@ __device__ __forceinline__ void lstm_backward(float* smem, const float* __restri
         int col0 = rowOk ? j : 0;
         load_weights(wr, rowOk, s, segments, chunks, 4 * n, [&](int k) { return w[(long long)k * n + col0]; });
     }
-    for (int i = tid; i < 2 * rows * stride; i += blockDim.x) {
-        vbuf[i] = 0.0f;
-    }
+    team_zero_vectors(vbuf, rows, stride);
 
     int itemRowUnit[ROAF_REC_ITEMS];
     float dhCarry[ROAF_REC_ITEMS], dcCarry[ROAF_REC_ITEMS], cNow[ROAF_REC_ITEMS], cPrev[ROAF_REC_ITEMS],
             gNext[ROAF_REC_ITEMS], act[ROAF_REC_ITEMS][4];
 #pragma unroll
     for (int k = 0; k < ROAF_REC_ITEMS; k++) {
-        int item = tid + k * blockDim.x;
-        int r = item / units, u = item % units;
-        int j = (int)self * units + u;
-        bool live = item < rows * units && j < n;
+        int r, u, j;
+        bool live = team_item(k, units, rows, self, n, r, u, j);
         bool loads = live && b0 + r < batch && steps > 0;
         itemRowUnit[k] = live ? r * 65536 + u : -1;
         dhCarry[k] = 0.0f;
@@ -288,27 +278,8 @@ __device__ __forceinline__ void lstm_backward(float* smem, const float* __restri
         int segments, int chunks
 #define ROAF_LSTM_BACKWARD_ARGS dynamicShared(), w, c, gates, gOut, perStep, steps, batch, n, units, rows, segments, chunks
 
-// One block per team (every architecture): N up to 64 (RecurrenceLayout.lstmForward/lstmBackward).
-extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_lstm_forward(ROAF_LSTM_FORWARD_PARAMS) {
-    lstm_forward<1>(ROAF_LSTM_FORWARD_ARGS);
-}
-extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_lstm_backward(ROAF_LSTM_BACKWARD_PARAMS) {
-    lstm_backward<1>(ROAF_LSTM_BACKWARD_ARGS);
-}
-
-#if ROAF_HAS_CLUSTERS
-// Teams of 2, 4 or 8 blocks as thread-block clusters (sm_90+): psMNIST's N = 128 needs 2.
-#define ROAF_LSTM_CLUSTER_KERNELS(C)                                                                          \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1)               \
-        roaf_lstm_forward_x##C(ROAF_LSTM_FORWARD_PARAMS) {                                                    \
-        lstm_forward<C>(ROAF_LSTM_FORWARD_ARGS);                                                              \
-    }                                                                                                         \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1)               \
-        roaf_lstm_backward_x##C(ROAF_LSTM_BACKWARD_PARAMS) {                                                  \
-        lstm_backward<C>(ROAF_LSTM_BACKWARD_ARGS);                                                            \
-    }
-ROAF_LSTM_CLUSTER_KERNELS(2)
-ROAF_LSTM_CLUSTER_KERNELS(4)
-ROAF_LSTM_CLUSTER_KERNELS(8)
-#endif
+// One block per team (every architecture; N up to 64) and, on sm_90+, teams of 2, 4 or 8 blocks as thread-block
+// clusters (psMNIST's N = 128 needs 2): roaf_lstm_{forward,backward}[_x2|_x4|_x8] (RecurrenceLayout.lstmForward/lstmBackward).
+ROAF_TEAM_KERNELS(roaf_lstm_forward, ROAF_LSTM_FORWARD_PARAMS, lstm_forward, ROAF_LSTM_FORWARD_ARGS)
+ROAF_TEAM_KERNELS(roaf_lstm_backward, ROAF_LSTM_BACKWARD_PARAMS, lstm_backward, ROAF_LSTM_BACKWARD_ARGS)
 #endif  // ROAF_EMULATION

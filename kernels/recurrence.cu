@@ -68,12 +68,7 @@ __device__ __forceinline__ void recurrence_forward(float* smem, const float* __r
         load_weights(wr, rowOk, s, segments, chunks, n, [&](int col) { return row[col]; });
     }
 
-    // h_0 into buffer 0, zeros elsewhere (the padding must be 0: 0 * NaN would not be).
-    for (int i = tid; i < 2 * rows * stride; i += blockDim.x) {
-        int col = i % stride, r = (i / stride) % rows;
-        bool first = i < rows * stride;
-        hbuf[i] = (first && col < n && b0 + r < batch) ? h[(long long)(b0 + r) * n + col] : 0.0f;
-    }
+    team_init_vectors(hbuf, rows, stride, n, b0, batch, h);  // h_0 into buffer 0, zeros elsewhere
 
     // Elementwise items of this thread: (batch row r, owned unit u), packed as r * 65536 + u (-1: none,
     // rows <= 8 and units <= 512 fit); the permutation entry of the unit; p of the next step (prefetch).
@@ -81,10 +76,8 @@ __device__ __forceinline__ void recurrence_forward(float* smem, const float* __r
     float itemSign[ROAF_REC_ITEMS], pNext[ROAF_REC_ITEMS];
 #pragma unroll
     for (int k = 0; k < ROAF_REC_ITEMS; k++) {
-        int item = tid + k * blockDim.x;
-        int r = item / units, u = item % units;
-        int j = (int)self * units + u;
-        bool live = item < rows * units && j < n;
+        int r, u, j;
+        bool live = team_item(k, units, rows, self, n, r, u, j);
         itemRowUnit[k] = live ? r * 65536 + u : -1;
         itemIndex[k] = (live && kind == ROAF_FILTER_PERM) ? index[j] : 0;
         itemSign[k] = (live && kind == ROAF_FILTER_PERM) ? sign[j] : 0.0f;
@@ -162,9 +155,7 @@ __device__ __forceinline__ void recurrence_backward(float* smem, const float* __
             return k < n ? w[(long long)k * n + col0] : o[(long long)(k - n) * n + col0];
         });
     }
-    for (int i = tid; i < 2 * rows * stride; i += blockDim.x) {
-        vbuf[i] = 0.0f;
-    }
+    team_zero_vectors(vbuf, rows, stride);
 
     // Items as in the forward (r * 65536 + u, -1: none); where alpha O^T g gets g_j's share, packed as
     // owner block * 65536 + slot ((O^T g)_{index_j} += sign_j g_j, owned by block index_j / units);
@@ -173,10 +164,8 @@ __device__ __forceinline__ void recurrence_backward(float* smem, const float* __
     float itemSign[ROAF_REC_ITEMS], carry[ROAF_REC_ITEMS], zNext[ROAF_REC_ITEMS], gNext[ROAF_REC_ITEMS];
 #pragma unroll
     for (int k = 0; k < ROAF_REC_ITEMS; k++) {
-        int item = tid + k * blockDim.x;
-        int r = item / units, u = item % units;
-        int j = (int)self * units + u;
-        bool live = item < rows * units && j < n;
+        int r, u, j;
+        bool live = team_item(k, units, rows, self, n, r, u, j);
         bool loads = live && b0 + r < batch && steps > 0;
         itemRowUnit[k] = live ? r * 65536 + u : -1;
         int target = kind == ROAF_FILTER_PERM && live ? index[j] : j;
@@ -268,13 +257,10 @@ __device__ __forceinline__ void recurrence_backward(float* smem, const float* __
 #define ROAF_REC_BACKWARD_ARGS dynamicShared(), w, o, index, sign, z, gOut, perStep, gH0, steps, batch, n, kind, alpha, beta, units, rows, \
     segments, chunks
 
-// One block per team (every architecture).
-extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_recurrence_forward(ROAF_REC_FORWARD_PARAMS) {
-    recurrence_forward<1>(ROAF_REC_FORWARD_ARGS);
-}
-extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) roaf_recurrence_backward(ROAF_REC_BACKWARD_PARAMS) {
-    recurrence_backward<1>(ROAF_REC_BACKWARD_ARGS);
-}
+// One block per team (every architecture) and, on sm_90+, teams of 2, 4 or 8 blocks as thread-block clusters (for N
+// too wide for one block's registers): roaf_recurrence_{forward,backward}[_x2|_x4|_x8].
+ROAF_TEAM_KERNELS(roaf_recurrence_forward, ROAF_REC_FORWARD_PARAMS, recurrence_forward, ROAF_REC_FORWARD_ARGS)
+ROAF_TEAM_KERNELS(roaf_recurrence_backward, ROAF_REC_BACKWARD_PARAMS, recurrence_backward, ROAF_REC_BACKWARD_ARGS)
 
 // The one-block kernels with the layout's shape fixed at compile time, for the widths up to 128 that psMNIST-sized
 // models use (RecurrenceLayout gives one batch row per team, 16 float4 chunks per lane, and 2 lanes per weight row
@@ -300,19 +286,4 @@ ROAF_REC_FIXED_FORWARD(2)
 ROAF_REC_FIXED_BACKWARD(2)
 ROAF_REC_FIXED_BACKWARD(4)
 
-#if ROAF_HAS_CLUSTERS
-// Teams of 2, 4 or 8 blocks as thread-block clusters (sm_90+): for N too wide for one block's registers.
-#define ROAF_REC_CLUSTER_KERNELS(C)                                                                           \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1)               \
-        roaf_recurrence_forward_x##C(ROAF_REC_FORWARD_PARAMS) {                                               \
-        recurrence_forward<C>(ROAF_REC_FORWARD_ARGS);                                                         \
-    }                                                                                                         \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1)               \
-        roaf_recurrence_backward_x##C(ROAF_REC_BACKWARD_PARAMS) {                                             \
-        recurrence_backward<C>(ROAF_REC_BACKWARD_ARGS);                                                       \
-    }
-ROAF_REC_CLUSTER_KERNELS(2)
-ROAF_REC_CLUSTER_KERNELS(4)
-ROAF_REC_CLUSTER_KERNELS(8)
-#endif
 #endif  // ROAF_EMULATION

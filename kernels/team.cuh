@@ -97,6 +97,54 @@ __device__ __forceinline__ void team_matvec(const float (&w)[4 * ROAF_REC_CHUNKS
     }
 }
 
+// The team's replicated vector buffers [2][rows][stride] at the start of a forward sweep: buffer 0 holds the team's
+// batch rows of `first` ([batch, n]); everything else (the other parity, rows past the batch, the padding columns
+// past n) is 0, since 0 * NaN would not be.
+__device__ __forceinline__ void team_init_vectors(float* buf, int rows, int stride, int n, int b0, int batch,
+                                                  const float* first) {
+    for (int i = threadIdx.x; i < 2 * rows * stride; i += blockDim.x) {
+        int col = i % stride, r = (i / stride) % rows;
+        bool inFirst = i < rows * stride;
+        buf[i] = (inFirst && col < n && b0 + r < batch) ? first[(long long)(b0 + r) * n + col] : 0.0f;
+    }
+}
+
+// The same buffers all 0 (a backward sweep: each step's vector is stored before it is read).
+__device__ __forceinline__ void team_zero_vectors(float* buf, int rows, int stride) {
+    for (int i = threadIdx.x; i < 2 * rows * stride; i += blockDim.x) {
+        buf[i] = 0.0f;
+    }
+}
+
+// This thread's elementwise item k of the block: batch row r of the team and owned unit u (the team's unit
+// j = self * units + u). Returns whether it exists (inside rows x units and below n).
+__device__ __forceinline__ bool team_item(int k, int units, int rows, unsigned self, int n, int& r, int& u, int& j) {
+    int item = threadIdx.x + k * blockDim.x;
+    r = item / units;
+    u = item % units;
+    j = (int)self * units + u;
+    return item < rows * units && j < n;
+}
+
+// The entry points of a sweep template BODY<CLUSTER>: NAME (one block per team, every architecture) and, on sm_90+,
+// NAME_x2, NAME_x4, NAME_x8 (teams as thread-block clusters). PARAMS and ARGS are the parameter and argument lists.
+#if ROAF_HAS_CLUSTERS
+#define ROAF_TEAM_KERNELS(NAME, PARAMS, BODY, ARGS)                                                                  \
+    extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) NAME(PARAMS) { BODY<1>(ARGS); }              \
+    extern "C" __global__ void __cluster_dims__(2, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1) NAME##_x2(PARAMS) { \
+        BODY<2>(ARGS);                                                                                            \
+    }                                                                                                             \
+    extern "C" __global__ void __cluster_dims__(4, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1) NAME##_x4(PARAMS) { \
+        BODY<4>(ARGS);                                                                                            \
+    }                                                                                                             \
+    extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(ROAF_REC_THREADS, 1) NAME##_x8(PARAMS) { \
+        BODY<8>(ARGS);                                                                                            \
+    }
+#else
+#define ROAF_TEAM_KERNELS(NAME, PARAMS, BODY, ARGS) \
+    extern "C" __global__ void __launch_bounds__(ROAF_REC_THREADS, 1) NAME(PARAMS) { BODY<1>(ARGS); }
+#endif
+
 #ifndef ROAF_EMULATION
 // The block's dynamic shared memory (float4: 16-byte aligned for the float4 reads of the vectors).
 __device__ __forceinline__ float* dynamicShared() {

@@ -27,10 +27,9 @@ struct Layout {
     int cluster, units, rows, segments, chunks, threads, teams, sharedBytes;
 };
 
-// RecurrenceLayout's rules with the cluster size and rows forced; false when they rule the layout out.
-static bool make_layout(bool forward, int n, int batch, bool dense, int cluster, int rows, Layout& l) {
-    int length = forward || !dense ? n : 2 * n;
-    int rowsPerUnit = forward && dense ? 2 : 1;
+// RecurrenceLayout.choose's rules with the cluster size and rows forced; false when they rule the layout out. Weight
+// rows of `length` floats, `rowsPerUnit` of them per unit; `unitFloats` shared floats per (row, unit) beside the vectors.
+static bool layout_of(int n, int batch, int length, int rowsPerUnit, int unitFloats, int cluster, int rows, Layout& l) {
     int segments = 1;
     while (segments <= 8 && 4 * ROAF_REC_CHUNKS * segments < length) segments *= 2;
     if (segments > 8) return false;
@@ -40,28 +39,21 @@ static bool make_layout(bool forward, int n, int batch, bool dense, int cluster,
     int threads = (units * rowsPerUnit * segments + 31) / 32 * 32;
     if (threads > ROAF_REC_THREADS || rows > ROAF_REC_ROWS) return false;
     if ((rows * units + threads - 1) / threads > ROAF_REC_ITEMS) return false;
-    long floats = forward ? 2L * rows * stride + (long)rows * units * rowsPerUnit : 2L * rows * stride + 3L * rows * units;
+    long floats = 2L * rows * stride + (long)rows * units * unitFloats;
     l = Layout{cluster, units, rows, segments, chunks, threads, (batch + rows - 1) / rows, (int)(4 * floats)};
     return true;
 }
 
-// RecurrenceLayout.lstmForward/lstmBackward's rules with the cluster size and rows forced: forward rows are the 4 gate
-// rows of each unit (length N), backward rows column j of W (length 4N).
+// The recurrence: forward rows W's (and O's, DENSE) of length N; backward [W^T | O^T] (DENSE, 2N) or W^T.
+static bool make_layout(bool forward, int n, int batch, bool dense, int cluster, int rows, Layout& l) {
+    int rowsPerUnit = forward && dense ? 2 : 1;
+    return layout_of(n, batch, forward || !dense ? n : 2 * n, rowsPerUnit, forward ? rowsPerUnit : 3, cluster, rows, l);
+}
+
+// The LSTM (RecurrenceLayout.lstmForward/lstmBackward): forward the 4 gate rows of each unit (length N), backward
+// column j of W (length 4N).
 static bool make_lstm_layout(bool forward, int n, int batch, int cluster, int rows, Layout& l) {
-    int length = forward ? n : 4 * n;
-    int rowsPerUnit = forward ? 4 : 1;
-    int segments = 1;
-    while (segments <= 8 && 4 * ROAF_REC_CHUNKS * segments < length) segments *= 2;
-    if (segments > 8) return false;
-    int chunks = (length + 4 * segments - 1) / (4 * segments);
-    int stride = 4 * segments * chunks;
-    int units = (n + cluster - 1) / cluster;
-    int threads = (units * rowsPerUnit * segments + 31) / 32 * 32;
-    if (threads > ROAF_REC_THREADS || rows > ROAF_REC_ROWS) return false;
-    if ((rows * units + threads - 1) / threads > ROAF_REC_ITEMS) return false;
-    long floats = 2L * rows * stride + (long)rows * units * rowsPerUnit;
-    l = Layout{cluster, units, rows, segments, chunks, threads, (batch + rows - 1) / rows, (int)(4 * floats)};
-    return true;
+    return layout_of(n, batch, forward ? n : 4 * n, forward ? 4 : 1, forward ? 4 : 1, cluster, rows, l);
 }
 
 // Runs `body(rank)` as the threads of every block of every team, team after team (teams are independent).
