@@ -33,19 +33,9 @@
 // bash kernels/emulation/run_mlp.sh (runs this device code on the host, one std::thread per CUDA thread,
 // under AddressSanitizer, against the CPU engine's equations); on a GPU: native-tests/gpu-check.sh
 // (KernelParityTest.fusedMlpStack*, ModelParityTest, GpuBench's 50,000-layer step).
-#include "common.cuh"
-
-#if defined(ROAF_EMULATION)
-// kernels/emulation/ runs the device code on the host; it provides `cg`, the CUDA built-ins and
-// roaf_prefetch_l2 (an ASan-checked read of the address).
-#define ROAF_MLP_HAS_CLUSTERS 1
-#elif !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 900
-#define ROAF_MLP_HAS_CLUSTERS 1
-#include <cooperative_groups.h>
-namespace cg = cooperative_groups;
-#else
-#define ROAF_MLP_HAS_CLUSTERS 0
-#endif
+// The team machinery (Team, store_to_team, the entry-point macro, dynamicShared) is team.cuh's, shared with the
+// persistent recurrences; the weight slices here are per layer, so this file has its own loaders and product.
+#include "team.cuh"
 
 // Limits shared with MlpStackLayout.java (keep in step).
 #define ROAF_MLP_THREADS 512   // threads per block at most (x <= 128 registers: one block per SM)
@@ -60,32 +50,6 @@ __device__ __forceinline__ void roaf_prefetch_l2(const void* p) {
     asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 #endif
-
-// The blocks that share one batch slice: a plain block (CLUSTER == 1) or a thread-block cluster.
-template <int CLUSTER>
-struct MlpTeam {
-#if ROAF_MLP_HAS_CLUSTERS
-    __device__ static unsigned rank() { return cg::this_cluster().block_rank(); }
-    __device__ static float* at(float* local, unsigned r) { return cg::this_cluster().map_shared_rank(local, r); }
-    __device__ static void sync() { cg::this_cluster().sync(); }
-#endif
-};
-
-template <>
-struct MlpTeam<1> {
-    __device__ static unsigned rank() { return 0; }
-    __device__ static float* at(float* local, unsigned) { return local; }
-    __device__ static void sync() { __syncthreads(); }
-};
-
-template <int CLUSTER>
-__device__ __forceinline__ void mlp_store_to_team(float* local, int offset, float v, unsigned self) {
-#pragma unroll
-    for (unsigned r = 0; r < CLUSTER; r++) {
-        float* dst = r == self ? local : MlpTeam<CLUSTER>::at(local, r);
-        dst[offset] = v;
-    }
-}
 
 // This thread's slice of a contiguous weight row (forward): w[4q+e] = row[4*(q*segments+s)+e], 0 outside
 // [0, n) or when !ok. Float4 loads when the row is 16-byte aligned and n % 4 == 0 (then a chunk is either
@@ -192,7 +156,7 @@ __device__ __forceinline__ void mlp_stack_forward(float* smem, float* x, const f
     const int matRows = dense ? 2 * units : units;
     float* xbuf = smem;
     float* pre = xbuf + 2 * rows * stride;
-    const unsigned self = MlpTeam<CLUSTER>::rank();
+    const unsigned self = Team<CLUSTER>::rank();
     const int b0 = (blockIdx.x / CLUSTER) * rows;
     const int tid = threadIdx.x;
     const int m = tid / segments, s = tid % segments;
@@ -244,7 +208,7 @@ __device__ __forceinline__ void mlp_stack_forward(float* smem, float* x, const f
         itemRowUnit[k] = (item < rows * units && (int)self * units + u < n) ? r * 65536 + u : -1;
     }
     // Every block of the team has initialised its buffers (and read x_0) before any block stores into them.
-    MlpTeam<CLUSTER>::sync();
+    Team<CLUSTER>::sync();
 
     for (int l = 0; l < layers; l++) {
         const float* xcur = xbuf + (l & 1) * rows * stride;
@@ -282,7 +246,7 @@ __device__ __forceinline__ void mlp_stack_forward(float* smem, float* x, const f
                     default: out = beta * zv; break;
                 }
                 out = roaf_flush(out);
-                mlp_store_to_team<CLUSTER>(xnext, r * stride + j, out, self);
+                store_to_team<CLUSTER>(xnext, r * stride + j, out, self);
                 if (b0 + r < batch) {
                     long long at = (long long)(b0 + r) * n + j;
                     if (store) {
@@ -298,7 +262,7 @@ __device__ __forceinline__ void mlp_stack_forward(float* smem, float* x, const f
         for (int q = 0; q < 4 * ROAF_MLP_CHUNKS; q++) {
             wcur[q] = wnext[q];
         }
-        MlpTeam<CLUSTER>::sync();
+        Team<CLUSTER>::sync();
     }
 }
 
@@ -321,7 +285,7 @@ __device__ __forceinline__ void mlp_stack_backward(float* smem, const float* __r
     float* vbuf = smem;
     float* filterTerm = vbuf + 2 * rows * stride;
     float* pre = filterTerm + 2 * rows * units;
-    const unsigned self = MlpTeam<CLUSTER>::rank();
+    const unsigned self = Team<CLUSTER>::rank();
     const int b0 = (blockIdx.x / CLUSTER) * rows;
     const int tid = threadIdx.x;
     const int m = tid / segments, s = tid % segments;
@@ -389,7 +353,7 @@ __device__ __forceinline__ void mlp_stack_backward(float* smem, const float* __r
         carry[k] = loads ? g[at] : 0.0f;
         zNext[k] = loads ? z[(long long)(layers - 1) * plane + at] : 0.0f;
     }
-    MlpTeam<CLUSTER>::sync();
+    Team<CLUSTER>::sync();
 
     for (int l = layers - 1; l >= 0; l--) {
         float* vcur = vbuf + (l & 1) * rows * stride;
@@ -409,12 +373,12 @@ __device__ __forceinline__ void mlp_stack_backward(float* smem, const float* __r
                 float gv = carry[k];
                 float zv = zNext[k];
                 float d = roaf_flush(beta * (1.0f - zv * zv) * gv);
-                mlp_store_to_team<CLUSTER>(vcur, r * stride + j, d, self);
+                store_to_team<CLUSTER>(vcur, r * stride + j, d, self);
                 if (dense) {
-                    mlp_store_to_team<CLUSTER>(vcur, r * stride + n + j, alpha * gv, self);
+                    store_to_team<CLUSTER>(vcur, r * stride + n + j, alpha * gv, self);
                 } else if (scattered) {
                     int owner = itemTarget[k] >> 16, slot = itemTarget[k] & 0xffff;
-                    float* dst = owner == (int)self ? termCur : MlpTeam<CLUSTER>::at(termCur, owner);
+                    float* dst = owner == (int)self ? termCur : Team<CLUSTER>::at(termCur, owner);
                     dst[r * units + slot] = alpha * itemSign[k] * gv;
                 }
                 if (l > 0) {
@@ -429,7 +393,7 @@ __device__ __forceinline__ void mlp_stack_backward(float* smem, const float* __r
                 }
             }
         }
-        MlpTeam<CLUSTER>::sync();
+        Team<CLUSTER>::sync();
         // Phase B: W_l^T d (+ alpha O_l^T g) for the owned units.
         mlp_matvec(wcur, vcur, stride, rows, m, units, s, segments, chunks, pre, units);
         __syncthreads();
@@ -543,44 +507,22 @@ __device__ __forceinline__ void mlp_bias_grads(const float* __restrict__ d, floa
         int store, int layers, int batch, int n, int kind, float alpha, float beta, int units, int rows,         \
         int segments, int chunks
 #define ROAF_MLP_FORWARD_ARGS \
-    mlpDynamicShared(), x, w, b, o, index, sign, filterPerLayer, z, store, layers, batch, n, kind, alpha, beta, units, rows, segments, chunks
+    dynamicShared(), x, w, b, o, index, sign, filterPerLayer, z, store, layers, batch, n, kind, alpha, beta, units, rows, segments, chunks
 #define ROAF_MLP_BACKWARD_PARAMS                                                                                \
     const float *__restrict__ w, const float *__restrict__ o, const int *__restrict__ index,                    \
         const float *__restrict__ sign, int filterPerLayer, float *__restrict__ z, float *__restrict__ g,         \
         int layers, int batch, int n, int kind, float alpha, float beta, int units, int rows, int segments,      \
         int chunks
 #define ROAF_MLP_BACKWARD_ARGS \
-    mlpDynamicShared(), w, o, index, sign, filterPerLayer, z, g, layers, batch, n, kind, alpha, beta, units, rows, segments, chunks
+    dynamicShared(), w, o, index, sign, filterPerLayer, z, g, layers, batch, n, kind, alpha, beta, units, rows, segments, chunks
 
-// The block's dynamic shared memory (float4: 16-byte aligned for the float4 reads of the vectors).
-__device__ __forceinline__ float* mlpDynamicShared() {
-    extern __shared__ float4 mlpSharedRaw[];
-    return reinterpret_cast<float*>(mlpSharedRaw);
-}
+// One block per team (every architecture) and, on sm_90+, teams of 2, 4 or 8 blocks as thread-block clusters (the
+// layer's weights spread over more SMs). store = 1: training forward; store = 0: inference.
+static_assert(ROAF_MLP_THREADS == ROAF_REC_THREADS, "ROAF_TEAM_KERNELS launches at most ROAF_REC_THREADS threads");
+ROAF_TEAM_KERNELS(roaf_mlp_stack_forward, ROAF_MLP_FORWARD_PARAMS, mlp_stack_forward, ROAF_MLP_FORWARD_ARGS)
+ROAF_TEAM_KERNELS(roaf_mlp_stack_backward, ROAF_MLP_BACKWARD_PARAMS, mlp_stack_backward, ROAF_MLP_BACKWARD_ARGS)
 
-// One block per team (every architecture). store = 1: training forward; store = 0: inference.
-extern "C" __global__ void __launch_bounds__(ROAF_MLP_THREADS, 1) roaf_mlp_stack_forward(ROAF_MLP_FORWARD_PARAMS) {
-    mlp_stack_forward<1>(ROAF_MLP_FORWARD_ARGS);
-}
-extern "C" __global__ void __launch_bounds__(ROAF_MLP_THREADS, 1) roaf_mlp_stack_backward(ROAF_MLP_BACKWARD_PARAMS) {
-    mlp_stack_backward<1>(ROAF_MLP_BACKWARD_ARGS);
-}
-
-#if ROAF_MLP_HAS_CLUSTERS
-// Teams of 2, 4 or 8 blocks as thread-block clusters (sm_90+): the layer's weights spread over more SMs.
-#define ROAF_MLP_CLUSTER_KERNELS(C)                                                                       \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_MLP_THREADS, 1)           \
-        roaf_mlp_stack_forward_x##C(ROAF_MLP_FORWARD_PARAMS) {                                            \
-        mlp_stack_forward<C>(ROAF_MLP_FORWARD_ARGS);                                                      \
-    }                                                                                                     \
-    extern "C" __global__ void __cluster_dims__(C, 1, 1) __launch_bounds__(ROAF_MLP_THREADS, 1)           \
-        roaf_mlp_stack_backward_x##C(ROAF_MLP_BACKWARD_PARAMS) {                                          \
-        mlp_stack_backward<C>(ROAF_MLP_BACKWARD_ARGS);                                                    \
-    }
-ROAF_MLP_CLUSTER_KERNELS(2)
-ROAF_MLP_CLUSTER_KERNELS(4)
-ROAF_MLP_CLUSTER_KERNELS(8)
-
+#if ROAF_HAS_CLUSTERS
 // The cluster-of-8 kernels with the 50,000-layer benchmark's layout fixed at compile time (N = 128, B = 128 on an
 // H100/H200: 8 batch rows per team, 16 lanes per weight row, 2 float4 chunks per lane; MlpStackLayout's choice at
 // N = 128 for both sweeps with a permutation, identity or no filter, and for the dense forward). Constant rows, segments and
@@ -592,12 +534,12 @@ ROAF_MLP_CLUSTER_KERNELS(8)
 // until a GPU check has timed them. The launch passes rows, segments and chunks all the same.
 extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(ROAF_MLP_THREADS, 1)
     roaf_mlp_stack_forward_fixed_x8(ROAF_MLP_FORWARD_PARAMS) {
-    mlp_stack_forward<8>(mlpDynamicShared(), x, w, b, o, index, sign, filterPerLayer, z, store, layers, batch, n, kind, alpha,
+    mlp_stack_forward<8>(dynamicShared(), x, w, b, o, index, sign, filterPerLayer, z, store, layers, batch, n, kind, alpha,
                          beta, units, 8, 16, 2);
 }
 extern "C" __global__ void __cluster_dims__(8, 1, 1) __launch_bounds__(ROAF_MLP_THREADS, 1)
     roaf_mlp_stack_backward_fixed_x8(ROAF_MLP_BACKWARD_PARAMS) {
-    mlp_stack_backward<8>(mlpDynamicShared(), w, o, index, sign, filterPerLayer, z, g, layers, batch, n, kind, alpha, beta,
+    mlp_stack_backward<8>(dynamicShared(), w, o, index, sign, filterPerLayer, z, g, layers, batch, n, kind, alpha, beta,
                           units, 8, 16, 2);
 }
 #endif

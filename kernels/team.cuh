@@ -1,4 +1,5 @@
-// team.cuh: the building blocks of the persistent whole-sequence kernels (recurrence.cu, lstm.cu), included,
+// team.cuh: the building blocks of the persistent whole-sequence kernels (recurrence.cu, lstm.cu) and of the fused
+// deep-MLP stack (mlp_stack.cu, which uses the team, store_to_team, ROAF_TEAM_KERNELS and dynamicShared), included,
 // never compiled alone. A "team" of thread blocks (one block, or a thread-block cluster on sm_90+) owns a few batch
 // rows for a whole sequence; each block keeps a slice of a weight matrix in registers and replicates each step's
 // vector into every block's shared memory. recurrence.cu's header comment describes the layout in full; the host
