@@ -19,6 +19,9 @@
 //         adds about 0.3 MB to the shipped fatbin; a transposed B takes the unsplit kernels.
 //     roaf_splitk_reduce: C = alpha sum_z partial[z] + beta C, summed in double in z order, so the
 //         result does not depend on timing (GemmPlan, used by CudaEngine.ownGemm, picks the split).
+// Thin products (K or N at most 16: a recurrence's input projection and its gradient), bound by memory traffic:
+//     roaf_thin_k_gemm_{nn,nt,tn,tt}   K <= 16, one C element per thread (opt-in: -Droaf.cuda.thinGemm=true)
+//     roaf_thin_n_splitk_gemm_tn       N <= 16, A^T B over a long K, split into slices summed by roaf_splitk_reduce
 // Every load is bounds-checked, so any M, N, K works (ragged shapes included). No tensor cores.
 // Build: kernels/build.sh.
 #include "common.cuh"
@@ -270,6 +273,123 @@ ROAF_SPLITK_GEMM(roaf_splitk_gemm_nn, 128, 128, 8, 8, 8, false, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_tn, 128, 128, 8, 8, 8, true, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_small_nn, 32, 32, 16, 2, 2, false, false)
 ROAF_SPLITK_GEMM(roaf_splitk_gemm_small_tn, 32, 32, 16, 2, 2, true, false)
+
+// Thin products: the tiles would compute mostly padding and wait on memory (kernels roaf_thin_*, behind CudaEngine's
+// switch roaf.cuda.thinGemm until a GPU check has timed them; GemmPlan.thinK / thinN say which products take them).
+// A recurrence with a few inputs per step has two: its input projection U x_t for all steps at once ([T*B, I] x [I, N],
+// K = I is 1 for psMNIST, 2 for adding, 10 for copy) and that weight's gradient dU = d^T x ([N, T*B] x [T*B, I], N = I).
+// Both are bound by memory traffic (C's T*B*N elements written, or d's read), which the kernels below stream once.
+#define ROAF_THIN 16            // longest K of roaf_thin_k_gemm_*, widest N of roaf_thin_n_splitk_gemm_tn (GemmPlan.THIN)
+#define ROAF_THIN_ROWS 128      // rows of C per block of roaf_thin_n_splitk_gemm_tn (GemmPlan.THIN_ROWS)
+#define ROAF_THIN_STREAMS 4     // interleaved k-streams per block of it (512 threads)
+
+// C = alpha op(A) op(B) + beta C with K <= ROAF_THIN: grid-stride over C's M*N elements, each one dot product of K terms
+// (the same fmaf chain over k as roaf_gemm_tile). Consecutive threads take consecutive elements of a row of C: the
+// writes coalesce and op(A)'s element is one broadcast per warp; op(B) (at most ROAF_THIN x N) stays in L1/L2.
+template <bool TA, bool TB>
+__device__ __forceinline__ void roaf_thin_k_gemm(int m, int n, int k, float alpha, const float* __restrict__ a, int lda,
+                                                 const float* __restrict__ b, int ldb, float beta, float* __restrict__ c,
+                                                 int ldc) {
+    const long long count = (long long)m * n;
+    ROAF_FOR(e, count) {
+        const int i = (int)(e / n), j = (int)(e % n);
+        float s = 0.0f;
+#pragma unroll
+        for (int q = 0; q < ROAF_THIN; q++) {
+            if (q < k) {
+                float av = TA ? __ldg(a + (long long)q * lda + i) : __ldg(a + (long long)i * lda + q);
+                float bv = TB ? __ldg(b + (long long)j * ldb + q) : __ldg(b + (long long)q * ldb + j);
+                s = fmaf(av, bv, s);
+            }
+        }
+        float* dst = c + (long long)i * ldc + j;
+        *dst = beta == 0.0f ? alpha * s : alpha * s + beta * *dst;
+    }
+}
+
+#define ROAF_THIN_K_GEMM(name, TA, TB)                                                                                 \
+    extern "C" __global__ void name(int m, int n, int k, float alpha, const float* a, int lda, const float* b, int ldb, \
+                                    float beta, float* c, int ldc) {                                                  \
+        roaf_thin_k_gemm<TA, TB>(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                                       \
+    }
+ROAF_THIN_K_GEMM(roaf_thin_k_gemm_nn, false, false)
+ROAF_THIN_K_GEMM(roaf_thin_k_gemm_nt, false, true)
+ROAF_THIN_K_GEMM(roaf_thin_k_gemm_tn, true, false)
+ROAF_THIN_K_GEMM(roaf_thin_k_gemm_tt, true, true)
+
+// partial[y] = A^T B over K's slice y (rows [y*kSlice, (y+1)*kSlice) of A [K, M] and B [K, N], N <= ROAF_THIN), rows
+// [x*ROAF_THIN_ROWS, ...) of the M x N result; summed by roaf_splitk_reduce. Thread (stream, r) walks the slice's rows
+// stream, stream + 4, ... for column i = x*128 + r of A: a warp reads 32 consecutive floats of one row of A (coalesced)
+// and that row's N values of B (one broadcast each), four rows in flight per thread. The four streams' sums are added
+// in stream order through shared memory, so the result does not depend on timing.
+extern "C" __global__ void __launch_bounds__(ROAF_THIN_ROWS * ROAF_THIN_STREAMS)
+    roaf_thin_n_splitk_gemm_tn(int m, int n, int k, int kSlice, const float* __restrict__ a, int lda,
+                               const float* __restrict__ b, int ldb, float* __restrict__ partial) {
+    __shared__ float sums[ROAF_THIN_STREAMS - 1][ROAF_THIN][ROAF_THIN_ROWS];
+    const int r = threadIdx.x % ROAF_THIN_ROWS, stream = threadIdx.x / ROAF_THIN_ROWS;
+    const int i = blockIdx.x * ROAF_THIN_ROWS + r;
+    const long long k0 = (long long)blockIdx.y * kSlice;
+    const long long k1 = k - k0 < kSlice ? (long long)k : k0 + kSlice;
+    float acc[ROAF_THIN];
+#pragma unroll
+    for (int j = 0; j < ROAF_THIN; j++) {
+        acc[j] = 0.0f;
+    }
+    if (i < m) {
+        long long q = k0 + stream;
+        // Four rows per pass, their loads issued before the arithmetic (memory-level parallelism); then the tail.
+        for (; q + 3 * ROAF_THIN_STREAMS < k1; q += 4 * ROAF_THIN_STREAMS) {
+            float av[4];
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                av[u] = __ldg(a + (q + u * ROAF_THIN_STREAMS) * lda + i);
+            }
+#pragma unroll
+            for (int u = 0; u < 4; u++) {
+                const float* br = b + (q + u * ROAF_THIN_STREAMS) * ldb;
+#pragma unroll
+                for (int j = 0; j < ROAF_THIN; j++) {
+                    if (j < n) {
+                        acc[j] = fmaf(av[u], __ldg(br + j), acc[j]);
+                    }
+                }
+            }
+        }
+        for (; q < k1; q += ROAF_THIN_STREAMS) {
+            float av = __ldg(a + q * lda + i);
+            const float* br = b + q * ldb;
+#pragma unroll
+            for (int j = 0; j < ROAF_THIN; j++) {
+                if (j < n) {
+                    acc[j] = fmaf(av, __ldg(br + j), acc[j]);
+                }
+            }
+        }
+    }
+    if (stream > 0) {
+#pragma unroll
+        for (int j = 0; j < ROAF_THIN; j++) {
+            if (j < n) {
+                sums[stream - 1][j][r] = acc[j];
+            }
+        }
+    }
+    __syncthreads();
+    if (stream == 0 && i < m) {
+        float* out = partial + ((long long)blockIdx.y * m + i) * n;
+#pragma unroll
+        for (int j = 0; j < ROAF_THIN; j++) {
+            if (j < n) {
+                float v = acc[j];
+#pragma unroll
+                for (int t = 0; t < ROAF_THIN_STREAMS - 1; t++) {
+                    v += sums[t][j][r];
+                }
+                out[j] = v;
+            }
+        }
+    }
+}
 
 // C[i, j] = alpha sum_z partial[z, i, j] + beta C[i, j] (row length ldc); with beta == 0 C is not read.
 extern "C" __global__ void roaf_splitk_reduce(const float* __restrict__ partial, int splits, int m, int n,

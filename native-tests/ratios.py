@@ -105,7 +105,7 @@ def main(argv):
     compare("roaf-rnn psMNIST %s update vs PyTorch nn.LSTM" % tag, find(roaf, "roaf-rnn", **ps),
             find(torch, "lstm", task="psmnist", **ps), ">= 3x")
     fast = find(roaf, "roaf-rnn", opt_in_kernels=True, **ps)
-    if fast is not None:  # the opt-in kernels (fixed-layout recurrences, roaf_gemm2), timed beside the default ones
+    if fast is not None:  # the opt-in kernels (fixed-layout recurrences, roaf_gemm2, roaf_thin_*), timed beside the default ones
         compare("roaf-rnn psMNIST update, opt-in kernels, vs PyTorch nn.LSTM", fast, find(torch, "lstm", task="psmnist", **ps), ">= 3x")
         compare("roaf-rnn psMNIST update, opt-in kernels, vs the default kernels", fast, find(roaf, "roaf-rnn", **ps), "")
     compare("roaf-rnn psMNIST update vs eager PyTorch ROAF-RNN", find(roaf, "roaf-rnn", **ps),
@@ -117,10 +117,10 @@ def main(argv):
     compare("roaf lstm, sweeps as CUDA graphs, vs launch by launch", find(roaf, "lstm", graphs=True, **ps),
             find(roaf, "lstm", **ps), "")
     lstm_fast = find(roaf, "lstm", opt_in_kernels=True, **ps)
-    if lstm_fast is not None:  # the persistent LSTM sweeps (-Droaf.cuda.persistentLstm=true), timed beside the default
-        compare("roaf lstm, persistent sweeps (opt-in), vs PyTorch nn.LSTM, psMNIST", lstm_fast,
+    if lstm_fast is not None:  # the persistent LSTM sweeps (-Droaf.cuda.persistentLstm=true, with the other opt-ins), timed beside the default
+        compare("roaf lstm, persistent sweeps and thin products (opt-in), vs PyTorch nn.LSTM, psMNIST", lstm_fast,
                 find(torch, "lstm", task="psmnist", **ps), "")
-        compare("roaf lstm, persistent sweeps (opt-in), vs launch by launch", lstm_fast, find(roaf, "lstm", **ps), "")
+        compare("roaf lstm, persistent sweeps and thin products (opt-in), vs launch by launch", lstm_fast, find(roaf, "lstm", **ps), "")
     compare("roaf rnn vs PyTorch nn.RNN, psMNIST", find(roaf, "rnn", **ps),
             find(torch, "rnn", task="psmnist", **ps), "")
     compare("roaf-rnn vs roaf lstm (same engine), psMNIST", find(roaf, "roaf-rnn", **ps), find(roaf, "lstm", **ps), "")

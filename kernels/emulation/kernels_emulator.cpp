@@ -203,6 +203,53 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
     expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
 }
 
+// The opt-in thin products (kernels/gemm.cu, roaf_thin_*), against the float64 reference. kSlice == 0: roaf_thin_k_gemm_*
+// (K <= 16) over `grid` blocks of 256 (CudaEngine's launch1d grid, or a capped one whose threads wrap); kSlice > 0:
+// roaf_thin_n_splitk_gemm_tn (A^T B, N <= 16) over slices of kSlice (the last one ragged) and roaf_splitk_reduce, as
+// CudaEngine.ownGemm runs them. Row strides longer than the rows; C's padding and the memory after C must survive.
+static void check_thin(int m, int n, int k, bool tA, bool tB, float beta, int kSlice, unsigned grid) {
+    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
+    int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
+    std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
+    Buffer c((size_t)m * ldc);
+    std::vector<float> c0 = randoms((size_t)m * ldc);
+    fill_gemm_c(c, c0, m, n, ldc, beta);
+    float alpha = 0.75f;
+    std::vector<double> ref = gemm_reference(m, n, k, tA, tB, a.data(), lda, b.data(), ldb, alpha, beta, c0, ldc);
+    bool partialIntact = true;
+    if (kSlice == 0) {
+        auto kernel = tA ? (tB ? roaf_thin_k_gemm_tt : roaf_thin_k_gemm_tn) : (tB ? roaf_thin_k_gemm_nt : roaf_thin_k_gemm_nn);
+        emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
+                        [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+    } else {
+        int splits = (k + kSlice - 1) / kSlice;
+        Buffer partial((size_t)splits * m * n);
+        for (size_t i = 0; i < partial.n; i++) partial[i] = NAN;  // every element must be written before the sum
+        emu::run_blocks(Dim{(unsigned)((m + ROAF_THIN_ROWS - 1) / ROAF_THIN_ROWS), (unsigned)splits, 1},
+                        Dim{ROAF_THIN_ROWS * ROAF_THIN_STREAMS, 1, 1},
+                        [&] { roaf_thin_n_splitk_gemm_tn(m, n, k, kSlice, a.data(), lda, b.data(), ldb, partial.data()); });
+        partialIntact = partial.tailIntact();
+        emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
+                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c.data(), ldc); });
+    }
+    std::vector<float> packed((size_t)m * n);
+    bool padding = c.tailIntact();
+    for (int r = 0; r < m; r++) {
+        for (int j = 0; j < ldc; j++) {
+            float v = c[(size_t)r * ldc + j];
+            if (j < n) packed[(size_t)r * n + j] = v;
+            else padding &= v == -7.0f;
+        }
+    }
+    char what[160];
+    std::snprintf(what, sizeof what, "%s_%c%c m=%d n=%d k=%d beta=%g kSlice=%d grid=%u",
+                  kSlice > 0 ? "roaf_thin_n_splitk_gemm" : "roaf_thin_k_gemm", tA ? 't' : 'n', tB ? 't' : 'n', m, n, k, beta,
+                  kSlice, grid);
+    compare(what, packed.data(), ref, 2e-6);
+    expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
+    expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
+}
+
 // roaf_gemm2_{nn,..} (the opt-in 128 x 128 tile with float4 reads and double buffering) against the float64 reference
 // AND bit for bit against roaf_gemm_{nn,..}, whose every element it must reproduce exactly (same fmaf chain over k).
 // `pad` lengthens the stored rows (0 with row lengths a multiple of 4: the float4 global loads), `offset` shifts A's
@@ -674,6 +721,28 @@ int main(int argc, char** argv) {
             for (bool big : {false, true}) {
                 for (float beta : {0.0f, 0.5f}) check_gemm(s[0], s[1], s[2], tA, false, big, beta, s[3]);
             }
+        }
+    }
+
+    // Thin products (opt-in): K = 1 to 16 for every transpose, with CudaEngine's grid and one that wraps; A^T B with N = 1
+    // to 16 over slices that divide K, a ragged last slice, one slice, rows of C past one block of 128 and a ragged block.
+    std::vector<std::array<int, 3>> thinK = quick ? std::vector<std::array<int, 3>>{{300, 130, 1}, {37, 5, 16}}
+                                                  : std::vector<std::array<int, 3>>{{1, 1, 1},   {300, 130, 1}, {257, 512, 2},
+                                                                                    {37, 5, 16}, {64, 10, 10},  {3, 700, 7}};
+    for (auto s : thinK) {
+        for (int t = 0; t < 4; t++) {
+            for (unsigned grid : grids((long long)s[0] * s[1], 4096)) {
+                for (float beta : {0.0f, 0.5f}) check_thin(s[0], s[1], s[2], t & 2, t & 1, beta, 0, grid);
+            }
+        }
+    }
+    std::vector<std::array<int, 4>> thinN = quick ? std::vector<std::array<int, 4>>{{130, 1, 301, 64}, {128, 16, 256, 256}}
+                                                  : std::vector<std::array<int, 4>>{{130, 1, 301, 64}, {128, 16, 256, 256},
+                                                                                    {1, 2, 77, 12},    {257, 10, 1000, 100},
+                                                                                    {512, 1, 515, 4},  {5, 3, 9, 16}};
+    for (auto s : thinN) {
+        for (float beta : {0.0f, 0.5f}) {
+            for (unsigned grid : grids((long long)s[0] * s[1], 4096)) check_thin(s[0], s[1], s[2], true, false, beta, s[3], grid);
         }
     }
 

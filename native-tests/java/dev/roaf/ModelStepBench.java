@@ -69,8 +69,8 @@ public final class ModelStepBench {
                 // the LSTM's per-step sweeps replayed as CUDA graphs (-Droaf.cuda.graphs=true, off by default until verified)
                 new Config("lstm", "psmnist", 784, 0, 128, 100, true, true),
                 new Config("rnn", "psmnist", 784, 0, 128, 100),
-                // the opt-in kernels not yet timed on a GPU: fixed-layout recurrences, the roaf_gemm2 tiles and the
-                // persistent LSTM sweeps
+                // the opt-in kernels not yet timed on a GPU: fixed-layout recurrences, the roaf_gemm2 tiles, the thin
+                // products (input projection and its gradient) and the persistent LSTM sweeps
                 new Config("roaf-rnn", "psmnist", 784, 0, 128, 100, true, false, true),
                 new Config("lstm", "psmnist", 784, 0, 128, 100, true, false, true),
                 new Config("roaf-mlp", "mnist", 0, 50_000, 128, 128),
@@ -113,6 +113,7 @@ public final class ModelStepBench {
         System.setProperty("roaf.cuda.graphs", String.valueOf(c.graphs()));
         System.setProperty("roaf.cuda.fixedRecurrence", String.valueOf(c.optIn()));
         System.setProperty("roaf.cuda.gemm2", String.valueOf(c.optIn()));
+        System.setProperty("roaf.cuda.thinGemm", String.valueOf(c.optIn()));
         System.setProperty("roaf.cuda.persistentLstm", String.valueOf(c.optIn()));
         System.setProperty("roaf.cuda.fixedStack", String.valueOf(c.optIn()));
         if (c.graphs()) {

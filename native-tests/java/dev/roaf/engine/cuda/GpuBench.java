@@ -194,6 +194,40 @@ public final class GpuBench {
             }
         }
 
+        // 1b'. The thin products of a recurrence with few inputs per step on the own GEMM, the opt-in roaf_thin_* kernels
+        // (-Droaf.cuda.thinGemm=true) against the tiles: psMNIST's input projection U x_t for all steps ([78,400 x 1] x
+        // [1 x 128], bound by writing C) and its gradient dU = d^T x ([128 x 78,400] x [78,400 x 1], bound by reading d),
+        // and adding's dU at T = 10,000, B = 128, N = 256 (two inputs). Floor: the bytes each must move.
+        {
+            int[][] thin = {{784 * 100, 128, 1, 0}, {128, 1, 784 * 100, 1}, {256, 2, 10_000 * 128, 1}};
+            String[] names = {"U x for all steps, psMNIST (NT M=78,400 N=128 K=1)", "dU = d^T x, psMNIST (TN M=128 N=1 K=78,400)",
+                    "dU = d^T x, adding T=10,000 B=128 N=256 (TN M=256 N=2 K=1,280,000)"};
+            for (int i = 0; i < thin.length; i++) {
+                int m = thin[i][0], n = thin[i][1], k = thin[i][2];
+                boolean tn = thin[i][3] == 1;
+                Tensor a = tn ? rand(own, r, 1, k, m) : rand(own, r, 1, m, k), b = tn ? rand(own, r, 1, k, n) : rand(own, r, 1, n, k);
+                Tensor c = own.zeros(m, n);
+                double tiles = time(own, 2, 11, () -> own.gemm(tn, !tn, 1f, a, b, 0f, c));
+                double fast = Double.NaN;
+                String note;
+                own.useThinGemm(true);
+                try {
+                    fast = time(own, 2, 11, () -> own.gemm(tn, !tn, 1f, a, b, 0f, c));
+                    note = String.format(Locale.ROOT, "tiles %.4f ms: thin is %.2fx faster", tiles, tiles / fast)
+                            + (tn ? "; " + GemmPlan.thinSplit(m, k, own.smCount()) : "");
+                } catch (RuntimeException x) {
+                    note = "failed: " + x.getMessage();
+                } finally {
+                    own.useThinGemm(false);
+                }
+                double bytes = 4.0 * ((double) m * k + (double) k * n + (double) m * n);
+                row("own gemm, thin kernels (-Droaf.cuda.thinGemm=true): " + names[i], fast, bytes / PEAK_BYTES * 1e3, note);
+                for (Tensor t : new Tensor[]{a, b, c}) {
+                    t.close();
+                }
+            }
+        }
+
         // 1c. What one engine operation costs when the GPU has nothing to do: the host's path through op(), the
         // argument marshalling and JCuda's cuLaunchKernel, against the kernel's own time on the stream. Per-step
         // recurrences (LSTM, and the fallbacks) issue several operations a step, so this bounds them.

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -192,6 +193,36 @@ class KernelParityTest {
                 GemmPlan plan = GemmPlan.of(m, n, k, g.smCount());
                 assertTrue(plan.splits() > 1, "M=" + m + " N=" + n + " K=" + k + " should split on " + g.deviceName() + ": " + plan);
                 checkGemmAllTransposes(g, m, n, k, "split-K gemm " + plan);
+            }
+        }
+    }
+
+    /**
+     * The opt-in thin products (roaf_thin_*, -Droaf.cuda.thinGemm=true) against the CPU: K of 1 to 16 (a recurrence's
+     * input projection for all steps: psMNIST, adding, copy) for every transpose, and A^T B with N of 1 to 16 over a long
+     * K (that weight's gradient; the other transposes of those shapes take the tiles and are checked all the same).
+     * Ragged rows of C against the thin-N kernel's 128, slices that do not divide K.
+     */
+    @Test
+    void ownGemmThinProductsMatchTheCpu() {
+        int[][] thinK = {{78_400, 128, 1}, {20_001, 512, 2}, {1_000, 10, 16}, {5, 7, 3}, {70_001, 130, 10}};
+        int[][] thinN = {{128, 1, 78_400}, {512, 1, 78_400}, {256, 2, 100_003}, {130, 10, 9_001}, {1, 16, 2_048}, {3_000, 3, 5_001}};
+        for (CudaEngine g : gpus()) {
+            if (g.usesCublas()) {
+                continue;
+            }
+            g.useThinGemm(true);
+            try {
+                for (int[] s : thinK) {
+                    assertTrue(GemmPlan.thinK(s[2]), Arrays.toString(s));
+                    checkGemmAllTransposes(g, s[0], s[1], s[2], "thin-K gemm");
+                }
+                for (int[] s : thinN) {
+                    assertTrue(GemmPlan.thinN(true, false, s[1], s[2]), Arrays.toString(s));
+                    checkGemmAllTransposes(g, s[0], s[1], s[2], "thin-N gemm " + GemmPlan.thinSplit(s[0], s[2], g.smCount()));
+                }
+            } finally {
+                g.useThinGemm(false);
             }
         }
     }

@@ -133,6 +133,12 @@ public final class CudaEngine implements Engine {
      * as does {@link #useGemm2}.
      */
     private boolean gemm2 = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.gemm2", "false"));
+    /**
+     * Whether the own GEMM runs thin products as {@code roaf_thin_*} (K or N at most 16: a recurrence's input projection
+     * for all steps and its weight gradient; {@link GemmPlan#thinK}, {@link GemmPlan#thinN}). Off by default until a GPU
+     * check has timed it: the system property {@code roaf.cuda.thinGemm=true} turns it on, as does {@link #useThinGemm}.
+     */
+    private boolean thinGemm = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.thinGemm", "false"));
     private final LaunchGraphs graphs = new LaunchGraphs();
     /** True while {@link #graphs} captures a sequence: products then take no split of K (one launch, no scratch growth). */
     private boolean capturing;
@@ -1007,7 +1013,9 @@ public final class CudaEngine implements Engine {
         if (cublas != null || !splitGemmK || m <= 0 || n <= 0 || k <= 0) {
             return 0;
         }
-        return GemmPlan.of(m, n, k, smCount).partialBytes(m, n);
+        long tiled = GemmPlan.of(m, n, k, smCount).partialBytes(m, n);
+        return thinGemm && GemmPlan.thinN(true, false, n, k)
+                ? Math.max(tiled, 4L * GemmPlan.thinSplit(m, k, smCount).splits() * m * n) : tiled;
     }
 
     /**
@@ -1017,6 +1025,19 @@ public final class CudaEngine implements Engine {
     void ownGemm(boolean tA, boolean tB, int m, int n, int k, float alpha, CUdeviceptr a, int lda, CUdeviceptr b, int ldb,
                  float beta, CUdeviceptr c, int ldc) {
         String suffix = (tA ? "t" : "n") + (tB ? "t" : "n");
+        if (thinGemm && GemmPlan.thinK(k)) {
+            launch1d("roaf_thin_k_gemm_" + suffix, (long) m * n, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (thinGemm && splitGemmK && !capturing && GemmPlan.thinN(tA, tB, n, k)) {
+            GemmPlan thin = GemmPlan.thinSplit(m, k, smCount);
+            // the thin kernel always writes partial sums, one slice's included (partialBytes counts split plans only)
+            CUdeviceptr partial = scratch("split-K partial products", 4L * thin.splits() * m * n);
+            launch("roaf_thin_n_splitk_gemm_tn", (int) GemmPlan.tiles(m, GemmPlan.THIN_ROWS), thin.splits(),
+                    GemmPlan.THIN_ROWS * 4, 1, m, n, k, thin.kSlice(), a, lda, b, ldb, partial);
+            launch1d("roaf_splitk_reduce", (long) m * n, partial, thin.splits(), m, n, alpha, beta, c, ldc);
+            return;
+        }
         // K is split only with B untransposed (kernels/gemm.cu ships no split kernels for a transposed B).
         GemmPlan plan = splitGemmK && !capturing && !tB ? GemmPlan.of(m, n, k, smCount) : GemmPlan.unsplit(m, n, k, smCount);
         int tile = plan.bigTiles() ? 128 : 32;
@@ -1582,6 +1603,11 @@ public final class CudaEngine implements Engine {
     /** Lets the own GEMM's unsplit 128 x 128 tiles run as {@code roaf_gemm2_*} or not, for this engine (native tests, GpuBench). */
     void useGemm2(boolean on) {
         gemm2 = on;
+    }
+
+    /** Lets the own GEMM run thin products as {@code roaf_thin_*} or not, for this engine (native tests, GpuBench). */
+    void useThinGemm(boolean on) {
+        thinGemm = on;
     }
 
     /** Turns CUDA-graph replay of the per-step sweeps on or off for this engine (native tests and GpuBench). */

@@ -60,6 +60,50 @@ record GemmPlan(boolean bigTiles, int splits, int kSlice) {
         return new GemmPlan(big, (int) ((k + (long) kSlice - 1) / kSlice), kSlice);
     }
 
+    /** Longest K of the thin-K kernels and widest N of the thin-N kernel ({@code ROAF_THIN} in kernels/gemm.cu). */
+    static final int THIN = 16;
+    /** Rows of C per block of {@code roaf_thin_n_splitk_gemm_tn} ({@code ROAF_THIN_ROWS}). */
+    static final int THIN_ROWS = 128;
+    /** Most K slices of a thin-N product: {@code roaf_splitk_reduce} sums each of its few outputs over all slices alone. */
+    static final int THIN_MAX_SPLITS = 128;
+    /** Shortest K slice of a thin-N product (rows of A per block). */
+    static final int THIN_MIN_SLICE = 64;
+
+    /**
+     * Whether {@code op(A) op(B)} runs as {@code roaf_thin_k_gemm_*}: K is at most {@value #THIN} (a recurrence's input
+     * projection for all steps, {@code [T*B, I] x [I, N]}), so a 128 x 128 tile would compute mostly zeros while the
+     * product is bound by writing C.
+     */
+    static boolean thinK(int k) {
+        return k <= THIN;
+    }
+
+    /**
+     * Whether {@code A^T B} runs as {@code roaf_thin_n_splitk_gemm_tn} and {@code roaf_splitk_reduce}: B untransposed, N at
+     * most {@value #THIN} and K long (a recurrence's input weight gradient {@code dU = d^T x} over all T*B rows), which
+     * the split tiles would run at 32 x 32 with all but N of their columns padding.
+     */
+    static boolean thinN(boolean tA, boolean tB, int n, int k) {
+        return tA && !tB && n <= THIN && k >= MIN_SPLIT_K;
+    }
+
+    /**
+     * The K split of a thin-N product ({@link #thinN}; {@code bigTiles} false): about four blocks of 512 threads per SM
+     * over C's {@code ceil(M / 128)} row blocks, at most {@value #THIN_MAX_SPLITS} slices, slices of at least
+     * {@value #THIN_MIN_SLICE} rows and a multiple of 4.
+     */
+    static GemmPlan thinSplit(int m, int k, int smCount) {
+        if (m <= 0 || k <= 0 || smCount <= 0) {
+            throw new IllegalArgumentException("GemmPlan.thinSplit: M, K and the SM count must be positive, got M=" + m + " K="
+                    + k + " SMs=" + smCount);
+        }
+        long rowBlocks = tiles(m, THIN_ROWS);
+        long wanted = (4L * smCount + rowBlocks - 1) / rowBlocks;
+        long splits = Math.max(1, Math.min(Math.min(wanted, THIN_MAX_SPLITS), Math.min(k / THIN_MIN_SLICE, MAX_GRID_Y)));
+        int kSlice = (int) roundUp((k + splits - 1) / splits, 4);
+        return new GemmPlan(false, (int) ((k + (long) kSlice - 1) / kSlice), kSlice);
+    }
+
     /** The plan {@link #of} would give with K never split (for timing the split against it). */
     static GemmPlan unsplit(int m, int n, int k, int smCount) {
         GemmPlan p = of(m, n, k, smCount);

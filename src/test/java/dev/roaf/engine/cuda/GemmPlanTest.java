@@ -65,6 +65,43 @@ class GemmPlanTest {
     }
 
     @Test
+    void thinProductsTakeTheThinKernels() {
+        // psMNIST (one input per step), B = 100: U x_t for all steps is [78,400 x 1] x [1 x 128], dU = d^T x is
+        // [128 x 78,400] x [78,400 x 1]; adding (two inputs) at T = 10,000, B = 128, N = 256; copy (ten inputs)
+        assertTrue(GemmPlan.thinK(1) && GemmPlan.thinK(2) && GemmPlan.thinK(10) && GemmPlan.thinK(GemmPlan.THIN));
+        assertFalse(GemmPlan.thinK(GemmPlan.THIN + 1), "a per-step product (K = N) keeps the tiles");
+        assertTrue(GemmPlan.thinN(true, false, 1, 78_400) && GemmPlan.thinN(true, false, 10, 78_400));
+        assertFalse(GemmPlan.thinN(true, false, 17, 78_400), "wider than the kernel's accumulators");
+        assertFalse(GemmPlan.thinN(false, false, 1, 78_400), "only A^T B has a thin kernel");
+        assertFalse(GemmPlan.thinN(true, true, 1, 78_400), "only A^T B has a thin kernel");
+        assertFalse(GemmPlan.thinN(true, false, 1, GemmPlan.MIN_SPLIT_K - 1), "short K keeps the tiles");
+        GemmPlan du = GemmPlan.thinSplit(128, 78_400, SMS);
+        assertEquals(GemmPlan.THIN_MAX_SPLITS, du.splits(), du.toString());
+        covers(du, 78_400);
+        GemmPlan adding = GemmPlan.thinSplit(256, 1_280_000, SMS);
+        assertEquals(GemmPlan.THIN_MAX_SPLITS, adding.splits(), "2 row blocks x 128 slices: about two blocks per SM");
+        covers(adding, 1_280_000);
+    }
+
+    @Test
+    void thinSlicesAreMultiplesOf4CoverKAndStayFew() {
+        for (int sms : new int[]{1, 46, 132, 1000}) {
+            for (int m : new int[]{1, 7, 128, 129, 512, 100_000}) {
+                for (int k : new int[]{1, 3, 63, 64, 2048, 78_401, 1_280_000, Integer.MAX_VALUE / 2}) {
+                    GemmPlan p = GemmPlan.thinSplit(m, k, sms);
+                    covers(p, k);
+                    assertEquals(0, p.kSlice() % 4, p.toString());
+                    assertTrue(p.splits() >= 1 && p.splits() <= GemmPlan.THIN_MAX_SPLITS, p.toString());
+                    assertTrue(p.splits() == 1 || p.kSlice() >= GemmPlan.THIN_MIN_SLICE, p.toString());
+                    long rowBlocks = GemmPlan.tiles(m, GemmPlan.THIN_ROWS);
+                    assertTrue(rowBlocks * (p.splits() - 1) < 4L * sms, "no more blocks than asked: " + p);
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> GemmPlan.thinSplit(0, 1, SMS));
+    }
+
+    @Test
     void theUnsplitPlanIsTheSameTilesWithKWhole() {
         assertEquals(new GemmPlan(false, 1, 78_400), GemmPlan.unsplit(128, 128, 78_400, SMS));
         assertEquals(GemmPlan.of(4096, 4096, 4096, SMS), GemmPlan.unsplit(4096, 4096, 4096, SMS));
