@@ -22,7 +22,9 @@
 # 9's GPU-sized training runs instead: bench/scripts/paper-cpu.sh with DEVICE=cuda for ROAF_PAPER_STAGES (default
 # "psmnist-full-search copy-10000-search": the recipe searches that the first GPU paper runs called for) and, when set,
 # ROAF_PAPER_MODELS as the stages' MODELS (models, or a search stage's variants; unset: each stage's default), until the deadline; the run
-# records come back as $OUT/paper-gpu.tar.gz (unpack here: tar -xzf; they land in bench/results/paper-gpu/).
+# records come back as $OUT/paper-gpu.tar.gz (unpack here: tar -xzf; they land in bench/results/paper-gpu/). A run the
+# deadline stopped goes on in a later call from its checkpoint: unpack, then ROAF_PAPER_RESUME=1 with
+# carry=["target/gpu-carry", "bench/results/paper-gpu"] (checkpoints are git-ignored: only the carry takes them along).
 # The adding curriculum at a width the CPU cannot afford: HIDDEN=256 ROAF_PAPER_STAGES=adding-10000-wide ... paper.
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
 # (a second call when the tests took the first call's time). ROAF_GPU_TESTS="ClassA ClassB" runs only those test
@@ -125,6 +127,7 @@ if [[ $stage == paper ]]; then
     done
     card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
     timeout "$(bound 600)" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
+        CHECKPOINT_MINUTES=1 ${ROAF_PAPER_RESUME:+RESUME=1} \
         MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" ${ROAF_PAPER_MODELS:+MODELS="$ROAF_PAPER_MODELS"} \
         bash bench/scripts/paper-cpu.sh ${ROAF_PAPER_STAGES:-psmnist-full-search copy-10000-search}
     paper_rc=$?

