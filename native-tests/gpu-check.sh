@@ -27,14 +27,16 @@
 # carry=["target/gpu-carry", "bench/results/paper-gpu"] (checkpoints are git-ignored: only the carry takes them along).
 # The adding curriculum at a width the CPU cannot afford: HIDDEN=256 ROAF_PAPER_STAGES=adding-10000-wide ... paper.
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
-# (a second call when the tests took the first call's time). ROAF_GPU_TESTS="ClassA ClassB" runs only those test
+# (a second call when the tests took the first call's time); `gpu-check.sh sweeps` only (1) and GpuBench's sweeps over
+# the fused stack's team shapes and the persistent recurrences' layouts (the end of (3), which its time bound may cut),
+# into bench/results/gpu-check-sweeps-<card>-<date>.md. ROAF_GPU_TESTS="ClassA ClassB" runs only those test
 # classes in the tests stage (after a fix: ROAF_GPU_TESTS=RecurrenceGpuTest bash native-tests/gpu-check.sh tests).
 # Java: $JAVA_HOME/bin/java if set, else the carried jlink runtime (jdk/ inside target/gpu-carry/roaf-gpu.tar.xz,
 # unpacked to $TMPDIR/roaf-gpu-carry), else java. ROAF_GPU_CARRY names another carry folder (packed or not).
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 stage=${1:-all}
-case "$stage" in all|tests|timings|paper) ;; *) echo "usage: gpu-check.sh [all|tests|timings|paper]"; exit 2 ;; esac
+case "$stage" in all|tests|timings|sweeps|paper) ;; *) echo "usage: gpu-check.sh [all|tests|timings|sweeps|paper]"; exit 2 ;; esac
 deadline=$(( SECONDS + ${ROAF_GPU_DEADLINE_S:-570} ))
 # Seconds a stage may take: its own bound, or what is left before the deadline if less.
 bound() { local left=$(( deadline - SECONDS )); (( left < $1 )) && echo "$left" || echo "$1"; }
@@ -138,6 +140,17 @@ if [[ $stage == paper ]]; then
     save
     echo "== done: paper rc=$paper_rc"
     exit $paper_rc
+fi
+
+if [[ $stage == sweeps ]]; then
+    echo
+    echo "== layout sweeps (GpuBench sweeps: the fused stack's team shapes, the persistent recurrences' layouts)"
+    mkdir -p bench/results
+    timeout "$(bound 400)" "$JAVA" -Xmx8g -cp "$cp" dev.roaf.engine.cuda.GpuBench bench/results sweeps
+    sweeps_rc=$?
+    save
+    echo "== done: sweeps rc=$sweeps_rc"
+    exit $sweeps_rc
 fi
 
 tests_rc=0
@@ -253,7 +266,7 @@ fi
 
 echo
 echo "== tables"
-latest=$(ls -t bench/results/gpu-check-*.md 2>/dev/null | head -1)
+latest=$(ls -t bench/results/gpu-check-*.md 2>/dev/null | grep -v '/gpu-check-sweeps-' | head -1)
 [[ -n "$latest" ]] && cat "$latest"
 echo
 # GpuBench's rows as JSON: its own-GEMM time against PyTorch's cuBLAS matmul (JCublas needs libcublas.so.12).

@@ -27,13 +27,17 @@ struct Layout {
     int cluster, units, rows, segments, chunks, threads, teams, sharedBytes;
 };
 
-// RecurrenceLayout.choose's rules with the cluster size and rows forced; false when they rule the layout out. Weight
-// rows of `length` floats, `rowsPerUnit` of them per unit; `unitFloats` shared floats per (row, unit) beside the vectors.
-static bool layout_of(int n, int batch, int length, int rowsPerUnit, int unitFloats, int cluster, int rows, Layout& l) {
+// RecurrenceLayout.choose's rules with the cluster size and rows forced (and, with `forcedSegments` > 0, the lanes per
+// weight row: RecurrenceLayout.of); false when they rule the layout out. Weight rows of `length` floats, `rowsPerUnit`
+// of them per unit; `unitFloats` shared floats per (row, unit) beside the vectors.
+static bool layout_of(int n, int batch, int length, int rowsPerUnit, int unitFloats, int cluster, int rows, Layout& l,
+                      int forcedSegments = 0) {
     int segments = 1;
     while (segments <= 8 && 4 * ROAF_REC_CHUNKS * segments < length) segments *= 2;
     if (segments > 8) return false;
+    if (forcedSegments > 0) segments = forcedSegments;
     int chunks = (length + 4 * segments - 1) / (4 * segments);
+    if (chunks > ROAF_REC_CHUNKS) return false;
     int stride = 4 * segments * chunks;
     int units = (n + cluster - 1) / cluster;
     int threads = (units * rowsPerUnit * segments + 31) / 32 * 32;
@@ -45,9 +49,9 @@ static bool layout_of(int n, int batch, int length, int rowsPerUnit, int unitFlo
 }
 
 // The recurrence: forward rows W's (and O's, DENSE) of length N; backward [W^T | O^T] (DENSE, 2N) or W^T.
-static bool make_layout(bool forward, int n, int batch, bool dense, int cluster, int rows, Layout& l) {
+static bool make_layout(bool forward, int n, int batch, bool dense, int cluster, int rows, Layout& l, int segments = 0) {
     int rowsPerUnit = forward && dense ? 2 : 1;
-    return layout_of(n, batch, forward || !dense ? n : 2 * n, rowsPerUnit, forward ? rowsPerUnit : 3, cluster, rows, l);
+    return layout_of(n, batch, forward || !dense ? n : 2 * n, rowsPerUnit, forward ? rowsPerUnit : 3, cluster, rows, l, segments);
 }
 
 // The LSTM (RecurrenceLayout.lstmForward/lstmBackward): forward the 4 gate rows of each unit (length N), backward
@@ -195,7 +199,7 @@ static void compare(const std::string& what, const std::vector<float>& ref, cons
 
 static const char* KIND_NAMES[] = {"none", "identity", "dense", "permutation"};
 
-static void check(int steps, int batch, int n, int kind, int cluster, int rows, std::mt19937& rng) {
+static void check(int steps, int batch, int n, int kind, int cluster, int rows, std::mt19937& rng, int segments = 0) {
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     auto fill = [&](std::vector<float>& v, size_t count, float scale) {
         v.resize(count);
@@ -225,13 +229,13 @@ static void check(int steps, int batch, int n, int kind, int cluster, int rows, 
     const int* idxPtr = kind == ROAF_FILTER_PERM ? q.index.data() : nullptr;
     const float* sgnPtr = kind == ROAF_FILTER_PERM ? q.sign.data() : nullptr;
     char label[160];
-    std::snprintf(label, sizeof label, "T=%d B=%d N=%d filter=%s cluster=%d rows=%d", steps, batch, n, KIND_NAMES[kind],
-                  cluster, rows);
+    std::snprintf(label, sizeof label, "T=%d B=%d N=%d filter=%s cluster=%d rows=%d segments=%s", steps, batch, n,
+                  KIND_NAMES[kind], cluster, rows, segments > 0 ? std::to_string(segments).c_str() : "chosen");
 
     std::vector<float> hRef, zRef;
     reference_forward(q, hRef, zRef);
     Layout lf;
-    if (make_layout(true, n, batch, dense, cluster, rows, lf)) {
+    if (make_layout(true, n, batch, dense, cluster, rows, lf, segments)) {
         for (bool withZ : {true, false}) {
             std::vector<float> h((steps + 1) * plane, NAN), z(steps * plane, NAN);
             std::copy(q.h0.begin(), q.h0.end(), h.begin());
@@ -248,7 +252,7 @@ static void check(int steps, int batch, int n, int kind, int cluster, int rows, 
         }
     }
     Layout lb;
-    if (make_layout(false, n, batch, dense, cluster, rows, lb)) {
+    if (make_layout(false, n, batch, dense, cluster, rows, lb, segments)) {
         for (bool perStep : {false, true}) {
             std::vector<float> zr = zRef, gRef;
             reference_backward(q, zr, perStep, gRef);
@@ -404,6 +408,17 @@ int main(int argc, char** argv) {
         }
     }
     // Wider rows: four and eight lanes per row (dense backward rows of 2N = 260 and 400 floats).
+    // Forced layouts (CudaEngine.forceRecurrenceShape, GpuBench's sweep): every lane count per weight row that leaves at
+    // most 16 float4 per lane, at psMNIST's width and a ragged one; a layout may suit one sweep only.
+    for (int n : quick ? std::vector<int>{128} : std::vector<int>{70, 128}) {
+        for (int kind : quick ? std::vector<int>{ROAF_FILTER_DENSE} : std::vector<int>{ROAF_FILTER_DENSE, ROAF_FILTER_PERM}) {
+            for (int cluster : {1, 2, 4, 8}) {
+                for (int rows : quick ? std::vector<int>{1} : std::vector<int>{1, 2}) {
+                    for (int segments : {1, 2, 4, 8}) check(3, 3, n, kind, cluster, rows, rng, segments);
+                }
+            }
+        }
+    }
     for (int n : {130, 200}) {
         for (int kind : {ROAF_FILTER_DENSE, ROAF_FILTER_PERM}) {
             for (int cluster : {4, 8}) {

@@ -102,9 +102,10 @@ public final class GpuBench {
         }
         Files.createDirectories(outDir);
         String slug = card.replaceAll("[^A-Za-z0-9]+", "-").replaceAll("^-|-$", "");
-        Path file = outDir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".md");
+        String name = (sweepsOnly ? "gpu-check-sweeps-" : "gpu-check-") + slug + "-" + LocalDate.now();
+        Path file = outDir.resolve(name + ".md");
         Files.writeString(file, table());
-        Files.writeString(outDir.resolve("gpu-check-" + slug + "-" + LocalDate.now() + ".json"), JsonText.pretty(jsonRows) + "\n");
+        Files.writeString(outDir.resolve(name + ".json"), JsonText.pretty(jsonRows) + "\n");
         return file;
     }
 
@@ -120,6 +121,13 @@ public final class GpuBench {
         return e.fromHost(a, shape);
     }
 
+    /** Whether this run does only the layout sweeps (7, 8), and writes them as gpu-check-sweeps-&lt;card&gt;-&lt;date&gt;. */
+    private boolean sweepsOnly;
+
+    /**
+     * {@code GpuBench [DIR] [sweeps]}: every timing into DIR (default bench/results), or with {@code sweeps} only the
+     * sweeps over layouts (the last part of a full run, which gpu-check's time bound may cut: a call of their own).
+     */
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args.length > 0 ? args[0] : "bench/results");
         CudaProbe p = CudaProbe.get();
@@ -127,7 +135,9 @@ public final class GpuBench {
             System.out.println("GpuBench: " + p.reason());
             return;
         }
-        new GpuBench().run(dir);
+        GpuBench bench = new GpuBench();
+        bench.sweepsOnly = args.length > 1 && args[1].equals("sweeps");
+        bench.run(dir);
     }
 
     private void run(Path dir) throws IOException {
@@ -137,7 +147,28 @@ public final class GpuBench {
         card = auto.deviceName();
         gemmPath = auto.gemmDescription();
         outDir = dir;
+        if (!sweepsOnly) {
+            kernelTimings(auto, own, r);
+        }
 
+        // 7. The fused stack under every team shape (last: forced shapes the layout never chose have not run on a GPU).
+        stackTeamShapes(auto, r);
+
+        // 8. The persistent recurrences under every layout they can run (last, for the same reason).
+        recurrenceLayouts(auto, r);
+
+        Path file = write();
+        System.out.println();
+        System.out.print(table());
+        System.out.println("\nwritten to " + file);
+        if (own != auto) {
+            own.close();
+        }
+        auto.close();
+    }
+
+    /** Timings 1-6: products, engine overhead, the ROAF layer, the deep MLP step, the recurrences, the LSTM, Adam. */
+    private void kernelTimings(CudaEngine auto, CudaEngine own, SplittableRandom r) {
         // 1. GEMM 4096^3, both paths.
         int s = 4096;
         double gemmFloor = 2.0 * s * s * s / PEAK_FLOPS * 1e3;
@@ -357,17 +388,6 @@ public final class GpuBench {
             }
         }
 
-        // 7. The fused stack under every team shape (last: forced shapes the layout never chose have not run on a GPU).
-        stackTeamShapes(auto, r);
-
-        Path file = write();
-        System.out.println();
-        System.out.print(table());
-        System.out.println("\nwritten to " + file);
-        if (own != auto) {
-            own.close();
-        }
-        auto.close();
     }
 
     /**
@@ -468,6 +488,67 @@ public final class GpuBench {
         }
         row("roaf-mlp stack team shapes: fastest fwd+bwd (L=1,000 N=128 B=128 perm)", bestMs, floor,
                 String.format(Locale.ROOT, "%s: %.2fx faster than the layout's choice", best, chosenMs / bestMs));
+    }
+
+    /**
+     * The persistent recurrence sweeps at psMNIST's shape (T = 784, N = 128, B = 100, dense filter) under every layout
+     * the kernels can run (a team of 1-8 blocks owning 1-8 batch rows, 1-8 lanes per weight row), forced on the engine,
+     * beside RecurrenceLayout's choice. A layout may suit one sweep only (the backward's rows are 2N long): each row
+     * gives the time per step of the sweep(s) it runs. Nsight Compute found the chosen kernels latency-bound (25%
+     * occupancy, an instruction every 2.2 cycles per scheduler), so whether more lanes per row (shorter dependent FMA
+     * chains), more rows per team (more independent work per block) or clusters pay is measured here, not guessed.
+     */
+    private void recurrenceLayouts(CudaEngine e, SplittableRandom r) {
+        int n = 128, bsz = 100, steps = 784;
+        double floor = 2 * steps * 2 * 2.0 * bsz * n * n / PEAK_FLOPS * 1e3;
+        SweepTimes chosen = sweep(e, r, steps, bsz, n, "dense", 7);
+        double chosenFwd = chosen.forwardMs() * 1e3 / steps, chosenBwd = (chosen.bothMs() - chosen.forwardMs()) * 1e3 / steps;
+        row("roaf-rnn sweeps T=784 B=100 N=128 dense, the layout's choice", chosen.bothMs(), floor,
+                String.format(Locale.ROOT, "forward %.2f us/step, backward %.2f us/step; %s", chosenFwd, chosenBwd,
+                        shortPath(chosen.path())));
+        double bestFwd = chosenFwd, bestBwd = chosenBwd;
+        String bestFwdShape = "the layout's choice", bestBwdShape = "the layout's choice";
+        for (int cluster = 1; cluster <= 8; cluster *= 2) {
+            for (int rows = 1; rows <= 8; rows *= 2) {
+                for (int segments = 1; segments <= 8; segments *= 2) {
+                    boolean fwd = e.recurrenceShapeRuns(true, cluster, rows, segments, n, bsz, true);
+                    boolean bwd = e.recurrenceShapeRuns(false, cluster, rows, segments, n, bsz, true);
+                    if (!fwd && !bwd) {
+                        continue;
+                    }
+                    String shape = "cluster " + cluster + " x " + rows + " rows x " + segments + " lanes";
+                    String what = "roaf-rnn sweeps T=784 B=100 N=128 dense, layout " + shape;
+                    e.forceRecurrenceShape(cluster, rows, segments);
+                    SweepTimes t;
+                    try {
+                        t = sweep(e, r, steps, bsz, n, "dense", 5);
+                    } catch (RuntimeException x) {
+                        row(what, Double.NaN, floor, "failed: " + x.getMessage());
+                        continue;
+                    } finally {
+                        e.forceRecurrenceShape(0, 0, 0);
+                    }
+                    double f = t.forwardMs() * 1e3 / steps, b = (t.bothMs() - t.forwardMs()) * 1e3 / steps;
+                    row(what, t.bothMs(), floor, String.format(Locale.ROOT, "%s%s", fwd
+                                    ? String.format(Locale.ROOT, "forward %.2f us/step (%.2fx the choice's)", f, f / chosenFwd)
+                                    : "forward per step (not this layout)",
+                            bwd ? String.format(Locale.ROOT, "; backward %.2f us/step (%.2fx the choice's)", b, b / chosenBwd)
+                                    : "; backward per step (not this layout)"));
+                    if (fwd && f < bestFwd) {
+                        bestFwd = f;
+                        bestFwdShape = shape;
+                    }
+                    if (bwd && b < bestBwd) {
+                        bestBwd = b;
+                        bestBwdShape = shape;
+                    }
+                }
+            }
+        }
+        row("roaf-rnn layouts: fastest forward + fastest backward (T=784 B=100 N=128 dense)", (bestFwd + bestBwd) * steps / 1e3,
+                floor, String.format(Locale.ROOT, "forward %.2f us/step (%s), backward %.2f us/step (%s): %.2fx faster than the"
+                                + " layout's choice", bestFwd, bestFwdShape, bestBwd, bestBwdShape,
+                        (chosenFwd + chosenBwd) / (bestFwd + bestBwd)));
     }
 
     private static StackStep stackStep(CudaEngine e, SplittableRandom r, int layers, int n, int bsz, boolean denseFilter,

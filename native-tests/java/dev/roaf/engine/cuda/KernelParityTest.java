@@ -727,6 +727,46 @@ class KernelParityTest {
         }
     }
 
+    /**
+     * The persistent recurrences under every layout they can run (CudaEngine.forceRecurrenceShape: a team of 1-8 blocks
+     * owning 1-8 batch rows, 1-8 lanes per weight row), as GpuBench's sweep times them: psMNIST's width and a ragged one,
+     * dense and permutation filters, against the CPU. A layout that suits one sweep only leaves the other to per-step
+     * launches (checked all the same).
+     */
+    @Test
+    void persistentRecurrenceEveryLayout() {
+        int[][] shapes = {{7, 100, 128}, {5, 9, 70}};
+        for (CudaEngine g : gpus()) {
+            int ran = 0;
+            try {
+                for (int[] s : shapes) {
+                    int steps = s[0], batch = s[1], n = s[2];
+                    for (int fv : new int[]{2, 4}) {
+                        for (int cluster = 1; cluster <= 8; cluster *= 2) {
+                            for (int rows = 1; rows <= 8; rows *= 2) {
+                                for (int segments = 1; segments <= 8; segments *= 2) {
+                                    boolean fwd = g.recurrenceShapeRuns(true, cluster, rows, segments, n, batch, fv == 2);
+                                    boolean bwd = g.recurrenceShapeRuns(false, cluster, rows, segments, n, batch, fv == 2);
+                                    if (!fwd && !bwd) {
+                                        continue;
+                                    }
+                                    g.forceRecurrenceShape(cluster, rows, segments);
+                                    checkRecurrence(g, steps, batch, n, fv, LOOSE, "forced layout cluster " + cluster + " x "
+                                            + rows + " rows x " + segments + " lanes; " + path(g, n, batch, fv));
+                                    g.forceRecurrenceShape(0, 0, 0);
+                                    ran++;
+                                }
+                            }
+                        }
+                    }
+                }
+            } finally {
+                g.forceRecurrenceShape(0, 0, 0);
+            }
+            assertTrue(ran >= 20, "only " + ran + " layouts run on " + g.deviceName());
+        }
+    }
+
     @Test
     void persistentRecurrenceWideStatesUseClustersOnSm90() {
         // N above 128: thread-block clusters on sm_90+ (per-step launches elsewhere, checked all the same).

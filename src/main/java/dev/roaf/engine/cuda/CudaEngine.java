@@ -118,6 +118,8 @@ public final class CudaEngine implements Engine {
      * the system property {@code roaf.cuda.fixedStack=true} turns it on, as does {@link #useFixedStacks}.
      */
     private boolean fixedStacks = "true".equalsIgnoreCase(System.getProperty("roaf.cuda.fixedStack", "false"));
+    /** A layout forced on the persistent recurrences ({@link #forceRecurrenceShape}); 0 while RecurrenceLayout chooses. */
+    private int forcedRecCluster, forcedRecRows, forcedRecSegments;
     /** A team shape forced on the fused stack kernels ({@link #forceMlpStackShape}); 0 while MlpStackLayout chooses. */
     private int forcedStackCluster, forcedStackRows;
     /**
@@ -1521,6 +1523,10 @@ public final class CudaEngine implements Engine {
         if (!persistentRecurrences) {
             return null;
         }
+        if (forcedRecCluster > 0) {
+            return forcedRecCluster > maxCluster() ? null
+                    : RecurrenceLayout.of(forward, n, batch, dense, forcedRecCluster, forcedRecRows, forcedRecSegments, sharedOptIn);
+        }
         return forward ? RecurrenceLayout.forward(n, batch, dense, smCount, maxCluster(), sharedOptIn)
                 : RecurrenceLayout.backward(n, batch, dense, smCount, maxCluster(), sharedOptIn);
     }
@@ -1536,6 +1542,31 @@ public final class CudaEngine implements Engine {
         }
         return "per-step launches" + (f != null ? " (backward; the forward is persistent: " + f.describe() + ")"
                 : b != null ? " (forward; the backward is persistent: " + b.describe() + ")" : "");
+    }
+
+    /**
+     * Forces the persistent recurrences' layout: {@code cluster} blocks per team owning {@code rows} batch rows, each
+     * weight row over {@code segments} lanes, instead of {@link RecurrenceLayout}'s choice; 0, 0, 0 restores the choice.
+     * A layout the kernels cannot run ({@link RecurrenceLayout#of}) takes the per-step path. For GpuBench's sweep over
+     * layouts and the native test that checks each one.
+     */
+    void forceRecurrenceShape(int cluster, int rows, int segments) {
+        if (cluster < 0 || rows < 0 || segments < 0 || (cluster > 0) != (rows > 0) || (cluster > 0) != (segments > 0)) {
+            throw new IllegalArgumentException("forceRecurrenceShape: cluster, rows and segments all positive, or all 0; got "
+                    + cluster + ", " + rows + ", " + segments);
+        }
+        forcedRecCluster = cluster;
+        forcedRecRows = rows;
+        forcedRecSegments = segments;
+    }
+
+    /**
+     * Whether a forced recurrence layout ({@link #forceRecurrenceShape}) runs the forward (or the backward) sweep on the
+     * persistent kernels on this device at this shape (the other sweep may not: a dense filter's backward rows are twice
+     * as long, and then take more lanes).
+     */
+    boolean recurrenceShapeRuns(boolean forward, int cluster, int rows, int segments, int n, int batch, boolean dense) {
+        return cluster <= maxCluster() && RecurrenceLayout.of(forward, n, batch, dense, cluster, rows, segments, sharedOptIn) != null;
     }
 
     /** The device's compute capability, major part (9 for an H100). */

@@ -100,6 +100,36 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
     }
 
     /**
+     * The recurrence's layout with the team shape and the lanes per weight row given rather than chosen ({@code
+     * CudaEngine.forceRecurrenceShape}: GpuBench's sweep over the layouts the kernels can run, and the native test that
+     * checks each one), or null where the kernels cannot run it: {@code segments} a power of two up to 8 leaving at most
+     * {@value #MAX_CHUNKS} float4 per lane, at most {@value #MAX_THREADS} threads, {@value #MAX_ROWS} rows, {@value
+     * #MAX_ITEMS} elementwise items per thread, and the shared memory within {@code sharedLimit}. Rows above the batch
+     * are cut to it.
+     */
+    static RecurrenceLayout of(boolean forward, int n, int batch, boolean dense, int cluster, int rows, int segments,
+                               int sharedLimit) {
+        if (n < 1 || batch < 1 || cluster < 1 || cluster > 8 || Integer.bitCount(cluster) != 1 || rows < 1
+                || segments < 1 || segments > 8 || Integer.bitCount(segments) != 1) {
+            return null;
+        }
+        int length = forward || !dense ? n : 2 * n;
+        int rowsPerUnit = forward && dense ? 2 : 1, unitFloats = forward ? rowsPerUnit : 3;
+        int chunks = (length + 4 * segments - 1) / (4 * segments);
+        int units = (n + cluster - 1) / cluster;
+        long threads = roundUp((long) units * rowsPerUnit * segments, 32);
+        int r = Math.min(rows, batch);
+        if (chunks > MAX_CHUNKS || threads > MAX_THREADS || r > MAX_ROWS) {
+            return null;
+        }
+        int shared = shared(r, 4 * segments * chunks, units, unitFloats);
+        if (items(r, units, (int) threads) > MAX_ITEMS || shared > sharedLimit) {
+            return null;
+        }
+        return new RecurrenceLayout(cluster, units, r, segments, chunks, (int) threads, (batch + r - 1) / r, shared);
+    }
+
+    /**
      * @param length      floats per weight row
      * @param rowsPerUnit weight rows per output unit
      * @param unitFloats  shared-memory floats per (batch row, owned unit) beside the two vector buffers

@@ -135,4 +135,60 @@ class RecurrenceLayoutTest {
         }
         assertTrue(covered > 10_000, "only " + covered + " shapes covered");
     }
+
+    @Test
+    void aForcedLayoutIsTheChoiceWhereTheyMeetAndRespectsTheLimitsElsewhere() {
+        // The choice, forced: the same layout (so the sweep's "layout's choice" row and the forced rows compare like with like).
+        for (int n : new int[]{1, 17, 64, 70, 127, 128, 200, 256, 512}) {
+            for (int batch : new int[]{1, 9, 100, 128, 3000}) {
+                for (boolean dense : new boolean[]{false, true}) {
+                    for (boolean forward : new boolean[]{true, false}) {
+                        RecurrenceLayout l = forward ? RecurrenceLayout.forward(n, batch, dense, H100_SMS, 8, H100_SHARED)
+                                : RecurrenceLayout.backward(n, batch, dense, H100_SMS, 8, H100_SHARED);
+                        if (l != null) {
+                            assertEquals(l, RecurrenceLayout.of(forward, n, batch, dense, l.cluster(), l.rows(), l.segments(), H100_SHARED));
+                        }
+                    }
+                }
+            }
+        }
+        // psMNIST's dense recurrence in one block: 2 lanes per row forward (128 x 2 rows x 2 = 512 threads); the
+        // backward's 256-float rows need 4 lanes (16 float4 each); 8 lanes is 1,024 threads forward, too many.
+        assertNotNull(RecurrenceLayout.of(true, 128, 100, true, 1, 1, 2, H100_SHARED));
+        assertNull(RecurrenceLayout.of(false, 128, 100, true, 1, 1, 2, H100_SHARED), "32 float4 per lane");
+        assertNotNull(RecurrenceLayout.of(false, 128, 100, true, 1, 1, 4, H100_SHARED));
+        assertNull(RecurrenceLayout.of(true, 128, 100, true, 1, 1, 4, H100_SHARED), "1,024 threads");
+        assertNull(RecurrenceLayout.of(true, 128, 100, true, 1, 1, 3, H100_SHARED), "lanes must be a power of two");
+        assertNull(RecurrenceLayout.of(true, 128, 100, true, 3, 1, 2, H100_SHARED), "clusters of 1, 2, 4, 8");
+        assertNull(RecurrenceLayout.of(true, 128, 100, true, 16, 1, 2, H100_SHARED), "clusters of 1, 2, 4, 8");
+        assertEquals(3, RecurrenceLayout.of(true, 70, 3, false, 1, 8, 2, H100_SHARED).rows(), "rows above the batch are cut to it");
+        // Random forced layouts: each one the kernels accept respects their limits.
+        SplittableRandom rnd = new SplittableRandom(11);
+        int accepted = 0;
+        for (int i = 0; i < 20_000; i++) {
+            int n = 1 + rnd.nextInt(600), batch = 1 + rnd.nextInt(300);
+            boolean dense = rnd.nextBoolean(), forward = rnd.nextBoolean();
+            int cluster = 1 << rnd.nextInt(4), rows = 1 + rnd.nextInt(9), segments = 1 << rnd.nextInt(4);
+            int shared = rnd.nextBoolean() ? 48 * 1024 : H100_SHARED;
+            RecurrenceLayout l = RecurrenceLayout.of(forward, n, batch, dense, cluster, rows, segments, shared);
+            if (l == null) {
+                continue;
+            }
+            accepted++;
+            String what = (forward ? "forward" : "backward") + " N=" + n + " B=" + batch + " dense=" + dense + ": " + l;
+            int length = forward || !dense ? n : 2 * n;
+            assertEquals(cluster, l.cluster(), what);
+            assertEquals(segments, l.segments(), what);
+            assertEquals(Math.min(rows, batch), l.rows(), what);
+            assertTrue(l.chunks() >= 1 && l.chunks() <= RecurrenceLayout.MAX_CHUNKS, what);
+            assertTrue(4 * l.segments() * l.chunks() >= length, what + ": the row does not fit the lanes");
+            assertTrue(l.threads() % 32 == 0 && l.threads() <= RecurrenceLayout.MAX_THREADS, what);
+            assertTrue(l.threads() >= l.units() * (forward && dense ? 2 : 1) * l.segments(), what + ": a weight row has no lanes");
+            assertTrue(l.rows() <= RecurrenceLayout.MAX_ROWS, what);
+            assertTrue((long) l.rows() * l.units() <= (long) RecurrenceLayout.MAX_ITEMS * l.threads(), what + ": items");
+            assertTrue((long) l.teams() * l.rows() >= batch && (long) (l.teams() - 1) * l.rows() < batch, what);
+            assertTrue(l.sharedBytes() <= shared, what);
+        }
+        assertTrue(accepted > 2_000, "only " + accepted + " forced layouts accepted");
+    }
 }
