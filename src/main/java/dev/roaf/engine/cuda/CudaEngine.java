@@ -1036,7 +1036,7 @@ public final class CudaEngine implements Engine {
             // the thin kernel always writes partial sums, one slice's included (partialBytes counts split plans only)
             CUdeviceptr partial = scratch("split-K partial products", 4L * thin.splits() * m * n);
             launch("roaf_thin_n_splitk_gemm_tn", (int) GemmPlan.tiles(m, GemmPlan.THIN_ROWS), thin.splits(),
-                    GemmPlan.THIN_ROWS * 4, 1, m, n, k, thin.kSlice(), a, lda, b, ldb, partial);
+                    GemmPlan.THIN_ROWS * GemmPlan.THIN_STREAMS, 1, m, n, k, thin.kSlice(), a, lda, b, ldb, partial);
             launch1d("roaf_splitk_reduce", (long) m * n, partial, thin.splits(), m, n, alpha, beta, c, ldc);
             return;
         }

@@ -64,6 +64,8 @@ record GemmPlan(boolean bigTiles, int splits, int kSlice) {
     static final int THIN = 16;
     /** Rows of C per block of {@code roaf_thin_n_splitk_gemm_tn} ({@code ROAF_THIN_ROWS}). */
     static final int THIN_ROWS = 128;
+    /** Interleaved k-streams per block of it ({@code ROAF_THIN_STREAMS}): blocks of {@code THIN_ROWS * THIN_STREAMS} threads. */
+    static final int THIN_STREAMS = 4;
     /** Most K slices of a thin-N product: {@code roaf_splitk_reduce} sums each of its few outputs over all slices alone. */
     static final int THIN_MAX_SPLITS = 128;
     /** Shortest K slice of a thin-N product (rows of A per block). */
