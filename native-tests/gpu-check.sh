@@ -128,11 +128,18 @@ if [[ $stage == paper ]]; then
             || { echo "could not unpack $f"; exit 2; }
     done
     card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1)
-    timeout "$(bound 600)" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
+    # 25 s of the deadline kept back: the stopped runs' last step and checkpoint, then packing the records.
+    timeout "$(( $(bound 600) - 25 ))" env DEVICE="${ROAF_PAPER_DEVICE:-cuda}" WHERE="${card:-GPU}" RESULTS=bench/results/paper-gpu \
         CHECKPOINT_MINUTES=1 ${ROAF_PAPER_RESUME:+RESUME=1} \
         MNIST_FULL="$data" ROAF_CMD="$JAVA -Xmx24g -cp $cp dev.roaf.cli.Main" ${ROAF_PAPER_MODELS:+MODELS="$ROAF_PAPER_MODELS"} \
         bash bench/scripts/paper-cpu.sh ${ROAF_PAPER_STAGES:-psmnist-full-search copy-10000-search}
     paper_rc=$?
+    # The deadline's SIGTERM reaches the roaf runs too (timeout signals its whole process group); each finishes its step
+    # and writes its checkpoint after timeout has returned. Wait for them (at most 20 s) before the records are packed.
+    for _ in $(seq 1 20); do
+        grep -lsa 'dev[.]roaf[.]cli[.]Main' /proc/[0-9]*/cmdline > /dev/null 2>&1 || break
+        sleep 1
+    done
     (( paper_rc == 124 )) && echo "-- the deadline stopped the runs: what they recorded until then is kept (metrics.jsonl, checkpoint)"
     if [[ -n "$out" && -d bench/results/paper-gpu ]]; then
         mkdir -p "$out" && tar -czf "$out/paper-gpu.tar.gz" bench/results/paper-gpu && echo "run records: \$OUT/paper-gpu.tar.gz"

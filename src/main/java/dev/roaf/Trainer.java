@@ -29,7 +29,7 @@ import java.util.Objects;
  *
  * <p>The trainer holds no native memory of its own: {@link #fit()} allocates the optimizer state on
  * the model's device and releases it before returning. The caller owns (and closes) the model. A
- * trainer runs once; it is used from one thread.
+ * trainer runs once; it is used from one thread, except {@link #stop()}, which any thread may call.
  */
 public final class Trainer {
     /**
@@ -53,6 +53,9 @@ public final class Trainer {
     private final String resumeSource;
     private final boolean skipNonFinite;
     private boolean fitted;
+    /** Set by {@link #stop()}, from any thread; {@link #running} is the run it must reach once fit() has started one. */
+    private volatile boolean stopRequested;
+    private volatile dev.roaf.train.Trainer running;
 
     private Trainer(Model model, Dataset data, TrainOptions options, Builder b, Checkpoint resume) {
         this.model = model;
@@ -83,6 +86,7 @@ public final class Trainer {
      * @return every evaluation and the time taken
      * @throws TrainingDivergedException if a step's loss or gradient is not finite (the model keeps
      *                                   the parameters of the step before)
+     * @throws TrainingStoppedException  if {@link #stop()} was called (after writing a checkpoint, when checkpointing)
      * @throws IllegalStateException     if {@code fit()} was already called, or the model was closed
      */
     public TrainingResult fit() {
@@ -90,6 +94,21 @@ public final class Trainer {
         // interleaving with training steps on the shared workspace (they wait instead).
         synchronized (model) {
             return fitLocked();
+        }
+    }
+
+    /**
+     * Asks a running {@link #fit()} to stop before its next step, from any thread (a shutdown hook, a cancel button):
+     * the step under way finishes, a checkpoint of it is written when checkpointing is on ({@link Builder#optCheckpoints}),
+     * and {@code fit()} throws {@link TrainingStoppedException}. A run stopped so continues later from that checkpoint
+     * ({@link Builder#optResumeFrom}) exactly as if it had not stopped. Called before {@code fit()}, it stops the run before
+     * its first step; called after, it does nothing.
+     */
+    public void stop() {
+        stopRequested = true;
+        dev.roaf.train.Trainer t = running;
+        if (t != null) {
+            t.stop();
         }
     }
 
@@ -107,6 +126,11 @@ public final class Trainer {
         }
         if (skipNonFinite) {
             trainer.onNonFinite(dev.roaf.train.Trainer.OnNonFinite.SKIP);
+        }
+        // Published before the flag is read: a stop() on another thread either sees this trainer or set the flag first.
+        running = trainer;
+        if (stopRequested) {
+            trainer.stop();
         }
         List<EvaluationEvent> evaluations = new ArrayList<>();
         trainer.addListener(new TrainListener() {
@@ -160,6 +184,10 @@ public final class Trainer {
             r = trainer.fit();
         } catch (dev.roaf.train.TrainingDivergedException e) {
             throw new TrainingDivergedException(e.step(), e.getMessage(), e);
+        } catch (dev.roaf.train.TrainingStoppedException e) {
+            throw new TrainingStoppedException(e.step(), e.checkpoint(), e);
+        } finally {
+            running = null;
         }
         TrainingResult result = new TrainingResult(r.steps(), evaluations, r.wallSeconds(), r.skippedSteps());
         for (TrainingListener l : listeners) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -221,5 +222,52 @@ class ApiModelTest {
             }
         });
         assertTrue(e.getMessage().contains("give everySteps or everyMinutes"), e.getMessage());
+    }
+
+    @Test
+    void aStoppedRunWritesItsCheckpointAndResumesToTheUninterruptedEnd(@TempDir Path dir) throws Exception {
+        Dataset data = TinyData.signTask(64, 5, 4);
+        float[][][] probe = new float[2][5][1];
+        probe[1][2][0] = 1f;
+        float[][] expected;
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(8).optSeed(2).optDevice(CPU).build()) {
+            Trainer.builder(m, data).setSteps(7).optBatchSize(16).optEvaluateEvery(2).build().fit();
+            expected = m.predict(probe);
+        }
+        Path ckpt = dir.resolve("checkpoint.safetensors");
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(8).optSeed(2).optDevice(CPU).build()) {
+            // Checkpoints every 1,000 steps: the one after step 4 is the stop's own.
+            Trainer[] t = new Trainer[1];
+            t[0] = Trainer.builder(m, data).setSteps(7).optBatchSize(16).optEvaluateEvery(2)
+                    .optCheckpoints(ckpt, 1000, 0, Map.of()).addListener(new TrainingListener() {
+                        @Override
+                        public void onStep(StepEvent s) {
+                            if (s.step() == 4) {
+                                t[0].stop();
+                            }
+                        }
+                    }).build();
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class, t[0]::fit);
+            assertEquals(4, e.step());
+            assertEquals(ckpt, e.checkpoint());
+            assertEquals(4, Trainer.readCheckpoint(ckpt).step());
+        }
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(8).optSeed(99).optDevice(CPU).build()) {
+            TrainingResult r = Trainer.builder(m, data).setSteps(7).optBatchSize(16).optEvaluateEvery(2).optResumeFrom(ckpt)
+                    .build().fit();
+            assertEquals(4, r.evaluations().size(), "steps 2, 4, 6 and the last");
+            for (int i = 0; i < expected.length; i++) {
+                assertArrayEquals(expected[i], m.predict(probe)[i], "the resumed run ends where the uninterrupted one did");
+            }
+        }
+        // Asked before fit(): no step runs, and without checkpointing there is none to name.
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(8).optSeed(2).optDevice(CPU).build()) {
+            Trainer t = Trainer.builder(m, data).setSteps(7).optBatchSize(16).build();
+            t.stop();
+            TrainingStoppedException e = assertThrows(TrainingStoppedException.class, t::fit);
+            assertEquals(0, e.step());
+            assertNull(e.checkpoint());
+            assertTrue(e.getMessage().contains("checkpointing is off"), e.getMessage());
+        }
     }
 }

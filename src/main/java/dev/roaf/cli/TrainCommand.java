@@ -18,6 +18,7 @@ import dev.roaf.TargetType;
 import dev.roaf.Trainer;
 import dev.roaf.TrainingListener;
 import dev.roaf.TrainingResult;
+import dev.roaf.TrainingStoppedException;
 import dev.roaf.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -35,6 +36,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code roaf train}: trains one model on one task and leaves a run record (config.json,
@@ -46,6 +49,11 @@ import java.util.concurrent.Callable;
                 + " model.safetensors, curves.png).", "With no options: roaf-rnn, N=128, on psMNIST, " + TrainCommand.DEFAULT_STEPS
                 + " steps of batch 100."})
 final class TrainCommand implements Callable<Integer> {
+    /** How long a SIGTERM or Ctrl-C waits for the step under way and its checkpoint before the JVM exits anyway. */
+    static final long STOP_WAIT_SECONDS = 300;
+    /** Exit status of a run stopped by {@link dev.roaf.Trainer#stop()} other than by a signal (128 + SIGINT's 2, as shells do). */
+    static final int STOPPED_EXIT_CODE = 130;
+
     /** Steps of the default run: enough for psMNIST to learn well above chance on two cores in a few minutes. */
     static final long DEFAULT_STEPS = 100;
     /**
@@ -322,7 +330,36 @@ final class TrainCommand implements Callable<Integer> {
             if (resumeFrom != null) {
                 err.println("roaf: resuming " + dir + " after step " + resumeFrom.step() + " of " + totalSteps);
             }
-            TrainingResult result = built.fit();
+            TrainingResult result;
+            // SIGTERM or Ctrl-C (a `timeout`, a scheduler's preemption, the user): finish the step under way, write a
+            // checkpoint when checkpointing is on, and only then let the JVM exit.
+            CountDownLatch stopped = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                err.println("roaf: stopping after the current step" + (checkpointEvery != null || checkpointMinutes != null
+                        ? " (writing a checkpoint)" : ""));
+                built.stop();
+                try {
+                    stopped.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "roaf-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                result = built.fit();
+            } catch (TrainingStoppedException e) {
+                err.println("roaf: stopped after step " + e.step() + " of " + totalSteps + (e.checkpoint() == null
+                        ? "; no checkpoint (checkpointing was off: --checkpoint-every N or --checkpoint-minutes M)"
+                        : "; continue with: roaf train --resume " + dir));
+                return STOPPED_EXIT_CODE;
+            } finally {
+                stopped.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it returns now that the latch is open
+                }
+            }
             if (skipNonFinite) {
                 err.println("roaf: skipped " + result.skippedSteps() + " of " + totalSteps
                         + " steps with a non-finite loss or gradient (--on-nan skip)");

@@ -17,7 +17,8 @@ import java.util.Objects;
  * {@link TrainingDivergedException} before the parameters are touched, or is skipped
  * ({@link #onNonFinite}). With {@link #checkpoints} the trainer writes {@link Checkpoint}s as it goes;
  * {@link #resumeFrom} continues from one, bit for bit. The trainer owns its
- * optimizer; the caller owns the model. Single-threaded: call {@link #fit()} once.
+ * optimizer; the caller owns the model. Single-threaded: call {@link #fit()} once ({@link #stop()} is the one method
+ * another thread may call).
  */
 public final class Trainer {
     private final Model model;
@@ -29,6 +30,7 @@ public final class Trainer {
     private Checkpoint resume;
     private String resumeSource;
     private OnNonFinite onNonFinite = OnNonFinite.STOP;
+    private volatile boolean stopRequested;
 
     /** A trainer for {@code model} on {@code task}. */
     public Trainer(Model model, Task task, TrainOptions options) {
@@ -92,6 +94,15 @@ public final class Trainer {
         return this;
     }
 
+    /**
+     * Asks {@link #fit()} to stop before its next step; safe from any thread (a shutdown hook, a cancel button). The fit
+     * then writes a checkpoint of the last step done, when checkpointing is on and that step has none yet, and throws
+     * {@link TrainingStoppedException}. Asked before {@code fit()} starts, it stops before the first step.
+     */
+    public void stop() {
+        stopRequested = true;
+    }
+
     /** Sets the policy for non-finite steps (default {@link OnNonFinite#STOP}). */
     public Trainer onNonFinite(OnNonFinite policy) {
         this.onNonFinite = Objects.requireNonNull(policy, "policy");
@@ -139,6 +150,15 @@ public final class Trainer {
             long lastCheckpointStep = first - 1;
             long lastCheckpointNanos = System.nanoTime();
             for (long step = first; step <= options.steps(); step++) {
+                if (stopRequested) {
+                    long done = step - 1;
+                    if (checkpoints != null && done > lastCheckpointStep) {
+                        writeCheckpoint(done, opt, skipped, wallBefore + seconds(start), window, evals, history);
+                    }
+                    java.nio.file.Path saved = checkpoints != null && java.nio.file.Files.exists(checkpoints.file())
+                            ? checkpoints.file() : null;
+                    throw new TrainingStoppedException(done, saved);
+                }
                 Batch batch = batches.take(step - 1);
                 StepStats stats = model.forwardBackward(batch);
                 double gradNorm = Math.sqrt(model.engine().sumOfSquares(model.parameters().grads()));

@@ -104,4 +104,52 @@ class KillResumeTest {
         assertEquals(2, config.split("after_step").length - 1, "both resumes noted: " + config);
         assertTrue(first > 0 && new File(run.toString()).isDirectory());
     }
+
+    /**
+     * SIGTERM (what `timeout`, a batch scheduler or a container stop sends) in the middle of a run without periodic
+     * checkpoints: the child finishes its step, writes a checkpoint of it, says so and exits with 128 + 15; the run
+     * resumed from that checkpoint ends where the uninterrupted run ends.
+     */
+    @Test
+    @Timeout(120)
+    void sigtermWritesACheckpointAndTheResumedRunEqualsTheUninterruptedOne(@TempDir Path dir) throws Exception {
+        List<String> longer = new ArrayList<>(RUN.subList(0, RUN.indexOf("--checkpoint-every")));
+        longer.set(longer.indexOf("--steps") + 1, "3000");
+        longer.addAll(List.of("--checkpoint-minutes", "600"));
+        Path ref = dir.resolve("ref"), run = dir.resolve("run"), log = dir.resolve("child.log");
+        List<String> refArgs = new ArrayList<>(longer);
+        refArgs.addAll(List.of("--out", ref.toString()));
+        CliTest.Result r = CliTest.roaf(refArgs.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+
+        List<String> args = new ArrayList<>(longer);
+        args.addAll(List.of("--out", run.toString()));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Path metrics = run.resolve("metrics.jsonl");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 2) {
+            assertTrue(p.isAlive(), "the child ended before its second evaluation: " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no second evaluation within 60 s");
+            Thread.sleep(10);
+        }
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the child did not exit after SIGTERM");
+        String out = Files.readString(log);
+        assertEquals(143, p.exitValue(), out);
+        assertTrue(out.contains("roaf: stopped after step"), out);
+        long stoppedAt = Checkpoint.read(run.resolve(Checkpoint.FILE_NAME)).step();
+        assertTrue(stoppedAt >= 100 && stoppedAt < 3000, "stopped at step " + stoppedAt);
+        assertTrue(out.contains("stopped after step " + stoppedAt + " of 3000"), out);
+        assertTrue(!Files.exists(run.resolve("model.safetensors")), "a stopped run saves no final model");
+
+        CliTest.Result resumed = CliTest.roaf("train", "--resume", run.toString());
+        assertEquals(0, resumed.code(), resumed.err());
+        assertArrayEquals(Files.readAllBytes(ref.resolve("model.safetensors")), Files.readAllBytes(run.resolve("model.safetensors")),
+                "model.safetensors is bit-identical");
+        assertEquals(metricsWithoutWall(ref), metricsWithoutWall(run), "metrics.jsonl equal except wall_s");
+        assertEquals(stepsWithoutWall(ref), stepsWithoutWall(run), "steps.csv equal except wall_s");
+    }
 }
