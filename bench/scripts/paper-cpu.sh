@@ -557,4 +557,7 @@ PY
       plot depth-rule "MNIST through 5,000 layers, 300 updates of 32" "$root"/depth-rule/{L5000-default,L5000-alpha-0.99,L5000-plain-mlp} ;;
     *) echo "unknown stage $stage (see the header of $0)" >&2; exit 2 ;;
   esac
-done
+# `exit` on the loop's own line: bash parses the whole line before running it, so a run that takes hours never reads
+# this file again, and editing the script meanwhile cannot feed it the middle of a line (it did once: "beta: command not
+# found" after a stage).
+done; exit
