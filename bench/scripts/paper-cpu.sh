@@ -43,8 +43,9 @@
 #                    ~27 min each with one thread)
 #   psmnist-full-search  (GPU) ten-epoch psMNIST variants of roaf-rnn-a1-b003: beta 0.02 / 0.05, lr 0.02 / 0.005,
 #                    batch 50, N = 256, clip 0.5, and the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten
-#                    epochs at N = 128 and 256 (MODELS picks variants, in this order by default: clip05 n256-clip05
-#                    batch10-clip05 n256-batch10-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002)
+#                    epochs at N = 128 and 256 (MODELS picks variants, in this order by default: n256-clip05
+#                    b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the long one last; clip05, batch50 and batch10-clip05
+#                    ran on the CPU in the eighteenth session, bench/results/paper-cpu/psmnist-full-search)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
 #                    updates of 50 (default 3,000)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
@@ -224,7 +225,7 @@ for stage in "$@"; do
       # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
       need_full_mnist
       ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
-      for m in ${MODELS:-clip05 n256-clip05 batch10-clip05 n256-batch10-clip05 b002 b005 lr02 lr005 batch50 n256 n256-b002}; do
+      for m in ${MODELS:-n256-clip05 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
         case $m in
           b002 | b005) run=roaf-rnn-a1-$m; with=(--beta "0.0${m#b00}") ;;
           n256-b002) run=roaf-rnn-a1-$m; with=(--hidden 256 --beta 0.02) ;;
@@ -522,6 +523,13 @@ PY
         "${roaf[@]}" plot "$root"/psmnist-full-b10/roaf-rnn "$root"/psmnist-full/roaf-rnn --x epoch \
             --label "roaf-rnn batch 10,roaf-rnn batch 100" --out "$p/psmnist-full-batch.png" \
             --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
+      fi
+      # Ten epochs with --alpha-scale 1 --beta 0.03: the record of psmnist-full and the variants run on the CPU
+      # (eighteenth session, stage psmnist-full-search), against epochs.
+      if [[ -s $root/psmnist-full/roaf-rnn-a1-b003/metrics.jsonl && -s $root/psmnist-full-search/roaf-rnn-a1-b003-clip05/metrics.jsonl ]]; then
+        "${roaf[@]}" plot "$root"/psmnist-full/roaf-rnn-a1-b003 "$root"/psmnist-full-search/roaf-rnn-a1-b003-{clip05,batch50,batch10-clip05} \
+            --x epoch --label "batch 100 lr 0.01 clip 1,clip 0.5,batch 50,batch 10 lr 0.005 clip 0.5" --out "$p/psmnist-full-search.png" \
+            --title "psMNIST, ten epochs of the full MNIST, alpha-scale 1 / beta 0.03, N = 128"
       fi
       # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
       # (search records, fourteenth session).
