@@ -152,20 +152,52 @@ static std::vector<double> gemm_reference(int m, int n, int k, bool tA, bool tB,
     return ref;
 }
 
+// One GEMM check's inputs: A and B with row strides longer than their rows, C's starting values (C itself is
+// `c`, filled by fill_gemm_c) and the float64 reference of alpha op(A) op(B) + beta C.
+struct GemmCase {
+    int lda, ldb, ldc;
+    std::vector<float> a, b, c0;
+    Buffer c;
+    float alpha = 0.75f;
+    std::vector<double> ref;
+    GemmCase(int m, int n, int k, bool tA, bool tB, float beta)
+        : lda((tA ? m : k) + 3), ldb((tB ? k : n) + 1), ldc(n + 2), a(randoms((size_t)(tA ? k : m) * lda)),
+          b(randoms((size_t)(tB ? n : k) * ldb)), c((size_t)m * ldc) {
+        c0 = randoms((size_t)m * ldc);
+        fill_gemm_c(c, c0, m, n, ldc, beta);
+        ref = gemm_reference(m, n, k, tA, tB, a.data(), lda, b.data(), ldb, alpha, beta, c0, ldc);
+    }
+};
+
+// The checks every GEMM kernel's output gets: C against the reference, C's padding columns and the memory after C
+// untouched, and (split products) nothing written past the partial sums.
+static void check_gemm_output(const char* what, GemmCase& g, int m, int n, bool partialIntact) {
+    std::vector<float> packed((size_t)m * n);
+    bool padding = g.c.tailIntact();
+    for (int r = 0; r < m; r++) {
+        for (int j = 0; j < g.ldc; j++) {
+            float v = g.c[(size_t)r * g.ldc + j];
+            if (j < n) packed[(size_t)r * n + j] = v;
+            else padding &= v == -7.0f;
+        }
+    }
+    compare(what, packed.data(), g.ref, 2e-6);
+    expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
+    expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
+}
+
 // C = alpha op(A) op(B) + beta C for every transpose, both tile shapes, ragged shapes, row strides
 // longer than the rows, and beta = 0 with NaN in C (which must not be read). Elements of C's padding
 // columns must keep their value.
 // With kSlice > 0 the product is split along K (roaf_splitk_gemm_*: slices of kSlice, the last one
 // ragged, into a partial buffer) and summed by roaf_splitk_reduce, as CudaEngine.ownGemm does.
 static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float beta, int kSlice = 0) {
-    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
-    int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
-    std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
-    Buffer c((size_t)m * ldc);
-    std::vector<float> c0 = randoms((size_t)m * ldc);
-    fill_gemm_c(c, c0, m, n, ldc, beta);
-    float alpha = 0.75f;
-    std::vector<double> ref = gemm_reference(m, n, k, tA, tB, a.data(), lda, b.data(), ldb, alpha, beta, c0, ldc);
+    GemmCase g(m, n, k, tA, tB, beta);
+    const float* a = g.a.data();
+    const float* b = g.b.data();
+    float* c = g.c.data();
+    int lda = g.lda, ldb = g.ldb, ldc = g.ldc;
+    float alpha = g.alpha;
     int tile = big ? 128 : 32;
     Dim grid{(unsigned)((n + tile - 1) / tile), (unsigned)((m + tile - 1) / tile), 1};
     auto kernel = big ? (tA ? (tB ? roaf_gemm_tt : roaf_gemm_tn) : (tB ? roaf_gemm_nt : roaf_gemm_nn))
@@ -173,34 +205,23 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
     int splits = kSlice > 0 ? (k + kSlice - 1) / kSlice : 0;
     bool partialIntact = true;
     if (kSlice == 0) {
-        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { kernel(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); });
     } else {
         // split kernels exist for an untransposed B only (kernels/gemm.cu)
         auto split = big ? (tA ? roaf_splitk_gemm_tn : roaf_splitk_gemm_nn) : (tA ? roaf_splitk_gemm_small_tn : roaf_splitk_gemm_small_nn);
         Buffer partial((size_t)splits * m * n);
         for (size_t i = 0; i < partial.n; i++) partial[i] = NAN;  // every element must be written before the sum
         grid.y *= (unsigned)splits;
-        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { split(m, n, k, kSlice, a.data(), lda, b.data(), ldb, partial.data()); });
+        emu::run_blocks(grid, Dim{256, 1, 1}, [&] { split(m, n, k, kSlice, a, lda, b, ldb, partial.data()); });
         partialIntact = partial.tailIntact();
         unsigned reduceGrid = (unsigned)std::min<long long>(3, ((long long)m * n + 255) / 256);
         emu::run_blocks(Dim{reduceGrid, 1, 1}, Dim{256, 1, 1},
-                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c.data(), ldc); });
-    }
-    std::vector<float> packed((size_t)m * n);
-    bool padding = c.tailIntact();
-    for (int r = 0; r < m; r++) {
-        for (int j = 0; j < ldc; j++) {
-            float v = c[(size_t)r * ldc + j];
-            if (j < n) packed[(size_t)r * n + j] = v;
-            else padding &= v == -7.0f;
-        }
+                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c, ldc); });
     }
     char what[160];
     std::snprintf(what, sizeof what, "gemm%s%s_%c%c m=%d n=%d k=%d beta=%g kSlice=%d", kSlice > 0 ? "_splitk" : "",
                   big ? "" : "_small", tA ? 't' : 'n', tB ? 't' : 'n', m, n, k, beta, kSlice);
-    compare(what, packed.data(), ref, 2e-6);
-    expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
-    expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
+    check_gemm_output(what, g, m, n, partialIntact);
 }
 
 // The opt-in thin products (kernels/gemm.cu, roaf_thin_*), against the float64 reference. kSlice == 0: roaf_thin_k_gemm_*
@@ -208,46 +229,33 @@ static void check_gemm(int m, int n, int k, bool tA, bool tB, bool big, float be
 // roaf_thin_n_splitk_gemm_tn (A^T B, N <= 16) over slices of kSlice (the last one ragged) and roaf_splitk_reduce, as
 // CudaEngine.ownGemm runs them. Row strides longer than the rows; C's padding and the memory after C must survive.
 static void check_thin(int m, int n, int k, bool tA, bool tB, float beta, int kSlice, unsigned grid) {
-    int aRows = tA ? k : m, aCols = tA ? m : k, bRows = tB ? n : k, bCols = tB ? k : n;
-    int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
-    std::vector<float> a = randoms((size_t)aRows * lda), b = randoms((size_t)bRows * ldb);
-    Buffer c((size_t)m * ldc);
-    std::vector<float> c0 = randoms((size_t)m * ldc);
-    fill_gemm_c(c, c0, m, n, ldc, beta);
-    float alpha = 0.75f;
-    std::vector<double> ref = gemm_reference(m, n, k, tA, tB, a.data(), lda, b.data(), ldb, alpha, beta, c0, ldc);
+    GemmCase g(m, n, k, tA, tB, beta);
+    const float* a = g.a.data();
+    const float* b = g.b.data();
+    float* c = g.c.data();
+    int lda = g.lda, ldb = g.ldb, ldc = g.ldc;
+    float alpha = g.alpha;
     bool partialIntact = true;
     if (kSlice == 0) {
         auto kernel = tA ? (tB ? roaf_thin_k_gemm_tt : roaf_thin_k_gemm_tn) : (tB ? roaf_thin_k_gemm_nt : roaf_thin_k_gemm_nn);
         emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
-                        [&] { kernel(m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, c.data(), ldc); });
+                        [&] { kernel(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc); });
     } else {
         int splits = (k + kSlice - 1) / kSlice;
         Buffer partial((size_t)splits * m * n);
         for (size_t i = 0; i < partial.n; i++) partial[i] = NAN;  // every element must be written before the sum
         emu::run_blocks(Dim{(unsigned)((m + ROAF_THIN_ROWS - 1) / ROAF_THIN_ROWS), (unsigned)splits, 1},
                         Dim{ROAF_THIN_ROWS * ROAF_THIN_STREAMS, 1, 1},
-                        [&] { roaf_thin_n_splitk_gemm_tn(m, n, k, kSlice, a.data(), lda, b.data(), ldb, partial.data()); });
+                        [&] { roaf_thin_n_splitk_gemm_tn(m, n, k, kSlice, a, lda, b, ldb, partial.data()); });
         partialIntact = partial.tailIntact();
         emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
-                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c.data(), ldc); });
-    }
-    std::vector<float> packed((size_t)m * n);
-    bool padding = c.tailIntact();
-    for (int r = 0; r < m; r++) {
-        for (int j = 0; j < ldc; j++) {
-            float v = c[(size_t)r * ldc + j];
-            if (j < n) packed[(size_t)r * n + j] = v;
-            else padding &= v == -7.0f;
-        }
+                        [&] { roaf_splitk_reduce(partial.data(), splits, m, n, alpha, beta, c, ldc); });
     }
     char what[160];
     std::snprintf(what, sizeof what, "%s_%c%c m=%d n=%d k=%d beta=%g kSlice=%d grid=%u",
                   kSlice > 0 ? "roaf_thin_n_splitk_gemm" : "roaf_thin_k_gemm", tA ? 't' : 'n', tB ? 't' : 'n', m, n, k, beta,
                   kSlice, grid);
-    compare(what, packed.data(), ref, 2e-6);
-    expect(std::string(what) + ": C's padding and the memory after C untouched", padding);
-    expect(std::string(what) + ": nothing written past the partial sums", partialIntact);
+    check_gemm_output(what, g, m, n, partialIntact);
 }
 
 // roaf_gemm2_{nn,..} (the opt-in 128 x 128 tile with float4 reads and double buffering) against the float64 reference

@@ -310,7 +310,8 @@ final class TrainCommand implements Callable<Integer> {
                     .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
                     .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule), lrHold).optLearningRateWarmup(lrWarmup)
                     .optSkipNonFiniteSteps(skipNonFinite);
-            if (checkpointEvery != null || checkpointMinutes != null) {
+            boolean checkpointing = checkpointEvery != null || checkpointMinutes != null;
+            if (checkpointing) {
                 trainer.optCheckpoints(dir.resolve(Trainer.CHECKPOINT_FILE_NAME), checkpointEvery == null ? 0 : checkpointEvery,
                         checkpointMinutes == null ? 0 : checkpointMinutes, Map.of("train_args", JsonText.write(recordedArgs(m))));
             }
@@ -335,8 +336,7 @@ final class TrainCommand implements Callable<Integer> {
             // checkpoint when checkpointing is on, and only then let the JVM exit.
             CountDownLatch stopped = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
-                err.println("roaf: stopping after the current step" + (checkpointEvery != null || checkpointMinutes != null
-                        ? " (writing a checkpoint)" : ""));
+                err.println("roaf: stopping after the current step" + (checkpointing ? " (writing a checkpoint)" : ""));
                 built.stop();
                 try {
                     stopped.await(STOP_WAIT_SECONDS, TimeUnit.SECONDS);

@@ -33,10 +33,15 @@ class KillResumeTest {
             "--device", "cpu", "--checkpoint-every", "1");
 
     private static Process child(List<String> args) throws Exception {
+        return child(args, ProcessBuilder.Redirect.DISCARD);
+    }
+
+    /** {@code roaf ARGS} in a child JVM, its stdout and stderr both to {@code output}. */
+    private static Process child(List<String> args, ProcessBuilder.Redirect output) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args);
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output).start();
     }
 
     /** Waits until the child's checkpoint is past {@code afterStep}, then a random moment more, then kills it. */
@@ -124,10 +129,7 @@ class KillResumeTest {
 
         List<String> args = new ArrayList<>(longer);
         args.addAll(List.of("--out", run.toString()));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = child(args, ProcessBuilder.Redirect.to(log.toFile()));
         Path metrics = run.resolve("metrics.jsonl");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 2) {

@@ -113,20 +113,9 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
                 || segments < 1 || segments > 8 || Integer.bitCount(segments) != 1) {
             return null;
         }
-        int length = forward || !dense ? n : 2 * n;
-        int rowsPerUnit = forward && dense ? 2 : 1, unitFloats = forward ? rowsPerUnit : 3;
-        int chunks = (length + 4 * segments - 1) / (4 * segments);
-        int units = (n + cluster - 1) / cluster;
-        long threads = roundUp((long) units * rowsPerUnit * segments, 32);
-        int r = Math.min(rows, batch);
-        if (chunks > MAX_CHUNKS || threads > MAX_THREADS || r > MAX_ROWS) {
-            return null;
-        }
-        int shared = shared(r, 4 * segments * chunks, units, unitFloats);
-        if (items(r, units, (int) threads) > MAX_ITEMS || shared > sharedLimit) {
-            return null;
-        }
-        return new RecurrenceLayout(cluster, units, r, segments, chunks, (int) threads, (batch + r - 1) / r, shared);
+        int rowsPerUnit = forward && dense ? 2 : 1;
+        return layout(n, batch, forward || !dense ? n : 2 * n, rowsPerUnit, forward ? rowsPerUnit : 3, cluster,
+                Math.min(rows, batch), segments, sharedLimit);
     }
 
     /**
@@ -146,30 +135,47 @@ record RecurrenceLayout(int cluster, int units, int rows, int segments, int chun
         if (segments > 8) {
             return null;
         }
-        int chunks = (length + 4 * segments - 1) / (4 * segments);
-        int stride = 4 * segments * chunks;
         for (int cluster = 1; cluster <= Math.min(8, maxCluster); cluster *= 2) {
             int units = (n + cluster - 1) / cluster;
             long threads = roundUp((long) units * rowsPerUnit * segments, 32);
             if (threads > MAX_THREADS) {
                 continue;
             }
-            int t = (int) threads;
             // Teams that run at once: blocks of up to 128 registers per thread, 64K registers per SM.
-            int blocksPerSm = Math.max(1, MAX_THREADS / t);
+            int blocksPerSm = Math.max(1, MAX_THREADS / (int) threads);
             int concurrent = cluster == 1 ? smCount * blocksPerSm
                     : (int) Math.max(1, Math.floor(smCount * blocksPerSm / (double) cluster * CLUSTER_PACKING));
+            // As many rows per team as spread the batch over the teams that run at once, fewer where the elementwise
+            // items or the shared memory do not allow them.
             int rows = (int) Math.min(MAX_ROWS, Math.max(1, (batch + (long) concurrent - 1) / Math.max(1, concurrent)));
-            while (rows > 1 && (items(rows, units, t) > MAX_ITEMS || shared(rows, stride, units, unitFloats) > sharedLimit)) {
-                rows--;
+            for (; rows >= 1; rows--) {
+                RecurrenceLayout l = layout(n, batch, length, rowsPerUnit, unitFloats, cluster, rows, segments, sharedLimit);
+                if (l != null) {
+                    return l;
+                }
             }
-            if (items(rows, units, t) > MAX_ITEMS || shared(rows, stride, units, unitFloats) > sharedLimit) {
-                continue;
-            }
-            int teams = (batch + rows - 1) / rows;
-            return new RecurrenceLayout(cluster, units, rows, segments, chunks, t, teams, shared(rows, stride, units, unitFloats));
         }
         return null;
+    }
+
+    /**
+     * The layout of {@code cluster} blocks per team owning {@code rows} batch rows, each weight row of {@code length}
+     * floats over {@code segments} lanes, or null where it breaks one of the kernels' limits (the one place both the
+     * choice and a forced layout are built, so that they agree).
+     */
+    private static RecurrenceLayout layout(int n, int batch, int length, int rowsPerUnit, int unitFloats, int cluster, int rows,
+                                           int segments, int sharedLimit) {
+        int chunks = (length + 4 * segments - 1) / (4 * segments);
+        int units = (n + cluster - 1) / cluster;
+        long threads = roundUp((long) units * rowsPerUnit * segments, 32);
+        if (chunks > MAX_CHUNKS || threads > MAX_THREADS || rows > MAX_ROWS) {
+            return null;
+        }
+        int shared = shared(rows, 4 * segments * chunks, units, unitFloats);
+        if (items(rows, units, (int) threads) > MAX_ITEMS || shared > sharedLimit) {
+            return null;
+        }
+        return new RecurrenceLayout(cluster, units, rows, segments, chunks, (int) threads, (batch + rows - 1) / rows, shared);
     }
 
     private static int items(int rows, int units, int threads) {
