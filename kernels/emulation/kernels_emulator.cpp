@@ -559,47 +559,56 @@ static void check_squared_error(long long n, bool alias, bool withGrad, unsigned
 
 // ------------------------------------------------------------------------------------ optimizers
 
-static void check_optim(long long n, unsigned grid) {
+// l2: torch's coupled weight_decay (g + l2 p); decoupled: AdamW's p *= 1 - lr wd (Adam only).
+static void check_optim(long long n, unsigned grid, float l2, bool decoupled) {
     std::vector<float> p0 = randoms(n), g = randoms(n), v0 = randoms(n), m0 = randoms(n);
     std::vector<float> vv0 = randoms(n, 0.0f, 0.01f);
     float lr = 0.01f, mu = 0.9f;
-    char what[160];
-    for (bool momentum : {false, true}) {
-        std::vector<double> pRef(n), vRef(n);
-        for (long long i = 0; i < n; i++) {
-            double vel = momentum ? (double)(mu * v0[i] + g[i]) : g[i];
-            vRef[i] = vel;
-            pRef[i] = p0[i] - lr * vel;
+    char what[200];
+    if (!decoupled) {
+        for (bool momentum : {false, true}) {
+            std::vector<double> pRef(n), vRef(n);
+            for (long long i = 0; i < n; i++) {
+                double gi = (double)g[i] + (double)l2 * p0[i];
+                double vel = momentum ? mu * (double)v0[i] + gi : gi;
+                vRef[i] = vel;
+                pRef[i] = p0[i] - lr * vel;
+            }
+            Buffer p(n), v(n);
+            std::copy(p0.begin(), p0.end(), p.v.begin());
+            std::copy(v0.begin(), v0.end(), v.v.begin());
+            emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
+                   [&] { roaf_sgd_step(p.data(), g.data(), momentum ? v.data() : nullptr, n, lr, mu, l2); });
+            std::snprintf(what, sizeof what, "roaf_sgd_step n=%lld momentum=%d l2=%g grid=%u", n, momentum, l2, grid);
+            compare(std::string(what) + " p", p.data(), pRef, 1e-6);
+            if (momentum) compare(std::string(what) + " velocity", v.data(), vRef, 1e-6);
+            expect(std::string(what) + ": nothing written past the outputs", p.tailIntact() && v.tailIntact());
         }
-        Buffer p(n), v(n);
-        std::copy(p0.begin(), p0.end(), p.v.begin());
-        std::copy(v0.begin(), v0.end(), v.v.begin());
-        emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1},
-               [&] { roaf_sgd_step(p.data(), g.data(), momentum ? v.data() : nullptr, n, lr, mu); });
-        std::snprintf(what, sizeof what, "roaf_sgd_step n=%lld momentum=%d grid=%u", n, momentum, grid);
-        compare(std::string(what) + " p", p.data(), pRef, 1e-6);
-        if (momentum) compare(std::string(what) + " velocity", v.data(), vRef, 1e-6);
-        expect(std::string(what) + ": nothing written past the outputs", p.tailIntact() && v.tailIntact());
     }
-    // Adam at step 3 (bias corrections computed on the host in double, as CudaEngine does).
+    // Adam at step 3 (bias corrections and the shrink factor computed on the host in double, as CudaEngine does).
     double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     int t = 3;
     float stepSize = (float)(lr / (1 - std::pow(b1, t))), sqrtBc2 = (float)std::sqrt(1 - std::pow(b2, t));
+    float coupled = decoupled ? 0.0f : l2;
+    float shrink = decoupled ? (float)(1.0 - (double)lr * l2) : 1.0f;
     std::vector<double> updateRef(n), mRef(n), vRef(n);
     for (long long i = 0; i < n; i++) {
-        double mv = b1 * m0[i] + (1 - b1) * g[i], vv = b2 * vv0[i] + (1 - b2) * (double)g[i] * g[i];
+        double gi = (double)g[i] + (double)coupled * p0[i];
+        double mv = b1 * m0[i] + (1 - b1) * gi, vv = b2 * vv0[i] + (1 - b2) * gi * gi;
         mRef[i] = mv;
         vRef[i] = vv;
-        updateRef[i] = -(double)stepSize * mv / (std::sqrt(vv) / sqrtBc2 + eps);  // p - p0
+        // p - p0
+        updateRef[i] = ((double)shrink - 1.0) * p0[i] - (double)stepSize * mv / (std::sqrt(vv) / sqrtBc2 + eps);
     }
     Buffer p(n), m(n), v(n);
     std::copy(p0.begin(), p0.end(), p.v.begin());
     std::copy(m0.begin(), m0.end(), m.v.begin());
     std::copy(vv0.begin(), vv0.end(), v.v.begin());
     emu::run_blocks(Dim{grid, 1, 1}, Dim{BLOCK, 1, 1}, [&] {
-        roaf_adam_step(p.data(), g.data(), m.data(), v.data(), n, (float)b1, (float)b2, stepSize, sqrtBc2, (float)eps);
+        roaf_adam_step(p.data(), g.data(), m.data(), v.data(), n, (float)b1, (float)b2, stepSize, sqrtBc2, (float)eps,
+                       coupled, shrink);
     });
-    std::snprintf(what, sizeof what, "roaf_adam_step n=%lld grid=%u", n, grid);
+    std::snprintf(what, sizeof what, "roaf_adam_step n=%lld l2=%g decoupled=%d grid=%u", n, l2, decoupled, grid);
     // Compared as updates p - p0: where v is tiny the update is large, and float rounding of m and v
     // moves p by more than 1e-6 of its own size.
     std::vector<float> update(n);
@@ -608,6 +617,18 @@ static void check_optim(long long n, unsigned grid) {
     compare(std::string(what) + " m", m.data(), mRef, 1e-6);
     compare(std::string(what) + " v", v.data(), vRef, 1e-5);
     expect(std::string(what) + ": nothing written past the outputs", p.tailIntact() && m.tailIntact() && v.tailIntact());
+    if (l2 == 0.0f) {
+        // No weight decay must be plain Adam bit for bit: the same float arithmetic without the decay terms.
+        bool same = true;
+        for (long long i = 0; i < n; i++) {
+            float gi = g[i];
+            float mv = (float)b1 * m0[i] + (1.0f - (float)b1) * gi;
+            float vv = (float)b2 * vv0[i] + (1.0f - (float)b2) * gi * gi;
+            float plain = p0[i] - stepSize * mv / (std::sqrt(vv) / sqrtBc2 + (float)eps);
+            same = same && plain == p[i];
+        }
+        expect(std::string(what) + ": without weight decay, plain Adam bit for bit", same);
+    }
 }
 
 // ------------------------------------------------------------------------------------ elementwise
@@ -790,7 +811,11 @@ int main(int argc, char** argv) {
 
     // Optimizers and elementwise kernels across the grid-stride tail.
     for (long long n : quick ? std::vector<long long>{1000} : std::vector<long long>{1, 257, 1000, 5000}) {
-        for (unsigned grid : grids(n, 4096)) check_optim(n, grid);
+        for (unsigned grid : grids(n, 4096)) {
+            check_optim(n, grid, 0.0f, false);
+            check_optim(n, grid, 0.05f, false);
+            check_optim(n, grid, 0.05f, true);
+        }
         for (unsigned grid : grids(n, 1024)) check_elementwise(n, grid);
     }
     for (long long rows : quick ? std::vector<long long>{300} : std::vector<long long>{1, 7, 300, 1000}) {

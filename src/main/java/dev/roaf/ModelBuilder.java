@@ -255,8 +255,8 @@ public final class ModelBuilder {
      * the CPU's budget (half the JVM heap); a model built on a GPU chooses from the device's free memory.
      *
      * @param batchSize B, examples per step, at least 1
-     * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
-     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam)
+     * @param optimizer the optimizer (Adam and AdamW keep two floats per parameter, SGD one with momentum)
+     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam and AdamW)
      * @return the estimate, one line without a trailing newline
      * @throws IllegalArgumentException if the settings are incomplete or invalid, or the family is
      *                                  recurrent and the sequence length is not known
@@ -281,8 +281,8 @@ public final class ModelBuilder {
      *
      * @param batchSize B, examples per step, at least 1
      * @param steps     T, steps per sequence, at least 1 (recurrent families)
-     * @param optimizer the optimizer (Adam keeps two floats per parameter, SGD one with momentum)
-     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam)
+     * @param optimizer the optimizer (Adam and AdamW keep two floats per parameter, SGD one with momentum)
+     * @param momentum  the SGD momentum (0 for plain SGD; ignored for Adam and AdamW)
      * @return the estimate, one line without a trailing newline
      * @throws IllegalArgumentException if the settings are incomplete or invalid
      */
@@ -295,7 +295,7 @@ public final class ModelBuilder {
             throw new IllegalArgumentException("steps must be at least 1, got " + steps);
         }
         ModelConfig config = config();
-        int copies = optimizer == OptimizerType.ADAM ? 2 : momentum != 0 ? 1 : 0;
+        int copies = optimizer.kind().stateCopies(momentum);
         int k = recomputeEvery == null ? 0 : recomputeEvery;
         if (family.isRecurrent()) {
             return MemoryPlan.recurrentEstimate(config, steps, batchSize, copies, k, MemoryPlan.defaultBudgetBytes()).describe();

@@ -4,9 +4,17 @@ import dev.roaf.train.Optimizer;
 
 /** The update rule a {@link Trainer} uses. */
 public enum OptimizerType {
-    /** Adam as {@code torch.optim.Adam} (beta1 0.9, beta2 0.999, eps 1e-8, no weight decay); the default. */
+    /**
+     * Adam as {@code torch.optim.Adam} (beta1 0.9, beta2 0.999, eps 1e-8); a weight decay is added to the
+     * gradient (L2; default none); the default optimizer.
+     */
     ADAM(Optimizer.Kind.ADAM),
-    /** SGD as {@code torch.optim.SGD}: plain, or with (non-Nesterov) momentum. */
+    /**
+     * AdamW as {@code torch.optim.AdamW}: Adam with decoupled weight decay, each step shrinking the
+     * parameters by {@code 1 - lr * weightDecay} (default weight decay 0.01, as torch).
+     */
+    ADAMW(Optimizer.Kind.ADAMW),
+    /** SGD as {@code torch.optim.SGD}: plain, or with (non-Nesterov) momentum; weight decay as L2 (default none). */
     SGD(Optimizer.Kind.SGD);
 
     private final Optimizer.Kind kind;
@@ -16,7 +24,7 @@ public enum OptimizerType {
     }
 
     /**
-     * Parses {@code adam} or {@code sgd}.
+     * Parses {@code adam}, {@code adamw} or {@code sgd}.
      *
      * @param name the name
      * @return the optimizer type
@@ -25,8 +33,9 @@ public enum OptimizerType {
     public static OptimizerType parse(String name) {
         return switch (name) {
             case "adam" -> ADAM;
+            case "adamw" -> ADAMW;
             case "sgd" -> SGD;
-            default -> throw new IllegalArgumentException("unknown optimizer '" + name + "'; expected adam or sgd");
+            default -> throw new IllegalArgumentException("unknown optimizer '" + name + "'; expected adam, adamw or sgd");
         };
     }
 
@@ -35,9 +44,19 @@ public enum OptimizerType {
     }
 
     /**
+     * The weight decay this optimizer uses when none is set: 0.01 for AdamW (as {@code torch.optim.AdamW}),
+     * 0 for Adam and SGD.
+     *
+     * @return the default weight decay
+     */
+    public double defaultWeightDecay() {
+        return kind.defaultWeightDecay();
+    }
+
+    /**
      * The lower-case name, as {@link #parse} accepts it.
      *
-     * @return {@code adam} or {@code sgd}
+     * @return {@code adam}, {@code adamw} or {@code sgd}
      */
     @Override
     public String toString() {

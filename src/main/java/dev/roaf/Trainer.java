@@ -23,7 +23,7 @@ import java.util.Objects;
  * events to {@link TrainingListener}s. Make one with {@link #builder(Model, Dataset)}.
  *
  * <p>Required: the number of steps ({@link Builder#setSteps}) or of epochs ({@link Builder#setEpochs}).
- * Optional ({@code opt}-prefixed): batch size, learning rate, optimizer and momentum, seed,
+ * Optional ({@code opt}-prefixed): batch size, learning rate, optimizer, momentum and weight decay, seed,
  * evaluation period and size, gradient clipping. The run is a pure function of the model's initial
  * parameters, the dataset and these settings (bit for bit on the same device and thread count).
  *
@@ -315,6 +315,7 @@ public final class Trainer {
         private double learningRate = DEFAULT_LEARNING_RATE;
         private OptimizerType optimizer = OptimizerType.ADAM;
         private double momentum;
+        private Double weightDecay;
         private long seed = 1;
         private Long evaluateEvery;
         private int evaluationSize = 1000;
@@ -400,6 +401,22 @@ public final class Trainer {
          */
         public Builder optMomentum(double momentum) {
             this.momentum = momentum;
+            return this;
+        }
+
+        /**
+         * Sets the weight decay, applied to every trainable parameter (biases included; the fixed
+         * filters are not parameters): for {@link OptimizerType#ADAMW} decoupled (each step multiplies
+         * the parameters by {@code 1 - lr * weightDecay}, as {@code torch.optim.AdamW}), for
+         * {@link OptimizerType#ADAM} and {@link OptimizerType#SGD} added to the gradient as
+         * {@code weightDecay * p} (L2, as their {@code weight_decay} in torch.optim).
+         *
+         * @param weightDecay finite and >= 0 (default {@link OptimizerType#defaultWeightDecay()}: 0.01 for
+         *                    AdamW, 0 otherwise)
+         * @return this builder
+         */
+        public Builder optWeightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
             return this;
         }
 
@@ -599,6 +616,10 @@ public final class Trainer {
                 throw new IllegalArgumentException("optMomentum applies to SGD, not " + optimizer
                         + "; add optOptimizer(OptimizerType.SGD)");
             }
+            double decay = weightDecay != null ? weightDecay : optimizer.defaultWeightDecay();
+            if (!(decay >= 0) || Double.isInfinite(decay)) {
+                throw new IllegalArgumentException("optWeightDecay must be >= 0 and finite, got " + decay);
+            }
             if (evaluateEvery != null && evaluateEvery < 0) {
                 throw new IllegalArgumentException("optEvaluateEvery must be >= 0 (0 = only at the end), got " + evaluateEvery);
             }
@@ -611,7 +632,8 @@ public final class Trainer {
             }
             long every = evaluateEvery != null ? evaluateEvery : Math.max(1, total / 10);
             TrainOptions options = new TrainOptions(total, batchSize, (float) learningRate, optimizer.kind(),
-                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule(), lrHold, lrWarmup);
+                    (float) momentum, seed, every, evaluationSize, (float) clipNorm, schedule.schedule(), lrHold, lrWarmup,
+                    (float) decay);
             if (checkpointFile != null) {
                 if (checkpointSteps < 0) {
                     throw new IllegalArgumentException("optCheckpoints: everySteps must be >= 0, got " + checkpointSteps);

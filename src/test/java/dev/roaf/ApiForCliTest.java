@@ -69,6 +69,48 @@ class ApiForCliTest {
         assertEquals(losses[0], losses[1], 1e-5 * Math.abs(losses[0]), "test loss after 5 steps, full store vs K = 7");
     }
 
+    /**
+     * AdamW without decay is Adam bit for bit; its default decay is torch's 0.01, and decay changes the run; Adam's
+     * and SGD's decay is L2; bad values are refused with the setting's name.
+     */
+    @Test
+    void weightDecayFollowsTorchOptim() {
+        Dataset data = TinyData.signTask(40, 6, 1);
+        assertEquals(0.01, OptimizerType.ADAMW.defaultWeightDecay());
+        assertEquals(0.0, OptimizerType.ADAM.defaultWeightDecay());
+        assertEquals(0.0, OptimizerType.SGD.defaultWeightDecay());
+        assertEquals(OptimizerType.ADAMW, OptimizerType.parse("adamw"));
+        assertEquals("adamw", OptimizerType.ADAMW.toString());
+        double adam = testLossAfterSteps(data, OptimizerType.ADAM, null);
+        assertEquals(adam, testLossAfterSteps(data, OptimizerType.ADAMW, 0.0), 0.0, "AdamW with weight decay 0 is Adam");
+        double adamw = testLossAfterSteps(data, OptimizerType.ADAMW, null);
+        assertEquals(adamw, testLossAfterSteps(data, OptimizerType.ADAMW, 0.01), 0.0, "AdamW's default weight decay is 0.01");
+        assertTrue(adamw != adam, "weight decay 0.01 changes the run");
+        assertTrue(testLossAfterSteps(data, OptimizerType.ADAM, 0.01) != adam, "Adam's L2 weight decay changes the run");
+        assertTrue(testLossAfterSteps(data, OptimizerType.SGD, 0.5) != testLossAfterSteps(data, OptimizerType.SGD, null),
+                "SGD's L2 weight decay changes the run");
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(4).optDevice(CPU).build()) {
+            for (double bad : new double[]{-0.1, Double.NaN, Double.POSITIVE_INFINITY}) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Trainer.builder(m, data)
+                        .setSteps(3).optBatchSize(8).optOptimizer(OptimizerType.ADAMW).optWeightDecay(bad).build());
+                assertTrue(e.getMessage().contains("optWeightDecay must be >= 0 and finite"), e.getMessage());
+            }
+        }
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> OptimizerType.parse("adamax"));
+        assertTrue(unknown.getMessage().contains("expected adam, adamw or sgd"), unknown.getMessage());
+    }
+
+    private static double testLossAfterSteps(Dataset data, OptimizerType optimizer, Double weightDecay) {
+        try (Model m = Model.roafRnn().setShapeFrom(data).setHiddenSize(4).optDevice(CPU).build()) {
+            Trainer.Builder b = Trainer.builder(m, data).setSteps(6).optBatchSize(8).optOptimizer(optimizer)
+                    .optLearningRate(0.05).optEvaluateEvery(0);
+            if (weightDecay != null) {
+                b.optWeightDecay(weightDecay);
+            }
+            return b.build().fit().last().testLoss();
+        }
+    }
+
     @Test
     void skippedStepsReachListenersEvaluationsAndCheckpoints(@TempDir Path dir) throws IOException {
         Dataset data = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(6).withTestSize(20));

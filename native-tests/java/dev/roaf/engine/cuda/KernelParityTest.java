@@ -996,6 +996,21 @@ class KernelParityTest {
                 assertClose("adam params n=" + n, g, p);
                 assertClose("adam m n=" + n, g, m);
                 assertClose("adam v n=" + n, g, vv);
+                // Weight decay: SGD's and Adam's L2 (g + wd p), AdamW's decoupled p *= 1 - lr wd.
+                c().sgdStep(p.c, gr.c, v.c, 0.1f, 0.9f, 0.05f);
+                g.sgdStep(p.g, gr.g, v.g, 0.1f, 0.9f, 0.05f);
+                assertClose("sgd weight decay n=" + n, g, p);
+                assertClose("sgd weight decay velocity n=" + n, g, v);
+                for (boolean decoupled : new boolean[]{false, true}) {
+                    for (int t = 6; t <= 8; t++) {
+                        c().adamStep(p.c, gr.c, m.c, vv.c, 1e-2f, 0.9f, 0.999f, 1e-8f, t, 0.1f, decoupled);
+                        g.adamStep(p.g, gr.g, m.g, vv.g, 1e-2f, 0.9f, 0.999f, 1e-8f, t, 0.1f, decoupled);
+                    }
+                    String what = (decoupled ? "adamw" : "adam weight decay") + " n=" + n;
+                    assertClose(what + " params", g, p);
+                    assertClose(what + " m", g, m);
+                    assertClose(what + " v", g, vv);
+                }
             }
         }
     }

@@ -110,10 +110,14 @@ final class TrainCommand implements Callable<Integer> {
     int batch = 100;
     @Option(names = "--lr", description = "Learning rate (default: ${DEFAULT-VALUE})")
     float lr = DEFAULT_LR;
-    @Option(names = "--optimizer", description = "adam or sgd (default: ${DEFAULT-VALUE})")
+    @Option(names = "--optimizer", description = "adam, adamw or sgd, as torch.optim's (default: ${DEFAULT-VALUE})")
     String optimizer = "adam";
     @Option(names = "--momentum", description = "SGD momentum (default: ${DEFAULT-VALUE})")
     float momentum = 0f;
+    @Option(names = "--weight-decay", description = "Weight decay of every trainable parameter: decoupled for adamw"
+            + " (each step multiplies the weights by 1 - lr * wd), added to the gradient as wd * w for adam and sgd"
+            + " (default: 0.01 for adamw, as torch.optim.AdamW; 0 otherwise)")
+    Float weightDecay;
     @Option(names = "--clip-norm", description = "Rescale gradients whose L2 norm exceeds this (default: off)")
     float clipNorm = 0f;
     @Option(names = "--lr-schedule", description = "constant, or cosine: decay from --lr at the first step (or after"
@@ -306,7 +310,8 @@ final class TrainCommand implements Callable<Integer> {
             record.writeConfig(runConfig);
             ConsoleProgress progress = ConsoleProgress.forStderr(totalSteps);
             Trainer.Builder trainer = Trainer.builder(m, t).setSteps(totalSteps).optBatchSize(batch).optLearningRate(lr)
-                    .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0).optSeed(seed)
+                    .optOptimizer(optKind).optMomentum(optKind == OptimizerType.SGD ? momentum : 0)
+                    .optWeightDecay(weightDecay(optKind)).optSeed(seed)
                     .optEvaluateEvery(every).optEvaluationSize(evalSize).optClipNorm(clipNorm)
                     .optLearningRateSchedule(LearningRateSchedule.parse(lrSchedule), lrHold).optLearningRateWarmup(lrWarmup)
                     .optSkipNonFiniteSteps(skipNonFinite);
@@ -422,6 +427,11 @@ final class TrainCommand implements Callable<Integer> {
         };
     }
 
+    /** The weight decay the run uses: --weight-decay, or the optimizer's default (0.01 for adamw, else 0). */
+    private float weightDecay(OptimizerType optKind) {
+        return weightDecay != null ? weightDecay : (float) optKind.defaultWeightDecay();
+    }
+
     /** The training options' checks, with messages that name the command-line options. */
     private void checkTrainOptions(long totalSteps, long every) {
         if (totalSteps < 1) {
@@ -435,6 +445,9 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (!(momentum >= 0f && momentum < 1f)) {
             throw new IllegalArgumentException("--momentum must be in [0, 1), got " + momentum);
+        }
+        if (weightDecay != null && (!(weightDecay >= 0f) || Float.isInfinite(weightDecay))) {
+            throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + weightDecay);
         }
         if (every < 0) {
             throw new IllegalArgumentException("--eval-every must be >= 0, got " + every);
@@ -675,6 +688,7 @@ final class TrainCommand implements Callable<Integer> {
         train.put("lr", lr);
         train.put("optimizer", OptimizerType.parse(optimizer).toString());
         train.put("momentum", momentum);
+        train.put("weight_decay", weightDecay(OptimizerType.parse(optimizer)));
         train.put("clip_norm", clipNorm);
         train.put("lr_schedule", LearningRateSchedule.parse(lrSchedule).toString());
         train.put("lr_hold", lrHold);

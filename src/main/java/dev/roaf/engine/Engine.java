@@ -214,16 +214,33 @@ public interface Engine extends AutoCloseable {
     // ------------------------------------------------------------------------------- optimizers
 
     /**
-     * SGD as in PyTorch: with momentum {@code v = mu v + g; p -= lr v}, without {@code p -= lr g}
-     * ({@code velocity} may then be null). All parameters in one flat tensor, one call.
+     * SGD as in PyTorch ({@code torch.optim.SGD}): with momentum {@code v = mu v + g; p -= lr v}, without
+     * {@code p -= lr g} ({@code velocity} may then be null); a weight decay {@code wd > 0} first adds
+     * {@code wd p} to the gradient (L2, as torch's {@code weight_decay}). All parameters in one flat
+     * tensor, one call.
      */
-    void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum);
+    void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay);
+
+    /** {@link #sgdStep(Tensor, Tensor, Tensor, float, float, float)} without weight decay. */
+    default void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum) {
+        sgdStep(params, grads, velocity, lr, momentum, 0f);
+    }
 
     /**
-     * Adam as in PyTorch ({@code torch.optim.Adam}, no weight decay), step {@code t >= 1}:
+     * Adam as in PyTorch, step {@code t >= 1}:
      * {@code m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)}.
+     * A weight decay {@code wd > 0} either adds {@code wd p} to the gradient first ({@code decoupled}
+     * false: {@code torch.optim.Adam}'s {@code weight_decay}) or shrinks the parameters first,
+     * {@code p *= 1 - lr wd} ({@code decoupled} true: {@code torch.optim.AdamW}).
      */
-    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t);
+    void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t,
+                  float weightDecay, boolean decoupled);
+
+    /** {@link #adamStep(Tensor, Tensor, Tensor, Tensor, float, float, float, float, int, float, boolean)} without weight decay. */
+    default void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                          int t) {
+        adamStep(params, grads, m, v, lr, beta1, beta2, eps, t, 0f, false);
+    }
 
     /**
      * Waits until every operation issued so far has finished. The CPU engine runs operations to

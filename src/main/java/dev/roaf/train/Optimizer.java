@@ -21,18 +21,31 @@ public abstract class Optimizer implements AutoCloseable {
 
     /** Which update rule. */
     public enum Kind {
-        /** torch.optim.Adam without weight decay. */
+        /** torch.optim.Adam; a weight decay is added to the gradient (L2). */
         ADAM,
-        /** torch.optim.SGD: plain, or with (non-Nesterov) momentum. */
+        /** torch.optim.AdamW: Adam with decoupled weight decay (the parameters shrink by 1 - lr wd each step). */
+        ADAMW,
+        /** torch.optim.SGD: plain, or with (non-Nesterov) momentum; a weight decay is added to the gradient (L2). */
         SGD;
 
-        /** Parses {@code adam} or {@code sgd}. */
+        /** Parses {@code adam}, {@code adamw} or {@code sgd}. */
         public static Kind parse(String s) {
             return switch (s) {
                 case "adam" -> ADAM;
+                case "adamw" -> ADAMW;
                 case "sgd" -> SGD;
-                default -> throw new IllegalArgumentException("unknown optimizer '" + s + "'; expected adam or sgd");
+                default -> throw new IllegalArgumentException("unknown optimizer '" + s + "'; expected adam, adamw or sgd");
             };
+        }
+
+        /** The weight decay this rule uses when none is given: 0.01 for AdamW (as torch.optim.AdamW), else 0. */
+        public double defaultWeightDecay() {
+            return this == ADAMW ? 0.01 : 0.0;
+        }
+
+        /** Floats of state per parameter: 2 for Adam and AdamW (m, v), 1 for SGD with momentum, 0 without. */
+        public int stateCopies(double momentum) {
+            return this == SGD ? (momentum != 0 ? 1 : 0) : 2;
         }
 
         @Override
@@ -41,11 +54,24 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** A new optimizer of {@code kind} for {@code params}. {@code momentum} applies to SGD only. */
+    /** A new optimizer of {@code kind} for {@code params}, without weight decay. {@code momentum} applies to SGD only. */
     public static Optimizer create(Kind kind, Engine engine, Parameters params, float momentum) {
+        return create(kind, engine, params, momentum, 0f);
+    }
+
+    /**
+     * A new optimizer of {@code kind} for {@code params}. {@code momentum} applies to SGD only;
+     * {@code weightDecay} (>= 0) is L2 for Adam and SGD and decoupled for AdamW, as in torch.optim. It
+     * applies to every trainable parameter, biases included (the fixed filters are not parameters).
+     */
+    public static Optimizer create(Kind kind, Engine engine, Parameters params, float momentum, float weightDecay) {
+        if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("weight decay must be a finite number >= 0, got " + weightDecay);
+        }
         return switch (kind) {
-            case ADAM -> new Adam(engine, params, 0.9f, 0.999f, 1e-8f);
-            case SGD -> new Sgd(engine, params, momentum);
+            case ADAM -> new Adam(engine, params, 0.9f, 0.999f, 1e-8f, weightDecay, false);
+            case ADAMW -> new Adam(engine, params, 0.9f, 0.999f, 1e-8f, weightDecay, true);
+            case SGD -> new Sgd(engine, params, momentum, weightDecay);
         };
     }
 
@@ -101,13 +127,14 @@ public abstract class Optimizer implements AutoCloseable {
     /** The state tensors by name, in a fixed order. */
     protected abstract java.util.Map<String, Tensor> stateTensors();
 
-    /** Adam (PyTorch's formulation, bias-corrected). */
+    /** Adam (PyTorch's formulation, bias-corrected), with L2 or decoupled (AdamW) weight decay. */
     static final class Adam extends Optimizer {
         private final Tensor m;
         private final Tensor v;
-        private final float beta1, beta2, eps;
+        private final float beta1, beta2, eps, weightDecay;
+        private final boolean decoupled;
 
-        Adam(Engine engine, Parameters params, float beta1, float beta2, float eps) {
+        Adam(Engine engine, Parameters params, float beta1, float beta2, float eps, float weightDecay, boolean decoupled) {
             super(engine, params);
             int n = (int) params.count();
             this.m = engine.zeros(n);
@@ -115,11 +142,13 @@ public abstract class Optimizer implements AutoCloseable {
             this.beta1 = beta1;
             this.beta2 = beta2;
             this.eps = eps;
+            this.weightDecay = weightDecay;
+            this.decoupled = decoupled;
         }
 
         @Override
         protected void apply(float lr, int t) {
-            engine.adamStep(params.values(), params.grads(), m, v, lr, beta1, beta2, eps, t);
+            engine.adamStep(params.values(), params.grads(), m, v, lr, beta1, beta2, eps, t, weightDecay, decoupled);
         }
 
         @Override
@@ -137,20 +166,21 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** SGD with optional momentum (PyTorch's formulation: v = mu v + g; p -= lr v). */
+    /** SGD with optional momentum and L2 weight decay (PyTorch's formulation: v = mu v + g + wd p; p -= lr v). */
     static final class Sgd extends Optimizer {
         private final Tensor velocity;
-        private final float momentum;
+        private final float momentum, weightDecay;
 
-        Sgd(Engine engine, Parameters params, float momentum) {
+        Sgd(Engine engine, Parameters params, float momentum, float weightDecay) {
             super(engine, params);
             this.momentum = momentum;
+            this.weightDecay = weightDecay;
             this.velocity = momentum != 0f ? engine.zeros((int) params.count()) : null;
         }
 
         @Override
         protected void apply(float lr, int t) {
-            engine.sgdStep(params.values(), params.grads(), velocity, lr, momentum);
+            engine.sgdStep(params.values(), params.grads(), velocity, lr, momentum, weightDecay);
         }
 
         @Override

@@ -16,9 +16,11 @@ package dev.roaf.train;
  * @param schedule   how the learning rate changes over the {@code steps} (the step s uses {@link #lrAt})
  * @param lrHold     the fraction of the steps that keep the full rate before the schedule's decay starts, in [0, 1)
  * @param lrWarmup   the first this many steps multiply the rate by {@code step / lrWarmup} (0 = no warmup)
+ * @param weightDecay weight decay (>= 0): L2 for Adam and SGD, decoupled for AdamW (see {@link Optimizer#create})
  */
 public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
-                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold, long lrWarmup) {
+                           long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold, long lrWarmup,
+                           float weightDecay) {
 
     /** Validates every field; messages name the command-line option. */
     public TrainOptions {
@@ -51,6 +53,15 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
         }
         LrSchedule.checkHold(lrHold);
         LrSchedule.checkWarmup(lrWarmup);
+        if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
+            throw new IllegalArgumentException("--weight-decay must be a finite number >= 0, got " + weightDecay);
+        }
+    }
+
+    /** The options without weight decay. */
+    public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
+                        long evalEvery, int evalSize, float clipNorm, LrSchedule schedule, double lrHold, long lrWarmup) {
+        this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, lrHold, lrWarmup, 0f);
     }
 
     /** The rate of step {@code step} (1-based): {@code lr} times the warmup and schedule factors. */
@@ -58,7 +69,7 @@ public record TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind o
         return lr * LrSchedule.warmupFactor(step, lrWarmup) * schedule.factor(step, steps, lrHold);
     }
 
-    /** The options with no hold and no warmup: the schedule's decay, if any, starts at the first step. */
+    /** The options with no hold, no warmup and no weight decay: the schedule's decay, if any, starts at the first step. */
     public TrainOptions(long steps, int batchSize, float lr, Optimizer.Kind optimizer, float momentum, long seed,
                         long evalEvery, int evalSize, float clipNorm, LrSchedule schedule) {
         this(steps, batchSize, lr, optimizer, momentum, seed, evalEvery, evalSize, clipNorm, schedule, 0, 0);

@@ -120,8 +120,9 @@ public final class Trainer {
         History history = new History();
         // On a GPU: refuse, before allocating optimizer state or activations, a run that cannot fit.
         dev.roaf.model.MemoryPlan.checkDeviceMemory(model, task.steps(), options.batchSize(),
-                options.optimizer() == Optimizer.Kind.ADAM ? 2 : options.momentum() != 0f ? 1 : 0);
-        try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum());
+                options.optimizer().stateCopies(options.momentum()));
+        try (Optimizer opt = Optimizer.create(options.optimizer(), model.engine(), model.parameters(), options.momentum(),
+                options.weightDecay());
              BatchPrefetcher batches = new BatchPrefetcher(task, options.seed(), options.batchSize(), options.steps(),
                      model.engine().overlapsHostWork())) {
             if (resume != null) {
@@ -244,6 +245,7 @@ public final class Trainer {
         meta.putAll(checkpoints.metadata());
         meta.put("train_steps", Long.toString(options.steps()));
         meta.put("optimizer", options.optimizer().toString());
+        meta.put("weight_decay", Float.toString(options.weightDecay()));
         meta.put("lr_schedule", options.schedule().toString());
         meta.put("lr_hold", Double.toString(options.lrHold()));
         meta.put("lr_warmup", Long.toString(options.lrWarmup()));

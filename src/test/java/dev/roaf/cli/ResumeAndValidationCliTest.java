@@ -103,6 +103,9 @@ class ResumeAndValidationCliTest {
         assertUsageError(train(out, "--length", "-3"), "length");
         assertUsageError(train(out, "--eval-every", "-1"), "--eval-every");
         assertUsageError(train(out, "--momentum", "1"), "--momentum");
+        assertUsageError(train(out, "--weight-decay", "-0.1"), "--weight-decay", ">= 0");
+        assertUsageError(train(out, "--weight-decay", "NaN"), "--weight-decay");
+        assertUsageError(train(out, "--optimizer", "adamax"), "adam, adamw or sgd", "adamax");
         assertUsageError(train(out, "--threads", "-1"), "--threads");
         assertUsageError(train(out, "--init-draws", "gpu"), "--init-draws");
         assertFalse(Files.exists(out), "nothing was written");
@@ -133,6 +136,20 @@ class ResumeAndValidationCliTest {
         }
         assertFalse(Files.exists(tmp.resolve("t")) || Files.exists(tmp.resolve("d")) || Files.exists(tmp.resolve("b")),
                 "nothing was written");
+    }
+
+    /** --optimizer adamw records the weight decay it used: torch's default 0.01 unless --weight-decay is given. */
+    @Test
+    void adamwRecordsItsWeightDecay(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("adamw");
+        CliTest.Result r = train(run, "--optimizer", "adamw", "--steps", "4");
+        assertEquals(0, r.code(), r.err());
+        String config = Files.readString(run.resolve("config.json")).replaceAll("\\s", "");
+        assertTrue(config.contains("\"optimizer\":\"adamw\"") && config.contains("\"weight_decay\":0.01"), config);
+        Path adam = tmp.resolve("adam");
+        assertEquals(0, train(adam, "--weight-decay", "0.5", "--steps", "4").code());
+        String adamConfig = Files.readString(adam.resolve("config.json")).replaceAll("\\s", "");
+        assertTrue(adamConfig.contains("\"optimizer\":\"adam\"") && adamConfig.contains("\"weight_decay\":0.5"), adamConfig);
     }
 
     /** --init-draws device trains and is recorded with the run (it decides the initial values). */

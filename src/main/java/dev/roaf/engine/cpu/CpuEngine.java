@@ -990,25 +990,29 @@ public final class CpuEngine implements Engine {
     // ------------------------------------------------------------------------------- optimizers
 
     @Override
-    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum) {
+    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
         CpuTensor tp = cpu(params, "params"), tg = cpu(grads, "grads");
         require(tp.size() == tg.size(), "sgdStep: params " + tp + " and grads " + tg + " differ in size");
+        requireWeightDecay("sgdStep", weightDecay);
         CpuTensor tv = momentum != 0f ? cpu(velocity, "velocity") : null;
         if (tv != null) {
             require(tv.size() == tp.size(), "sgdStep: velocity " + tv + " does not match params " + tp);
         }
         float[] pa = tp.f(), ga = tg.f(), va = tv == null ? null : tv.f();
         int po = tp.off(), go = tg.off(), vo = tv == null ? 0 : tv.off();
+        // g + wd p as one fused multiply-add, as the kernel (exactly g when wd = 0).
         parallel.forRange((int) tp.size(), 1 << 14, (part, from, to) -> {
             if (va == null) {
                 for (int i = from; i < to; i++) {
-                    pa[po + i] -= lr * ga[go + i];
+                    float p = pa[po + i];
+                    pa[po + i] = p - lr * Math.fma(weightDecay, p, ga[go + i]);
                 }
             } else {
                 for (int i = from; i < to; i++) {
-                    float v = momentum * va[vo + i] + ga[go + i];
+                    float p = pa[po + i];
+                    float v = momentum * va[vo + i] + Math.fma(weightDecay, p, ga[go + i]);
                     va[vo + i] = v;
-                    pa[po + i] -= lr * v;
+                    pa[po + i] = p - lr * v;
                 }
             }
         });
@@ -1016,28 +1020,38 @@ public final class CpuEngine implements Engine {
 
     @Override
     public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-                         int t) {
+                         int t, float weightDecay, boolean decoupled) {
         CpuTensor tp = cpu(params, "params"), tg = cpu(grads, "grads"), tm = cpu(m, "m"), tv = cpu(v, "v");
         require(tp.size() == tg.size() && tp.size() == tm.size() && tp.size() == tv.size(),
                 "adamStep: params, grads, m and v must have the same size");
         require(t >= 1, "adamStep: step t must be at least 1, got " + t);
+        requireWeightDecay("adamStep", weightDecay);
         float[] pa = tp.f(), ga = tg.f(), ma = tm.f(), va = tv.f();
         int po = tp.off(), go = tg.off(), mo = tm.off(), vo = tv.off();
-        // Same arithmetic as torch.optim.Adam (non-fused): step size lr / bc1, denominator sqrt(v)/sqrt(bc2) + eps.
+        // Same arithmetic as torch.optim.Adam / AdamW (non-fused): step size lr / bc1, denominator
+        // sqrt(v)/sqrt(bc2) + eps; L2 adds wd p to the gradient, decoupled decay multiplies p by 1 - lr wd.
         double bc1 = 1.0 - Math.pow(beta1, t);
         double bc2 = 1.0 - Math.pow(beta2, t);
         float stepSize = (float) (lr / bc1);
         float sqrtBc2 = (float) Math.sqrt(bc2);
+        float l2 = decoupled ? 0f : weightDecay;
+        float shrink = decoupled ? (float) (1.0 - (double) lr * weightDecay) : 1f;
         parallel.forRange((int) tp.size(), 1 << 14, (part, from, to) -> {
             for (int i = from; i < to; i++) {
-                float g = ga[go + i];
+                float p = pa[po + i];
+                float g = Math.fma(l2, p, ga[go + i]);
                 float mv = beta1 * ma[mo + i] + (1f - beta1) * g;
                 float vv = beta2 * va[vo + i] + (1f - beta2) * g * g;
                 ma[mo + i] = mv;
                 va[vo + i] = vv;
-                pa[po + i] -= stepSize * mv / ((float) Math.sqrt(vv) / sqrtBc2 + eps);
+                pa[po + i] = p * shrink - stepSize * mv / ((float) Math.sqrt(vv) / sqrtBc2 + eps);
             }
         });
+    }
+
+    private static void requireWeightDecay(String op, float weightDecay) {
+        require(weightDecay >= 0f && !Float.isInfinite(weightDecay),
+                op + ": weight decay must be a finite number >= 0, got " + weightDecay);
     }
 
     @Override

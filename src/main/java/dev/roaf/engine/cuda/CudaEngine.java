@@ -1832,31 +1832,41 @@ public final class CudaEngine implements Engine {
     // ------------------------------------------------------------------------------- optimizers
 
     @Override
-    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum) {
+    public void sgdStep(Tensor params, Tensor grads, Tensor velocity, float lr, float momentum, float weightDecay) {
         op("sgdStep", () -> {
             CudaTensor tp = f32(params, "params"), tg = f32(grads, "grads");
             require(tp.size() == tg.size(), "sgdStep: params " + tp + " and grads " + tg + " differ in size");
+            requireWeightDecay("sgdStep", weightDecay);
             CudaTensor tv = momentum != 0f ? f32(velocity, "velocity") : null;
             if (tv != null) {
                 require(tv.size() == tp.size(), "sgdStep: velocity " + tv + " does not match params " + tp);
             }
-            launch1d("roaf_sgd_step", tp.size(), tp, tg, tv, tp.size(), lr, momentum);
+            launch1d("roaf_sgd_step", tp.size(), tp, tg, tv, tp.size(), lr, momentum, weightDecay);
         });
     }
 
     @Override
-    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t) {
+    public void adamStep(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, int t,
+                         float weightDecay, boolean decoupled) {
         op("adamStep", () -> {
             CudaTensor tp = f32(params, "params"), tg = f32(grads, "grads"), tm = f32(m, "m"), tv = f32(v, "v");
             require(tp.size() == tg.size() && tp.size() == tm.size() && tp.size() == tv.size(),
                     "adamStep: params, grads, m and v must have the same size");
             require(t >= 1, "adamStep: step t must be at least 1, got " + t);
+            requireWeightDecay("adamStep", weightDecay);
             double bc1 = 1.0 - Math.pow(beta1, t);
             double bc2 = 1.0 - Math.pow(beta2, t);
             float stepSize = (float) (lr / bc1);
             float sqrtBc2 = (float) Math.sqrt(bc2);
-            launch1d("roaf_adam_step", tp.size(), tp, tg, tm, tv, tp.size(), beta1, beta2, stepSize, sqrtBc2, eps);
+            float l2 = decoupled ? 0f : weightDecay;
+            float shrink = decoupled ? (float) (1.0 - (double) lr * weightDecay) : 1f;
+            launch1d("roaf_adam_step", tp.size(), tp, tg, tm, tv, tp.size(), beta1, beta2, stepSize, sqrtBc2, eps, l2, shrink);
         });
+    }
+
+    private static void requireWeightDecay(String op, float weightDecay) {
+        require(weightDecay >= 0f && !Float.isInfinite(weightDecay),
+                op + ": weight decay must be a finite number >= 0, got " + weightDecay);
     }
 
     // ------------------------------------------------------------------------------------ close

@@ -369,36 +369,47 @@ class CpuEngineOpsTest {
         SplittableRandom rng = new SplittableRandom(size);
         try (CpuEngine e = new CpuEngine(threads); Arena arena = new Arena(e)) {
             for (float momentum : new float[]{0f, 0.9f}) {
-                float lr = 0.1f;
-                float[] p0 = uniform(rng, size, 1);
-                Tensor tp = arena.f32("params", p0, size);
-                Tensor tv = arena.f32("velocity", new float[size], size);
-                Tensor tg = arena.f32("grads", new float[size], size);
-                double[] p = d(p0), buf = null;
-                for (int step = 1; step <= 4; step++) {
-                    float[] g = gaussian(rng, size, 1);
-                    e.upload(g, tg);
-                    e.sgdStep(tp, tg, momentum == 0f ? null : tv, lr, momentum);
-                    // torch.optim.SGD (dampening 0, no nesterov): buf = g at the first step, then mu buf + g.
-                    if (momentum != 0f) {
-                        if (buf == null) {
-                            buf = d(g);
+                for (float wd : new float[]{0f, 0.05f}) {
+                    float lr = 0.1f;
+                    float[] p0 = uniform(rng, size, 1);
+                    Tensor tp = arena.f32("params", p0, size);
+                    Tensor tv = arena.f32("velocity", new float[size], size);
+                    Tensor tg = arena.f32("grads", new float[size], size);
+                    double[] p = d(p0), buf = null;
+                    for (int step = 1; step <= 4; step++) {
+                        float[] g = gaussian(rng, size, 1);
+                        e.upload(g, tg);
+                        if (wd == 0f) {
+                            e.sgdStep(tp, tg, momentum == 0f ? null : tv, lr, momentum);
                         } else {
-                            for (int i = 0; i < size; i++) {
-                                buf[i] = momentum * buf[i] + g[i];
+                            e.sgdStep(tp, tg, momentum == 0f ? null : tv, lr, momentum, wd);
+                        }
+                        // torch.optim.SGD (dampening 0, no nesterov): d = g + wd p; buf = d at the first step,
+                        // then mu buf + d; p -= lr buf.
+                        double[] dp = new double[size];
+                        for (int i = 0; i < size; i++) {
+                            dp[i] = g[i] + wd * p[i];
+                        }
+                        if (momentum != 0f) {
+                            if (buf == null) {
+                                buf = dp.clone();
+                            } else {
+                                for (int i = 0; i < size; i++) {
+                                    buf[i] = momentum * buf[i] + dp[i];
+                                }
                             }
                         }
+                        for (int i = 0; i < size; i++) {
+                            p[i] -= lr * (momentum != 0f ? buf[i] : dp[i]);
+                        }
                     }
-                    for (int i = 0; i < size; i++) {
-                        p[i] -= lr * (momentum != 0f ? buf[i] : g[i]);
+                    String what = "sgd size=" + size + " momentum=" + momentum + " weight decay=" + wd;
+                    assertTrue(updateError(arena.get(tp), p, p0) <= TOL, what + ": parameter update error " + updateError(arena.get(tp), p, p0));
+                    if (momentum != 0f) {
+                        assertTrue(relNorm(arena.get(tv), buf) <= TOL, what + ": momentum buffer");
                     }
+                    arena.assertPaddingIntact(what);
                 }
-                String what = "sgd size=" + size + " momentum=" + momentum;
-                assertTrue(updateError(arena.get(tp), p, p0) <= TOL, what + ": parameter update error " + updateError(arena.get(tp), p, p0));
-                if (momentum != 0f) {
-                    assertTrue(relNorm(arena.get(tv), buf) <= TOL, what + ": momentum buffer");
-                }
-                arena.assertPaddingIntact(what);
             }
         }
     }
@@ -427,35 +438,80 @@ class CpuEngineOpsTest {
     @ParameterizedTest(name = "size={0} threads={1}")
     @MethodSource("optimizerSizes")
     void adamMatchesPyTorch(int size, int threads) {
-        SplittableRandom rng = new SplittableRandom(size + 99);
-        float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
-        try (CpuEngine e = new CpuEngine(threads); Arena arena = new Arena(e)) {
-            float[] p0 = uniform(rng, size, 0.1);
-            Tensor tp = arena.f32("params", p0, size);
-            Tensor tm = arena.f32("m", new float[size], size);
-            Tensor tv = arena.f32("v", new float[size], size);
-            Tensor tg = arena.f32("grads", new float[size], size);
-            double[] p = d(p0), m = new double[size], v = new double[size];
-            for (int t = 1; t <= 6; t++) {
-                float[] g = gaussian(rng, size, t == 3 ? 1e-4 : 1);
-                e.upload(g, tg);
-                e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, t);
-                // torch.optim.Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2;
-                // p -= lr / (1-b1^t) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
-                double bc1 = 1 - Math.pow(b1, t), bc2 = 1 - Math.pow(b2, t);
-                for (int i = 0; i < size; i++) {
-                    m[i] = b1 * m[i] + (1 - b1) * g[i];
-                    v[i] = b2 * v[i] + (1 - b2) * (double) g[i] * g[i];
-                    p[i] -= lr / bc1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps);
+        // (weight decay, decoupled): plain Adam, torch.optim.Adam's L2 weight_decay, torch.optim.AdamW.
+        float[][] decays = {{0f, 0f}, {0.05f, 0f}, {0.05f, 1f}};
+        for (float[] decay : decays) {
+            float wd = decay[0];
+            boolean decoupled = decay[1] != 0f;
+            SplittableRandom rng = new SplittableRandom(size + 99);
+            float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+            try (CpuEngine e = new CpuEngine(threads); Arena arena = new Arena(e)) {
+                float[] p0 = uniform(rng, size, 0.1);
+                Tensor tp = arena.f32("params", p0, size);
+                Tensor tm = arena.f32("m", new float[size], size);
+                Tensor tv = arena.f32("v", new float[size], size);
+                Tensor tg = arena.f32("grads", new float[size], size);
+                double[] p = d(p0), m = new double[size], v = new double[size];
+                for (int t = 1; t <= 6; t++) {
+                    float[] g = gaussian(rng, size, t == 3 ? 1e-4 : 1);
+                    e.upload(g, tg);
+                    if (wd == 0f) {
+                        e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, t);
+                    } else {
+                        e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, t, wd, decoupled);
+                    }
+                    // torch.optim.Adam: g += wd p (L2); torch.optim.AdamW: p *= 1 - lr wd. Then
+                    // m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr / (1-b1^t) * m / (sqrt(v) / sqrt(1-b2^t) + eps)
+                    double bc1 = 1 - Math.pow(b1, t), bc2 = 1 - Math.pow(b2, t);
+                    for (int i = 0; i < size; i++) {
+                        double gi = decoupled ? g[i] : g[i] + wd * p[i];
+                        if (decoupled) {
+                            p[i] *= 1 - (double) lr * wd;
+                        }
+                        m[i] = b1 * m[i] + (1 - b1) * gi;
+                        v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+                        p[i] -= lr / bc1 * m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + eps);
+                    }
+                    String what = "adam size=" + size + " weight decay=" + wd + (decoupled ? " (AdamW)" : "") + " step " + t;
+                    assertTrue(relNorm(arena.get(tm), m) <= TOL, what + ": m");
+                    assertTrue(relNorm(arena.get(tv), v) <= TOL, what + ": v");
+                    double err = updateError(arena.get(tp), p, p0);
+                    assertTrue(err <= TOL, what + ": parameter update error " + err);
                 }
-                String what = "adam size=" + size + " step " + t;
-                assertTrue(relNorm(arena.get(tm), m) <= TOL, what + ": m");
-                assertTrue(relNorm(arena.get(tv), v) <= TOL, what + ": v");
-                double err = updateError(arena.get(tp), p, p0);
-                assertTrue(err <= TOL, what + ": parameter update error " + err);
+                assertThrows(IllegalArgumentException.class, () -> e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, 0), "step 0");
+                assertThrows(IllegalArgumentException.class, () -> e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, 7, -0.1f, true),
+                        "negative weight decay");
+                assertThrows(IllegalArgumentException.class, () -> e.sgdStep(tp, tg, null, lr, 0f, Float.POSITIVE_INFINITY),
+                        "infinite weight decay");
+                arena.assertPaddingIntact("adam size=" + size);
             }
-            assertThrows(IllegalArgumentException.class, () -> e.adamStep(tp, tg, tm, tv, lr, b1, b2, eps, 0), "step 0");
-            arena.assertPaddingIntact("adam size=" + size);
+        }
+    }
+
+    @Test
+    void adamwWithoutGradientsShrinksTheParametersByOneMinusLrTimesDecayPerStep() {
+        // m = v = 0 and g = 0 make the Adam term 0 / eps = 0: only the decoupled decay acts, p_t = p_0 (1 - lr wd)^t,
+        // and L2 decay (torch.optim.Adam's) moves every parameter against its sign by about lr.
+        try (CpuEngine e = new CpuEngine(1)) {
+            float[] p0 = {1f, -2f, 0.5f, 0f};
+            Tensor p = e.fromHost(p0, 4), g = e.zeros(4), m = e.zeros(4), v = e.zeros(4);
+            float lr = 0.1f, wd = 0.2f, shrink = (float) (1.0 - (double) lr * wd);
+            float[] want = p0.clone();
+            for (int t = 1; t <= 5; t++) {
+                e.adamStep(p, g, m, v, lr, 0.9f, 0.999f, 1e-8f, t, wd, true);
+                for (int i = 0; i < 4; i++) {
+                    want[i] *= shrink;
+                }
+            }
+            assertArrayEquals(want, e.toHost(p), "AdamW with zero gradients");
+            assertEquals(1.0 * Math.pow(0.98, 5), e.toHost(p)[0], 1e-6);
+
+            Tensor q = e.fromHost(p0, 4), m2 = e.zeros(4), v2 = e.zeros(4);
+            e.adamStep(q, g, m2, v2, lr, 0.9f, 0.999f, 1e-8f, 1, wd, false);
+            float[] got = e.toHost(q);
+            for (int i = 0; i < 4; i++) {
+                assertEquals(p0[i] - lr * Math.signum(p0[i]), got[i], 1e-5, "first L2-decayed Adam step of element " + i);
+            }
         }
     }
 
