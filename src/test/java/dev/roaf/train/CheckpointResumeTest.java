@@ -211,6 +211,23 @@ class CheckpointResumeTest {
     }
 
     @Test
+    void resumedAdamwRunIsBitIdentical(@TempDir Path dir) throws Exception {
+        // AdamW's decay acts on the parameters every step: a resumed run must apply it from the checkpoint's step on.
+        Task task = adding();
+        TrainOptions o = new TrainOptions(STEPS, 8, 5e-3f, Optimizer.Kind.ADAMW, 0f, 3, 15, 50, 0f, LrSchedule.CONSTANT, 0, 0, 0.5f);
+        Result full = runCopyingCheckpoints(task, ModelKind.ROAF_RNN, o, dir, Trainer.OnNonFinite.STOP);
+        Result resumed = resume(task, ModelKind.ROAF_RNN, o, dir.resolve("copies/step-30"), Trainer.OnNonFinite.STOP, new ArrayList<>());
+        assertSameRun(full, resumed);
+        Checkpoint last = Checkpoint.read(dir.resolve(Checkpoint.FILE_NAME));
+        assertEquals(Set.of("m", "v"), last.optimizerState().keySet());
+        assertEquals("adamw", last.metadata().get("optimizer"));
+        assertEquals("0.5", last.metadata().get("weight_decay"));
+        TrainOptions adam = new TrainOptions(STEPS, 8, 5e-3f, Optimizer.Kind.ADAM, 0f, 3, 15, 50, 0f, LrSchedule.CONSTANT);
+        Result plain = runCopyingCheckpoints(task, ModelKind.ROAF_RNN, adam, dir.resolve("adam"), Trainer.OnNonFinite.STOP);
+        assertNotEquals(full.tensors(), plain.tensors(), "the decay changes the run");
+    }
+
+    @Test
     void resumedSgdMomentumRunOfAnotherModelIsBitIdentical(@TempDir Path dir) throws Exception {
         Task task = adding();
         TrainOptions o = options(Optimizer.Kind.SGD, 0.9f);
