@@ -394,7 +394,7 @@ public final class Trainer {
         }
 
         /**
-         * Sets the momentum of SGD ({@code v = momentum v + g; p -= lr v}); Adam has none.
+         * Sets the momentum of SGD ({@code v = momentum v + g; p -= lr v}); Adam and AdamW have none.
          *
          * @param momentum in [0, 1) (default 0, plain SGD)
          * @return this builder
