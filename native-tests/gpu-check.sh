@@ -8,7 +8,9 @@
 # Steps, each bounded by `timeout` and all by one deadline (ROAF_GPU_DEADLINE_S, default 570 s, inside
 # the device tool's 600 s per call): (1) discovery: card, driver, java, every libcublas/libcurand on
 # the machine; (2) the GPU tests (JUnit tag "gpu": each kernel vs the CPU engine, model parity,
-# device memory over create/close cycles, GPU faults; every @Tag("gpu") class in test-classes is found);
+# device memory over create/close cycles, GPU faults; every @Tag("gpu") class in test-classes is found), and
+# PyTorch parity: every family run and trained on the GPU, rebuilt from its files by the device's PyTorch
+# (bench/results/gpu-torch-parity-<card>-<date>.md);
 # (3) kernel timings (GpuBench: CUDA events, medians, against the floor), written to
 # bench/results/gpu-check-<card>-<date>.md (and .json); (4) whole training updates through the public API
 # (ModelStepBench) and their PyTorch peers (bench/peers/torch_step.py) on the same GPU, set side by
@@ -45,7 +47,7 @@ fits() { (( deadline - SECONDS >= $1 )) && return 0; echo "-- skipped: $2 (under
 save() {
     [[ -n "$out" ]] || return 0
     mkdir -p "$out/results"
-    cp bench/results/gpu-check-* bench/results/gpu-ratios-* "$out/results/" 2>/dev/null || true
+    cp bench/results/gpu-check-* bench/results/gpu-ratios-* bench/results/gpu-torch-parity-* "$out/results/" 2>/dev/null || true
     cp "$log" "$out/gpu-check.log"
 }
 carry=${ROAF_GPU_CARRY:-target/gpu-carry}
@@ -210,6 +212,30 @@ if [[ $stage != timings ]]; then
         curand_rc=${PIPESTATUS[0]}
         if grep -q "random draws on cuRAND" "$curand_log"; then curand_path="cuRAND loaded"; else curand_path="cuRAND did NOT load"; fi
         echo "cuRAND tests exit code: $curand_rc ($curand_path; if 0 and loaded, make roaf.cuda.curand default to true)"
+        save
+    fi
+    # PyTorch parity of the CUDA engine: every family run and trained (five updates) on the GPU by roaf, rebuilt from its
+    # model files by the device's PyTorch (float64, on its CPU) and compared (bench/peers/torch_*.py; the CPU engine's
+    # tables: bench/results/torch-*-cpu.md). ROAF_PARITY_DEVICE=cpu tries this block on a machine without a GPU.
+    if [[ -z "${ROAF_GPU_TESTS:-}" && -d "$carry/peers" ]] && python3 -c 'import torch' 2> /dev/null && fits 60 "PyTorch parity"; then
+        echo
+        echo "== PyTorch parity of the CUDA engine (bench/peers/torch_reads_models.py, torch_trains_same.py)"
+        slug=$(nvidia-smi --query-gpu=name --format=csv,noheader 2> /dev/null | head -1 | tr 'A-Z' 'a-z' | sed -E 's/^nvidia //; s/[^a-z0-9]+/-/g; s/-$//')
+        parity=bench/results/gpu-torch-parity-${slug:-gpu}-$(date -u +%F).md
+        peers_dir=$(mktemp -d)
+        {
+            echo "# PyTorch parity of the CUDA engine, ${slug:-gpu}, $(date -u +%F) (native-tests/gpu-check.sh)"
+            echo
+            timeout "$(bound 60)" "$JAVA" -cp "$cp:$carry/peers" ExportModels "$peers_dir/models" "${ROAF_PARITY_DEVICE:-cuda}" > /dev/null \
+                && timeout "$(bound 60)" python3 bench/peers/torch_reads_models.py "$peers_dir/models"
+            echo
+            echo "torch_reads_models exit code: $?"
+            echo
+            timeout "$(bound 60)" "$JAVA" -cp "$cp:$carry/peers" ExportTraining "$peers_dir/train" "${ROAF_PARITY_DEVICE:-cuda}" > /dev/null \
+                && timeout "$(bound 60)" python3 bench/peers/torch_trains_same.py "$peers_dir/train"
+            echo
+            echo "torch_trains_same exit code: $?"
+        } 2>&1 | tee "$parity"
         save
     fi
 fi

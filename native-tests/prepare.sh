@@ -61,7 +61,10 @@ done
 modules=java.base,java.logging,java.xml,java.management,jdk.unsupported   # no java.desktop: GPU tests draw no plots
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$build/jdk" 2>/dev/null \
   || jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$build/jdk"
-parts=(jdk classes test-classes lib)
+# bench/peers' exporters for gpu-check.sh's PyTorch parity, compiled here: the carried runtime has no compiler.
+mkdir -p "$build/peers"
+javac -d "$build/peers" -cp target/classes bench/peers/ExportModels.java bench/peers/ExportTraining.java
+parts=(jdk classes test-classes lib peers)
 if bash native-tests/cublas-shim/build.sh "$build/cublas-shim" >&2; then
     parts+=(cublas-shim)
 else

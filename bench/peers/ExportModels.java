@@ -9,7 +9,9 @@
  * DIR/<case>.out.f32 (little-endian float32) and DIR/<case>.json (their shapes).
  *
  * Run (after mvn package):
- *   java -cp target/roaf.jar bench/peers/ExportModels.java DIR
+ *   java -cp target/roaf.jar bench/peers/ExportModels.java DIR [DEVICE]
+ * DEVICE: cpu (default), cuda or auto, where the models train and run (native-tests/gpu-check.sh runs it with cuda,
+ * compiled by native-tests/prepare.sh, as the GPU machine's Java runtime cannot compile source files).
  */
 
 import dev.roaf.Dataset;
@@ -30,14 +32,16 @@ import java.util.SplittableRandom;
 import java.util.function.Supplier;
 
 public class ExportModels {
+    private static Device device;
     private static final int EXAMPLES = 4;
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: java -cp target/roaf.jar bench/peers/ExportModels.java DIR");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: java -cp target/roaf.jar bench/peers/ExportModels.java DIR [cpu|cuda|auto]");
             System.exit(2);
         }
         Path dir = Files.createDirectories(Path.of(args[0]));
+        device = Device.parse(args.length > 1 ? args[1] : "cpu", 1);
         Dataset adding = Datasets.builtIn("adding", Datasets.Options.defaults().withLength(20).withTestSize(50));
         Dataset copy = Datasets.builtIn("copy", Datasets.Options.defaults().withLength(5).withTestSize(50));
         Dataset mnist = Datasets.builtIn("mnist");
@@ -64,7 +68,7 @@ public class ExportModels {
         if (!sequences) {
             builder.setHiddenSize(16);
         }
-        try (Model m = builder.optSeed(7).optDevice(Device.cpu(1)).build()) {
+        try (Model m = builder.optSeed(7).optDevice(device).build()) {
             Trainer.builder(m, data).setSteps(30).optBatchSize(16).optLearningRate(0.02).optEvaluateEvery(0)
                     .optEvaluationSize(50).build().fit();
             m.save(dir.resolve(name + ".safetensors"));

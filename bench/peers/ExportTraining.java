@@ -9,7 +9,9 @@
  * DIR/<case>.y.f32 (little-endian float32; labels as floats) and DIR/<case>.json (shapes and settings).
  *
  * Run (after mvn package):
- *   java -cp target/roaf.jar bench/peers/ExportTraining.java DIR
+ *   java -cp target/roaf.jar bench/peers/ExportTraining.java DIR [DEVICE]
+ * DEVICE: cpu (default), cuda or auto, where the models train and run (native-tests/gpu-check.sh runs it with cuda,
+ * compiled by native-tests/prepare.sh, as the GPU machine's Java runtime cannot compile source files).
  */
 
 import dev.roaf.Dataset;
@@ -29,6 +31,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 
 public class ExportTraining {
+    private static Device device;
     private static final int EXAMPLES = 16, STEPS = 12, FEATURES = 3, VECTOR = 20, CLASSES = 4, UPDATES = 5;
 
     enum Target { CLASS, CLASS_PER_STEP, REGRESSION }
@@ -37,11 +40,12 @@ public class ExportTraining {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 1) {
-            System.err.println("usage: java -cp target/roaf.jar bench/peers/ExportTraining.java DIR");
+        if (args.length < 1 || args.length > 2) {
+            System.err.println("usage: java -cp target/roaf.jar bench/peers/ExportTraining.java DIR [cpu|cuda|auto]");
             System.exit(2);
         }
         Path dir = Files.createDirectories(Path.of(args[0]));
+        device = Device.parse(args.length > 1 ? args[1] : "cpu", 1);
         Setting adam = new Setting(OptimizerType.ADAM, 0.01, 0, 0, 0);
         Setting adamClip = new Setting(OptimizerType.ADAM, 0.01, 0, 0, 0.05);  // small enough to clip every step
         Setting adamw = new Setting(OptimizerType.ADAMW, 0.01, 0, 0.1, 0);
@@ -127,7 +131,7 @@ public class ExportTraining {
             }
         }
         Dataset d = data.build();
-        try (Model m = builder.setShapeFrom(d).setHiddenSize(8).optSeed(11).optDevice(Device.cpu(1)).build()) {
+        try (Model m = builder.setShapeFrom(d).setHiddenSize(8).optSeed(11).optDevice(device).build()) {
             m.save(dir.resolve(name + ".init.safetensors"));
             Trainer.Builder t = Trainer.builder(m, d).setSteps(UPDATES).optBatchSize(EXAMPLES).optOptimizer(s.optimizer())
                     .optLearningRate(s.lr()).optWeightDecay(s.weightDecay()).optClipNorm(s.clip()).optEvaluateEvery(0);

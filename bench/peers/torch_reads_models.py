@@ -3,7 +3,7 @@
 layout and equations README.md documents (torch.nn.LSTM and torch.nn.RNN for the baselines, a few lines of torch for
 ROAF), and compares its outputs with roaf's on the same inputs.
 
-Run (after mvn package; needs torch and safetensors):
+Run (after mvn package; needs torch; the safetensors package is used when installed):
     java -cp target/roaf.jar bench/peers/ExportModels.java /tmp/roaf-export
     python3 bench/peers/torch_reads_models.py /tmp/roaf-export
 Exits 1 if an output differs by more than 1e-4 of the outputs' scale.
@@ -15,9 +15,32 @@ import sys
 
 import numpy as np
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file
 
+
+
+def read_safetensors(path):
+    """(tensors, metadata) of a safetensors file: the safetensors package when it is installed, else the format read
+    directly (an 8-byte little-endian header length, a JSON header, the raw little-endian data)."""
+    try:
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+        with safe_open(path, framework="pt") as f:
+            return load_file(path), f.metadata()
+    except ImportError:
+        import json as _json
+        import struct
+        with open(path, "rb") as f:
+            raw = f.read()
+        (size,) = struct.unpack("<Q", raw[:8])
+        header = _json.loads(raw[8:8 + size])
+        meta = header.pop("__metadata__", {})
+        types = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+        tensors = {}
+        for name, info in header.items():
+            start, end = info["data_offsets"]
+            a = np.frombuffer(raw[8 + size + start:8 + size + end], dtype=np.dtype(types[info["dtype"]]).newbyteorder("<"))
+            tensors[name] = torch.from_numpy(a.astype(a.dtype.newbyteorder("=")).reshape(info["shape"]))
+        return tensors, meta
 
 def filter_fn(t, prefix, layer=None):
     """O x for the filter stored under prefix: a dense O ([N,N], or [L,N,N] per layer) or a signed permutation."""
@@ -98,9 +121,8 @@ def main():
     for case in cases:
         base = case[:-len(".json")]
         shapes = json.load(open(case))
-        with safe_open(base + ".safetensors", framework="pt") as f:
-            meta = f.metadata()
-        t = {k: (v.double() if v.is_floating_point() else v) for k, v in load_file(base + ".safetensors").items()}
+        tensors, meta = read_safetensors(base + ".safetensors")
+        t = {k: (v.double() if v.is_floating_point() else v) for k, v in tensors.items()}
         x = torch.from_numpy(np.fromfile(base + ".in.f32", dtype="<f4").reshape(shapes["input_shape"]).astype(np.float64))
         ours = np.fromfile(base + ".out.f32", dtype="<f4").reshape(shapes["output_shape"]).astype(np.float64)
         with torch.no_grad():

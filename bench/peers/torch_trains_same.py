@@ -4,7 +4,7 @@ torch.optim (Adam, AdamW, SGD with momentum and weight decay), torch.nn.utils.cl
 (cross-entropy over the batch or over every step, squared error), from the saved initial model file, and compares
 the parameters after the last update with roaf's.
 
-Run (after mvn package; needs torch and safetensors):
+Run (after mvn package; needs torch; the safetensors package is used when installed):
     java -cp target/roaf.jar bench/peers/ExportTraining.java /tmp/roaf-train
     python3 bench/peers/torch_trains_same.py /tmp/roaf-train
 Exits 1 if a run's update differs from PyTorch's by more than 1e-4 of its size.
@@ -17,11 +17,34 @@ import sys
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
-from safetensors.torch import load_file
 
 BUFFERS = ("O", "O_index", "O_sign")
 
+
+
+def read_safetensors(path):
+    """(tensors, metadata) of a safetensors file: the safetensors package when it is installed, else the format read
+    directly (an 8-byte little-endian header length, a JSON header, the raw little-endian data)."""
+    try:
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+        with safe_open(path, framework="pt") as f:
+            return load_file(path), f.metadata()
+    except ImportError:
+        import json as _json
+        import struct
+        with open(path, "rb") as f:
+            raw = f.read()
+        (size,) = struct.unpack("<Q", raw[:8])
+        header = _json.loads(raw[8:8 + size])
+        meta = header.pop("__metadata__", {})
+        types = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
+        tensors = {}
+        for name, info in header.items():
+            start, end = info["data_offsets"]
+            a = np.frombuffer(raw[8 + size + start:8 + size + end], dtype=np.dtype(types[info["dtype"]]).newbyteorder("<"))
+            tensors[name] = torch.from_numpy(a.astype(a.dtype.newbyteorder("=")).reshape(info["shape"]))
+        return tensors, meta
 
 def is_param(name):
     return name.split(".")[-1] not in BUFFERS
@@ -96,10 +119,9 @@ def main():
     for case in cases:
         base = case[:-len(".json")]
         c = json.load(open(case))
-        with safe_open(base + ".init.safetensors", framework="pt") as f:
-            meta = f.metadata()
-        init = {k: (v.double() if v.is_floating_point() else v) for k, v in load_file(base + ".init.safetensors").items()}
-        final = {k: (v.double() if v.is_floating_point() else v) for k, v in load_file(base + ".final.safetensors").items()}
+        tensors, meta = read_safetensors(base + ".init.safetensors")
+        init = {k: (v.double() if v.is_floating_point() else v) for k, v in tensors.items()}
+        final = {k: (v.double() if v.is_floating_point() else v) for k, v in read_safetensors(base + ".final.safetensors")[0].items()}
         t = {k: (v.clone().requires_grad_(True) if is_param(k) else v) for k, v in init.items()}
         params = [v for k, v in t.items() if is_param(k)]
         x = torch.from_numpy(np.fromfile(base + ".x.f32", dtype="<f4").reshape(c["x_shape"]).astype(np.float64))
