@@ -43,8 +43,9 @@
 #                    ~27 min each with one thread)
 #   psmnist-full-search  (GPU) ten-epoch psMNIST variants of roaf-rnn-a1-b003: beta 0.02 / 0.05, lr 0.02 / 0.005,
 #                    batch 50, N = 256, clip 0.5, and the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten
-#                    epochs at N = 128 and 256, AdamW with weight decay 0.WD at batch 50 and 10 (batch50-adamw0WD,
-#                    batch10-clip05-adamw0WD, e.g. adamw001 for 0.01; CPU runs of the nineteenth session) (MODELS picks variants, in this order by default: n256-clip05
+#                    epochs at N = 128 and 256, batch 50 with clip 0.5; any variant with the suffix -adamw0WD adds AdamW with
+#                    weight decay 0.WD (batch50-adamw001: 0.01; against the overfitting of the long runs: 99.4% on the
+#                    training digits at batch 10; 0.1 underfits, search/psfull10-*-adamw01-stopped; nineteenth session) (MODELS picks variants, in this order by default: n256-clip05
 #                    b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the long one last; clip05, batch50 and batch10-clip05
 #                    ran on the CPU in the eighteenth session, bench/results/paper-cpu/psmnist-full-search)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
@@ -227,9 +228,11 @@ for stage in "$@"; do
       need_full_mnist
       ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
       for m in ${MODELS:-n256-clip05 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
-        plus=()
-        case $m in
-          b002 | b005) run=roaf-rnn-a1-$m; with=(--beta "0.0${m#b00}") ;;
+        # A suffix -adamw0WD adds AdamW with weight decay 0.WD to any variant (adamw01 = 0.1, adamw001 = 0.01).
+        plus=() base=$m
+        if [[ $m == *-adamw0* ]]; then plus=(--optimizer adamw --weight-decay "0.${m##*-adamw0}"); base=${m%-adamw0*}; fi
+        case $base in
+          b002 | b005) run=roaf-rnn-a1-$m; with=(--beta "0.0${base#b00}") ;;
           n256-b002) run=roaf-rnn-a1-$m; with=(--hidden 256 --beta 0.02) ;;
           lr02) run=roaf-rnn-a1-b003-$m; with=(--lr 0.02) ;;
           lr005) run=roaf-rnn-a1-b003-$m; with=(--lr 0.005) ;;
@@ -242,13 +245,7 @@ for stage in "$@"; do
           # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
           batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
           n256-batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
-          # AdamW against the overfitting of the long runs (99.4% on the training digits at batch 10): weight decay 0.1
-          # (adamw01; it underfits, the nineteenth session stopped both runs after 3 epochs: search/psfull10-*-adamw01-stopped)
-          # and torch's default 0.01 (adamw001)
-          batch50-adamw0*) run=roaf-rnn-a1-b003-$m; with=(--batch 50 --eval-every 1200)
-            plus=(--optimizer adamw --weight-decay "0.${m#batch50-adamw0}") ;;
-          batch10-clip05-adamw0*) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5)
-            plus=(--optimizer adamw --weight-decay "0.${m#batch10-clip05-adamw0}") ;;
+          batch50-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 50 --eval-every 1200 --clip-norm 0.5) ;;
           *) echo "psmnist-full-search: unknown variant $m" >&2; exit 2 ;;
         esac
         mapfile -t args < <(override "${with[@]}" -- "${ps[@]}")
