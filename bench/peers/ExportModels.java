@@ -113,6 +113,7 @@ public class ExportModels {
         }
     }
 
+    // flatten and write are repeated in the other exporter on purpose: each file runs on its own (java File.java).
     private static float[] flatten(float[][][] a) {
         int n = 0;
         for (float[][] b : a) {

@@ -16,48 +16,13 @@ import sys
 import numpy as np
 import torch
 
-
-
-def read_safetensors(path):
-    """(tensors, metadata) of a safetensors file: the safetensors package when it is installed, else the format read
-    directly (an 8-byte little-endian header length, a JSON header, the raw little-endian data)."""
-    try:
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-        with safe_open(path, framework="pt") as f:
-            return load_file(path), f.metadata()
-    except ImportError:
-        import json as _json
-        import struct
-        with open(path, "rb") as f:
-            raw = f.read()
-        (size,) = struct.unpack("<Q", raw[:8])
-        header = _json.loads(raw[8:8 + size])
-        meta = header.pop("__metadata__", {})
-        types = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32}
-        tensors = {}
-        for name, info in header.items():
-            start, end = info["data_offsets"]
-            a = np.frombuffer(raw[8 + size + start:8 + size + end], dtype=np.dtype(types[info["dtype"]]).newbyteorder("<"))
-            tensors[name] = torch.from_numpy(a.astype(a.dtype.newbyteorder("=")).reshape(info["shape"]))
-        return tensors, meta
-
-def filter_fn(t, prefix, layer=None):
-    """O x for the filter stored under prefix: a dense O ([N,N], or [L,N,N] per layer) or a signed permutation."""
-    if prefix + "O_index" in t:
-        index, sign = t[prefix + "O_index"], t[prefix + "O_sign"]
-        if layer is not None:
-            index, sign = index[layer], sign[layer]
-        return lambda x: sign * x[..., index]
-    o = t[prefix + "O"]
-    if o.dim() == 3:
-        o = o[layer]
-    return lambda x: x @ o.T
+from roaf_torch import forward, read_safetensors
 
 
 def recurrent(t, meta, x):
+    """The baselines through torch.nn.LSTM / torch.nn.RNN themselves (a check of the layout against PyTorch's own
+    modules); roaf-rnn through the shared equations."""
     family = meta["model"]
-    steps = x.shape[1]
     every = meta.get("head") == "every"
     if family == "lstm":
         w_ih = t["lstm.weight_ih"]
@@ -78,31 +43,10 @@ def recurrent(t, meta, x):
             net.bias_ih_l0.copy_(t["rnn.b"])
             net.bias_hh_l0.zero_()
         hs, _ = net(x)
-    else:  # roaf-rnn: h_t = alpha O h_{t-1} + beta tanh(W h_{t-1} + U x_t + b), h_0 = 0
-        alpha, beta = float(meta["alpha"]), float(meta["beta"])
-        w, u, b, o = t["rnn.W"], t["rnn.U"], t["rnn.b"], filter_fn(t, "rnn.")
-        h = torch.zeros(x.shape[0], w.shape[0], dtype=torch.float64)
-        out = []
-        for s in range(steps):
-            h = alpha * o(h) + beta * torch.tanh(h @ w.T + x[:, s] @ u.T + b)
-            out.append(h)
-        hs = torch.stack(out, dim=1)
+    else:  # roaf-rnn: the equations in torch, as torch_trains_same.py trains them
+        return forward(t, meta, x)
     head = lambda h: h @ t["head.weight"].T + t["head.bias"]
     return head(hs) if every else head(hs[:, -1])
-
-
-def mlp(t, meta, x):
-    family = meta["model"]
-    h = x @ t["input.weight"].T + t["input.bias"]
-    for layer in range(t["layers.W"].shape[0]):
-        z = torch.tanh(h @ t["layers.W"][layer].T + t["layers.b"][layer])
-        if family == "roaf-mlp":
-            h = float(meta["alpha"]) * filter_fn(t, "layers.", layer)(h) + float(meta["beta"]) * z
-        elif family == "resmlp":
-            h = h + z
-        else:
-            h = z
-    return h @ t["head.weight"].T + t["head.bias"]
 
 
 def main():
@@ -129,7 +73,7 @@ def main():
             if meta["model"] in ("roaf-rnn", "rnn", "lstm"):
                 theirs = recurrent(t, meta, x)
             else:
-                theirs = mlp(t, meta, x)
+                theirs = forward(t, meta, x)
         theirs = theirs.double().numpy()
         diff = float(np.max(np.abs(theirs - ours)))
         rel = diff / float(np.max(np.abs(ours)))
