@@ -2,8 +2,11 @@
 # JMH on the CPU: one training step (forward, backward, Adam) of the reference shapes, the engine's
 # GEMM, and the machine's fp32 GEMM peak measured with OpenBLAS (numpy) in the same run; writes
 # bench/results/jmh-cpu.md with time per step, useful FLOPs and time over the floor (FLOPs / peak).
+# Every benchmark runs twice, back to back: with the Vector API products and kernels (param
+# products=vector, the JVM started with --add-modules jdk.incubator.vector) and with the auto-vectorised
+# loops (products=scalar); the table gives the ratio.
 #
-#   bench/scripts/jmh-cpu.sh            (needs python3 with numpy for the peak; ~5 minutes on 2 cores)
+#   bench/scripts/jmh-cpu.sh            (needs python3 with numpy for the peak; ~10 minutes on 2 cores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 mvn -q -B -Pbench package -DskipTests
@@ -36,7 +39,18 @@ cpu = subprocess.run(["sh", "-c", "lscpu | sed -n 's/^Model name: *//p'"], captu
 cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
 rows = ["# CPU timings (JMH)", "", f"Machine: {cpu}, {cores} cores; {datetime.date.today()}; `bench/scripts/jmh-cpu.sh`.",
         f"Peak used for the floor: OpenBLAS (numpy) sgemm 2048^3 on all cores, measured in the same run: **{peak:.1f} GFLOP/s**.", "",
-        "| benchmark | shape | time per op | useful GFLOP | GFLOP/s | floor (FLOPs / peak) | time / floor |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        "products: `vector` = the JDK Vector API kernels (`java --add-modules jdk.incubator.vector`), `scalar` = the loops HotSpot",
+        "auto-vectorises (the JVM without that option). Both give the same bits. The last column: scalar time / vector time, same shape.", "",
+        "| benchmark | shape | products | time per op | useful GFLOP | GFLOP/s | floor (FLOPs / peak) | time / floor | scalar / vector |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+def key(r):
+    p = {k: v for k, v in r.get("params", {}).items() if k != "products"}
+    return (r["benchmark"], tuple(sorted(p.items())))
+times = {(key(r), r.get("params", {}).get("products")): r["primaryMetric"]["score"] for r in res}
+def ratio(r):
+    p = r.get("params", {}).get("products")
+    v, s = times.get((key(r), "vector")), times.get((key(r), "scalar"))
+    return f"{s / v:.2f}x" if p == "vector" and v and s else ""
 for r in res:
     name = r["benchmark"].split(".")[-2] + "." + r["benchmark"].split(".")[-1]
     p = r.get("params", {})
@@ -53,14 +67,14 @@ for r in res:
                "adamStep1M": ("Adam step (memory-bound)", "2^20 parameters", 0)}
         label, shape, f = ops[op]
         if f == 0:
-            rows.append(f"| {label} | {shape} | {ms:.2f} ± {err:.2f} ms | - | - | - | - |")
+            rows.append(f"| {label} | {shape} | {p.get('products', '')} | {ms:.2f} ± {err:.2f} ms | - | - | - | - | {ratio(r)} |")
             continue
     else:
         n = int(p["n"]); f = 2 * n ** 3
         shape = f"{n}^3, A{'^T' if p['transposeA'] == 'true' else ''} B"
         label = "engine gemm"
     gf = f / 1e9; rate = gf / (ms / 1e3); floor = gf / peak * 1e3
-    rows.append(f"| {label} | {shape} | {ms:.1f} ± {err:.1f} ms | {gf:.2f} | {rate:.1f} | {floor:.1f} ms | {ms / floor:.1f}x |")
+    rows.append(f"| {label} | {shape} | {p.get('products', '')} | {ms:.1f} ± {err:.1f} ms | {gf:.2f} | {rate:.1f} | {floor:.1f} ms | {ms / floor:.1f}x | {ratio(r)} |")
 rows += ["", "Targets (issue 2, 2-core machine): psMNIST roaf-rnn step <= 1500 ms, roaf-mlp L=1000 step <= 2500 ms.",
          "The floor counts only the matrix products; the rest (tanh, the elementwise epilogues, Adam) is part of what the ratio measures.",
          "The machine is a shared VM: absolute times move by tens of percent between runs; compare rows of one run."]

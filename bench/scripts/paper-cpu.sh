@@ -93,12 +93,12 @@
 # checkpoint this often, in place of its own --checkpoint-minutes; gpu-check.sh paper sets 1), SEED (--seed of every run, default 1; adding-1000-curriculum names its runs <model>-seed<SEED>-*), HIDDEN
 # (adding-10000-wide's width, default 128).
 # On a GPU (native-tests/gpu-check.sh paper sets these): DEVICE (--device of every run, default cpu), ROAF_CMD (how
-# to run roaf, default "java -jar $ROAF_JAR"), RESULTS (default bench/results/paper-cpu), WHERE (the machine in
+# to run roaf, default "java --add-modules jdk.incubator.vector -jar $ROAF_JAR": the CPU engine's Vector API kernels), RESULTS (default bench/results/paper-cpu), WHERE (the machine in
 # the tables' titles, default CPU).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 jar=${ROAF_JAR:-target/roaf.jar}
-read -r -a roaf <<< "${ROAF_CMD:-java -jar $jar}"
+read -r -a roaf <<< "${ROAF_CMD:-java --add-modules jdk.incubator.vector -jar $jar}"
 device=${DEVICE:-cpu}
 where=${WHERE:-CPU}
 mnist=${MNIST:-../shared/data/mnist-10k}

@@ -15,7 +15,7 @@ data=${2:-../shared/data/mnist-10k}
 out=bench/results/psmnist-mnist10k-cpu
 mkdir -p "$out"
 for model in roaf-rnn lstm; do
-  cmd=(java -jar target/roaf.jar train --model "$model" --task psmnist --data-dir "$data" --hidden 128 --batch 100
+  cmd=(java --add-modules jdk.incubator.vector -jar target/roaf.jar train --model "$model" --task psmnist --data-dir "$data" --hidden 128 --batch 100
        --steps "$steps" --eval-every 80 --eval-size 0 --seed 1 --perm-seed 0 --device cpu --out "$out/$model")
   echo "${cmd[*]}" > "$out/$model.command"
   "${cmd[@]}"

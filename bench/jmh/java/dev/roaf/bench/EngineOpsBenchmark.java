@@ -37,9 +37,13 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx6g"})
+@Fork(value = 1, jvmArgs = {"-Xmx6g", "--add-modules", "jdk.incubator.vector"})
 public class EngineOpsBenchmark {
     private static final int T = 784, B = 100, N = 128, L = 100, MLP_B = 128, PARAMS = 1 << 20;
+
+    /** The CPU engine's products: the Vector API ("vector") or the auto-vectorised loops ("scalar"); see {@link Products}. */
+    @Param({"vector", "scalar"})
+    public String products;
 
     @Param({"cpu"})
     public String device;
@@ -73,6 +77,7 @@ public class EngineOpsBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Products.select(products);
         engine = Engines.open(device, 0, null);
         SplittableRandom rng = new SplittableRandom(3);
         p = random(rng, 0.5, T, B, N);

@@ -32,8 +32,12 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx4g"})
+@Fork(value = 1, jvmArgs = {"-Xmx4g", "--add-modules", "jdk.incubator.vector"})
 public class GemmBenchmark {
+    /** The CPU engine's products: the Vector API ("vector") or the auto-vectorised loops ("scalar"); see {@link Products}. */
+    @Param({"vector", "scalar"})
+    public String products;
+
     @Param({"128", "512", "1024"})
     public int n;
 
@@ -45,6 +49,7 @@ public class GemmBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Products.select(products);
         engine = new CpuEngine();
         SplittableRandom rng = new SplittableRandom(2);
         float[] x = new float[n * n];

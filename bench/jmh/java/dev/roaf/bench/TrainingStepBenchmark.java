@@ -37,8 +37,12 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgs = {"-Xmx8g"})
+@Fork(value = 1, jvmArgs = {"-Xmx8g", "--add-modules", "jdk.incubator.vector"})
 public class TrainingStepBenchmark {
+
+    /** The CPU engine's products: the Vector API ("vector") or the auto-vectorised loops ("scalar"); see {@link Products}. */
+    @Param({"vector", "scalar"})
+    public String products;
 
     @Param({"roaf-rnn", "lstm", "rnn", "roaf-mlp"})
     public String model;
@@ -53,6 +57,7 @@ public class TrainingStepBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
+        Products.select(products);
         engine = new CpuEngine(threads > 0 ? threads : Runtime.getRuntime().availableProcessors());
         ModelKind kind = ModelKind.parse(model);
         SplittableRandom rng = new SplittableRandom(1);

@@ -22,6 +22,10 @@ public final class Engines {
      */
     static final boolean VERIFIED_ON_A_GPU = true;
 
+    /** What a CPU run without the Vector API module is told (once, with the engine's other notice). */
+    static final String SCALAR_HINT = "the CPU's matrix products run as plain loops; start java with"
+            + " --add-modules jdk.incubator.vector for faster ones (same results)";
+
     private Engines() {
     }
 
@@ -30,14 +34,20 @@ public final class Engines {
      *
      * @param device  {@code auto}, {@code cpu}, {@code cuda} or {@code cuda:N}
      * @param threads CPU worker threads (0 = all processors)
-     * @param notices receives one line: the CUDA card and GEMM path opened, or why {@code auto} fell back to the CPU; may be null
+     * @param notices receives one line: the CUDA card and GEMM path opened, or why {@code auto} fell back to the CPU,
+     *                or (for {@code cpu}) that the Vector API module is missing; may be null
      * @throws IllegalArgumentException for an unknown name, or {@code cuda} when no CUDA engine is usable
      */
     public static Engine open(String device, int threads, Consumer<String> notices) {
         int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
         switch (device) {
-            case "cpu":
-                return new CpuEngine(t);
+            case "cpu": {
+                CpuEngine e = new CpuEngine(t);
+                if (notices != null && !CpuEngine.vectorProducts()) {
+                    notices.accept("roaf: " + SCALAR_HINT);
+                }
+                return e;
+            }
             case "auto": {
                 // One line either way: the CUDA engine names the card (and its GEMM path), or the CPU fallback says why.
                 CudaProbe probe = CudaProbe.get();
@@ -54,7 +64,8 @@ public final class Engines {
                 }
                 CpuEngine e = new CpuEngine(t);
                 if (notices != null) {
-                    notices.accept("roaf: " + why + "; running on " + e.deviceName());
+                    notices.accept("roaf: " + why + "; running on " + e.deviceName()
+                            + (CpuEngine.vectorProducts() ? "" : "; " + SCALAR_HINT));
                 }
                 return e;
             }

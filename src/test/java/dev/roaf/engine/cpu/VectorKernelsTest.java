@@ -1,0 +1,224 @@
+package dev.roaf.engine.cpu;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The Vector API products against the auto-vectorised loops: the same bits at every width around
+ * the tile and vector boundaries, on odd depths and offsets, accumulating into non-zero values.
+ * The build runs its tests with {@code --add-modules jdk.incubator.vector} (pom.xml), so the whole
+ * suite exercises the vector path and this test pins it to the scalar one; the CPU engine's tests
+ * then run once more with {@code -Droaf.cpu.vector=false} (the plain loops).
+ */
+class VectorKernelsTest {
+    private static final int[] WIDTHS = {1, 3, 4, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 47, 48, 63, 64, 65, 80, 100, 127,
+        128, 129, 192, 200, 256, 257, 384, 512, 513};
+    private static final int[] DEPTHS = {1, 2, 3, 8, 31, 128, 129, 256};
+
+    private static boolean moduleLoaded() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    private static boolean switchedOff() {
+        return "false".equals(System.getProperty("roaf.cpu.vector"));
+    }
+
+    @Test
+    void theSwitchKeepsThePlainLoops() {
+        assumeTrue(switchedOff(), "runs in the build's second pass over these tests (pom.xml: cpu-engine-plain-loops)");
+        assertFalse(MatKernels.VECTOR);
+        assertFalse(CpuEngine.vectorProducts());
+        assertEquals(0, MatKernels.vectorLanes());
+        try (CpuEngine e = new CpuEngine(2)) {
+            assertEquals("cpu (2 threads)", e.deviceName());
+        }
+    }
+
+    @Test
+    void theTestJvmRunsTheVectorPath() {
+        assumeTrue(moduleLoaded(), "jdk.incubator.vector is not in the boot layer (run through mvn, see pom.xml)");
+        assumeTrue(!switchedOff());
+        assertTrue(MatKernels.VECTOR, "the module is loaded but the engine kept the scalar loops");
+        assertTrue(CpuEngine.vectorProducts());
+        assertTrue(MatKernels.vectorLanes() >= 4);
+        try (CpuEngine e = new CpuEngine(1)) {
+            assertEquals("cpu (1 thread, " + VectorKernels.lanes() + "-lane vector products)", e.deviceName());
+        }
+    }
+
+    @Test
+    void fourRowsGiveTheScalarBits() {
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int n : WIDTHS) {
+            for (int kDim : DEPTHS) {
+                int lda = kDim + 5, aOff = 3, bRow = 2;
+                float[] a = random(rnd, aOff + 4 * lda);
+                float[][] b = new float[bRow + kDim][];
+                for (int k = 0; k < b.length; k++) {
+                    b[k] = random(rnd, n + 3);
+                }
+                float[][] want = new float[4][], got = new float[4][];
+                for (int q = 0; q < 4; q++) {
+                    want[q] = random(rnd, n + 2);
+                    got[q] = want[q].clone();
+                }
+                MatKernels.scalarAccumulate4(a, aOff, lda, kDim, b, bRow, n, want[0], want[1], want[2], want[3]);
+                VectorKernels.product4(a, aOff, lda, kDim, b, bRow, n, got[0], got[1], got[2], got[3], false);
+                for (int q = 0; q < 4; q++) {
+                    assertArrayEquals(want[q], got[q], "row " + q + ", n = " + n + ", k = " + kDim);
+                }
+                assertFalse(Arrays.equals(got[0], got[1]), "rows must differ (the test would not see a row mix-up)");
+            }
+        }
+    }
+
+    @Test
+    void oneRowGivesTheScalarBits() {
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(8);
+        for (int n : WIDTHS) {
+            for (int kDim : DEPTHS) {
+                int aOff = 5, bRow = 1;
+                float[] a = random(rnd, aOff + kDim);
+                float[][] b = new float[bRow + kDim][];
+                for (int k = 0; k < b.length; k++) {
+                    b[k] = random(rnd, n);
+                }
+                float[] want = random(rnd, n + 4), got = want.clone();
+                float[] untouched = Arrays.copyOfRange(want, n, n + 4);
+                MatKernels.scalarAccumulate1(a, aOff, kDim, b, bRow, n, want);
+                VectorKernels.product1(a, aOff, kDim, b, bRow, n, got, false);
+                assertArrayEquals(want, got, "n = " + n + ", k = " + kDim);
+                assertArrayEquals(untouched, Arrays.copyOfRange(got, n, n + 4), "wrote past n = " + n);
+            }
+        }
+    }
+
+    @Test
+    void productsAssignWhateverTheAccumulatorsHeld() {
+        SplittableRandom rnd = new SplittableRandom(11);
+        for (int rows = 1; rows <= 4; rows++) {
+            for (int n : new int[] {5, 16, 64, 70, 256, 259}) {
+                int kDim = 37, lda = 41, aOff = 2;
+                float[] a = random(rnd, aOff + 4 * lda);
+                float[][] b = new float[kDim][];
+                for (int k = 0; k < kDim; k++) {
+                    b[k] = random(rnd, n);
+                }
+                float[][] want = new float[4][n + 3], got = new float[4][];
+                for (int q = 0; q < 4; q++) {
+                    got[q] = random(rnd, n + 3);
+                    System.arraycopy(got[q], n, want[q], n, 3);
+                    if (q >= rows) {
+                        want[q] = got[q].clone();
+                    }
+                }
+                for (int q = 0; q < rows; q++) {
+                    MatKernels.scalarAccumulate1(a, aOff + q * lda, kDim, b, 0, n, want[q]);
+                }
+                MatKernels.product(a, aOff, lda, kDim, b, 0, n, rows, got);
+                for (int q = 0; q < 4; q++) {
+                    assertArrayEquals(want[q], got[q], "rows " + rows + ", n " + n + ", row " + q);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theProductIsRight() {
+        // Both paths agreeing is not enough: check one against a product in double.
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 77, kDim = 45;
+        float[] a = random(rnd, 4 * kDim);
+        float[][] b = new float[kDim][];
+        for (int k = 0; k < kDim; k++) {
+            b[k] = random(rnd, n);
+        }
+        float[][] acc = new float[4][n];
+        VectorKernels.product4(a, 0, kDim, kDim, b, 0, n, acc[0], acc[1], acc[2], acc[3], false);
+        for (int q = 0; q < 4; q++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int k = 0; k < kDim; k++) {
+                    s += (double) a[q * kDim + k] * b[k][j];
+                }
+                assertEquals(s, acc[q][j], 1e-5, "q = " + q + ", j = " + j);
+            }
+        }
+    }
+
+    @Test
+    void activationsGiveTheScalarBits() {
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(10);
+        float[] special = {0f, -0f, 0.17f, -0.17f, Math.nextDown(0.17f), Math.nextUp(-0.17f), 9.1f, -9.1f,
+            Math.nextUp(9.1f), 4.55f, -4.55f, 44.35f, -43.65f, 88.7f, Math.nextDown(88.7f), -87.3f,
+            Math.nextUp(-87.3f), Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE,
+            -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE, 1e-30f, -1e-30f, 1e-8f, 0.5f, -0.5f,
+            1f, -1f, 2.5f, -2.5f, 100f, -100f, 1e10f, -1e10f};
+        int size = 20_000;
+        float[] x = new float[size + special.length], add = new float[x.length];
+        for (int i = 0; i < size; i++) {
+            // Magnitudes from 1e-12 to 1e3, both signs, so every branch and both ends of exp's range occur.
+            x[i] = (float) ((rnd.nextBoolean() ? 1 : -1) * Math.pow(10, rnd.nextDouble() * 15 - 12));
+            add[i] = rnd.nextInt(4) == 0 ? 0f : (float) (rnd.nextGaussian() * 0.1);
+        }
+        System.arraycopy(special, 0, x, size, special.length);
+        for (int len : new int[] {x.length, 1, 15, 17, 33}) {
+            float[] tanhPlain = new float[len], tanhSum = new float[len], sigmoidSum = new float[len], expPlain = new float[len];
+            VectorKernels.tanhOfSum(x, 0, null, 0, tanhPlain, 0, len);
+            VectorKernels.tanhOfSum(x, 0, add, 0, tanhSum, 0, len);
+            VectorKernels.sigmoidOfSum(x, 0, add, 0, sigmoidSum, 0, len);
+            for (int j = 0; j + VectorKernels.lanes() <= len; j += VectorKernels.lanes()) {
+                VectorKernels.exp(jdk.incubator.vector.FloatVector.fromArray(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED, x, j))
+                        .intoArray(expPlain, j);
+            }
+            for (int j = 0; j < len; j++) {
+                String at = "x = " + x[j] + " (bits " + Integer.toHexString(Float.floatToRawIntBits(x[j])) + "), add = " + add[j];
+                assertSameBits(MatKernels.tanh(x[j]), tanhPlain[j], "tanh, " + at);
+                assertSameBits(MatKernels.tanh(x[j] + add[j]), tanhSum[j], "tanh of sum, " + at);
+                assertSameBits(MatKernels.sigmoid(x[j] + add[j]), sigmoidSum[j], "sigmoid of sum, " + at);
+                if (j + VectorKernels.lanes() <= len - len % VectorKernels.lanes()) {
+                    assertSameBits(MatKernels.exp(x[j]), expPlain[j], "exp, " + at);
+                }
+            }
+        }
+    }
+
+    @Test
+    void activationsInPlace() {
+        assumeTrue(moduleLoaded());
+        float[] x = {0.3f, -2f, 5f, 0.01f, -0.2f, 9.5f, -12f, 0.9f, 1.1f, -0.05f, 3f, -3f, 0.25f, 7f, -7f, 0.6f, 2f, 0.7f};
+        float[] add = new float[x.length];
+        Arrays.fill(add, 0.125f);
+        float[] want = new float[x.length];
+        for (int j = 0; j < x.length; j++) {
+            want[j] = MatKernels.tanh(x[j] + add[j]);
+        }
+        VectorKernels.tanhOfSum(x, 0, add, 0, x, 0, x.length);
+        assertArrayEquals(want, x);
+    }
+
+    /** Equal bits (any NaN equals any NaN; -0 differs from 0, unlike assertEquals with a delta). */
+    private static void assertSameBits(float want, float got, String what) {
+        assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), () -> what + ": want " + want + ", got " + got);
+    }
+
+    private static float[] random(SplittableRandom rnd, int size) {
+        float[] x = new float[size];
+        for (int i = 0; i < size; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return x;
+    }
+}
