@@ -120,7 +120,8 @@ public final class Device {
 
     /**
      * This device with a sink for one-line notices, such as {@link #best()} saying that it falls
-     * back to the CPU.
+     * back to the CPU, or a CPU device saying that the JVM lacks the module
+     * {@code jdk.incubator.vector} (its products then run as plain loops, about half as fast).
      *
      * @param sink receives each notice line (for example {@code System.err::println}); null for none
      * @return a device equal to this one that reports its notices to {@code sink}

@@ -27,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * fused multiply-add, and the Vector API's {@code mul}/{@code add}/{@code div} round like the
  * scalar ones). {@code VectorKernelsTest} checks both.
  *
- * <p>Load this class only after {@link #usable()} has said the module is there: without it, its
+ * <p>Load this class only after {@link MatKernels#VECTOR} has said the module is there: without it, its
  * first use throws {@link NoClassDefFoundError}.
  */
 final class VectorKernels {
