@@ -16,8 +16,10 @@ import java.util.Arrays;
  * <p>How it is parallel: recurrences and layer stacks are independent across batch rows, so each
  * worker takes a fixed slice of the batch and runs the whole sequence (or the whole stack) on it
  * with no synchronisation per step; weight gradients are then single large products split across
- * workers. Products are in "axpy" form over contiguous rows ({@link MatKernels}) so that HotSpot
- * vectorises them. Scratch memory is allocated once per operation, never per step.
+ * workers. Products and activations go through {@link MatKernels}: the Vector API kernels of
+ * {@link VectorKernels} when the JVM has the module {@code jdk.incubator.vector}, else loops in
+ * "axpy" form over contiguous rows that HotSpot vectorises; the same bits either way. Scratch memory
+ * is allocated once per operation, never per step.
  */
 public final class CpuEngine implements Engine {
     /** Rows of C handled together by the 4-row kernel; also the grain of the row partitions. */
