@@ -531,13 +531,13 @@ PY
             --title "psMNIST, ten epochs of the full MNIST: batch 10 against 100 (cosine, lr 0.01)"
       fi
       # Ten epochs with --alpha-scale 1 --beta 0.03: the record of psmnist-full and the variants run on the CPU
-      # (eighteenth and nineteenth sessions, stage psmnist-full-search), against epochs.
-      if [[ -s $root/psmnist-full/roaf-rnn-a1-b003/metrics.jsonl && -s $root/psmnist-full-search/roaf-rnn-a1-b003-batch50-clip05/metrics.jsonl ]]; then
+      # (eighteenth to twentieth sessions, stage psmnist-full-search), against epochs.
+      if [[ -s $root/psmnist-full/roaf-rnn-a1-b003/metrics.jsonl && -s $root/psmnist-full-search/roaf-rnn-a1-b003-n256-clip05/metrics.jsonl ]]; then
         "${roaf[@]}" plot "$root"/psmnist-full/roaf-rnn-a1-b003 \
-            "$root"/psmnist-full-search/roaf-rnn-a1-b003-{clip05,batch50,batch50-clip05,batch10-clip05,batch10-clip05-adamw001} \
-            --x epoch --label "batch 100 lr 0.01 clip 1,clip 0.5,batch 50,batch 50 clip 0.5,batch 10 lr 0.005 clip 0.5,the same with AdamW 0.01" \
+            "$root"/psmnist-full-search/roaf-rnn-a1-b003-{clip05,batch50,batch50-clip05,batch10-clip05,batch10-clip05-adamw001,n256-clip05} \
+            --x epoch --label "batch 100 lr 0.01 clip 1,clip 0.5,batch 50,batch 50 clip 0.5,batch 10 lr 0.005 clip 0.5,the same with AdamW 0.01,N = 256 clip 0.5" \
             --out "$p/psmnist-full-search.png" \
-            --title "psMNIST, ten epochs of the full MNIST, alpha-scale 1 / beta 0.03, N = 128"
+            --title "psMNIST, ten epochs of the full MNIST, alpha-scale 1 / beta 0.03, N = 128 unless named"
       fi
       # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
       # (search records, fourteenth session).
