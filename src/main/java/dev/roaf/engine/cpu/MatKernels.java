@@ -19,9 +19,10 @@ package dev.roaf.engine.cpu;
  * 1,000-layer roaf-mlp step about 15%. Keep the fma: the same two-k loop written
  * {@code acc[j] += x0 * u0 + x1 * u1} is not vectorised by C2 (3-7 GFLOP/s measured).
  *
- * <p>When the JVM runs with {@code --add-modules jdk.incubator.vector}, the two products go to
- * {@link VectorKernels} instead (register-blocked, about 1.8x faster with AVX-512), with the same
- * bits; {@code -Droaf.cpu.vector=false} keeps the loops here.
+ * <p>When the JVM runs with {@code --add-modules jdk.incubator.vector}, {@link #product} and the
+ * activations of whole rows ({@link #tanhOfSum}, {@link #sigmoidOfSum}) go to {@link VectorKernels}
+ * instead (about twice as fast with AVX-512), with the same bits; {@code -Droaf.cpu.vector=false}
+ * keeps the loops here.
  */
 final class MatKernels {
     /** Whether the products run in {@link VectorKernels}; decided once, when this class loads. */
@@ -84,22 +85,12 @@ final class MatKernels {
     }
 
     /**
-     * Four rows at once: {@code acc_q[j] += sum_{k<kDim} a[aOff + q*lda + k] * b[bRow + k][j]} for
-     * q = 0..3, j < n. Accumulates (callers zero acc when they want an assignment). Two k at a time, with
+     * The plain loops, four rows at once: {@code acc_q[j] += sum_{k<kDim} a[aOff + q*lda + k] * b[bRow + k][j]} for
+     * q = 0..3, j < n. Accumulates ({@link #product} zeroes acc first). Two k at a time, with
      * fused multiply-adds: each accumulator element is loaded and stored once per two products
      * instead of once per product (the loop is bound by loads and stores, not by arithmetic), and
      * {@link Math#fma} is one vector instruction where a separate multiply and add are two.
      */
-    static void accumulate4(float[] a, int aOff, int lda, int kDim, float[][] b, int bRow, int n,
-                            float[] acc0, float[] acc1, float[] acc2, float[] acc3) {
-        if (VECTOR) {
-            VectorKernels.product4(a, aOff, lda, kDim, b, bRow, n, acc0, acc1, acc2, acc3, false);
-        } else {
-            scalarAccumulate4(a, aOff, lda, kDim, b, bRow, n, acc0, acc1, acc2, acc3);
-        }
-    }
-
-    /** {@link #accumulate4} with the auto-vectorised loops, whatever {@link #VECTOR} says. */
     static void scalarAccumulate4(float[] a, int aOff, int lda, int kDim, float[][] b, int bRow, int n,
                                   float[] acc0, float[] acc1, float[] acc2, float[] acc3) {
         int a0 = aOff, a1 = aOff + lda, a2 = aOff + 2 * lda, a3 = aOff + 3 * lda;
@@ -129,16 +120,7 @@ final class MatKernels {
         }
     }
 
-    /** One row: {@code acc[j] += sum_{k<kDim} a[aOff + k] * b[bRow + k][j]}, two k at a time as {@link #accumulate4}. */
-    static void accumulate1(float[] a, int aOff, int kDim, float[][] b, int bRow, int n, float[] acc) {
-        if (VECTOR) {
-            VectorKernels.product1(a, aOff, kDim, b, bRow, n, acc, false);
-        } else {
-            scalarAccumulate1(a, aOff, kDim, b, bRow, n, acc);
-        }
-    }
-
-    /** {@link #accumulate1} with the auto-vectorised loop, whatever {@link #VECTOR} says. */
+    /** One row: {@code acc[j] += sum_{k<kDim} a[aOff + k] * b[bRow + k][j]}, two k at a time as {@link #scalarAccumulate4}. */
     static void scalarAccumulate1(float[] a, int aOff, int kDim, float[][] b, int bRow, int n, float[] acc) {
         int k = 0;
         for (; k + 1 < kDim; k += 2) {

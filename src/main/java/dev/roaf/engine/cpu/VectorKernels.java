@@ -57,7 +57,7 @@ final class VectorKernels {
     }
 
     /**
-     * {@link MatKernels#accumulate4} when {@code zero} is false; when true, the accumulators start at
+     * {@link MatKernels#scalarAccumulate4} when {@code zero} is false; when true, the accumulators start at
      * zero instead of at acc's values ({@link MatKernels#product}).
      */
     static void product4(float[] a, int aOff, int lda, int kDim, float[][] b, int bRow, int n,
@@ -96,7 +96,7 @@ final class VectorKernels {
         }
     }
 
-    /** {@link MatKernels#accumulate1}, or (zero true) {@link MatKernels#product} of one row. */
+    /** {@link MatKernels#scalarAccumulate1}, or (zero true) {@link MatKernels#product} of one row. */
     static void product1(float[] a, int aOff, int kDim, float[][] b, int bRow, int n, float[] acc, boolean zero) {
         int j = 0;
         for (; j + 4 * LANES <= n; j += 4 * LANES) {
