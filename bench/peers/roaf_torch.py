@@ -30,11 +30,13 @@ def read_safetensors(path):
             tensors[name] = torch.from_numpy(a.astype(a.dtype.newbyteorder("=")).reshape(info["shape"]))
         return tensors, meta
 
+
 def is_param(name):
     return name.split(".")[-1] not in BUFFERS
 
 
 def filter_fn(t, prefix, layer=None):
+    """O x for the filter stored under prefix: a dense O ([N,N], or [L,N,N] per layer) or a signed permutation."""
     if prefix + "O_index" in t:
         index, sign = t[prefix + "O_index"], t[prefix + "O_sign"]
         if layer is not None:

@@ -1,5 +1,7 @@
 package dev.roaf.engine.cpu;
 
+import java.util.Arrays;
+
 /**
  * The inner loops of the CPU engine: row-block times matrix products in "axpy" form, written so
  * that HotSpot's C2 compiler vectorises the innermost loop.
@@ -73,7 +75,7 @@ final class MatKernels {
             return;
         }
         for (int q = 0; q < rows; q++) {
-            java.util.Arrays.fill(acc[q], 0, n, 0f);
+            Arrays.fill(acc[q], 0, n, 0f);
         }
         if (rows == 4) {
             scalarAccumulate4(a, aOff, lda, kDim, b, bRow, n, acc[0], acc[1], acc[2], acc[3]);
