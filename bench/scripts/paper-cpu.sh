@@ -242,6 +242,8 @@ for stage in "$@"; do
           # --clip-norm 0.5: what took the one-epoch N = 256 runs past 94% on the CPU
           clip05) run=roaf-rnn-a1-b003-$m; with=(--clip-norm 0.5) ;;
           n256-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5) ;;
+          # half the rate: in one epoch the wider model needed the smaller step (search/psfull1-n256-b25-lr005-cosine)
+          n256-clip05-lr005) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5 --lr 0.005) ;;
           # the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten epochs: 60,000 updates, ~2.5 min at N = 128 and
           # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
           batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;

@@ -456,45 +456,23 @@ public final class CpuEngine implements Engine {
     private static void forwardEpilogue(float[] acc, float[] add, int addOff, float[] in, int inOff, FilterArrays f,
                                         int layer, float alpha, float beta, float[] out, int outOff, float[] z, int zOff,
                                         int n) {
-        boolean storeZ = z != null;
         // z = tanh(W in + add) for the whole row first, in place of acc[0..N): one vectorisable pass.
         MatKernels.tanhOfSum(acc, 0, add, addOff, acc, 0, n);
+        if (z != null) {
+            System.arraycopy(acc, 0, z, zOff, n);
+        }
         switch (f.kind) {
-            case DENSE -> {
-                for (int j = 0; j < n; j++) {
-                    float zv = acc[j];
-                    if (storeZ) {
-                        z[zOff + j] = zv;
-                    }
-                    out[outOff + j] = MatKernels.flush(alpha * acc[n + j] + beta * zv);
-                }
-            }
+            case DENSE -> MatKernels.mix(alpha, acc, n, beta, acc, 0, out, outOff, n);
+            case IDENTITY -> MatKernels.mix(alpha, in, inOff, beta, acc, 0, out, outOff, n);
             case SIGNED_PERMUTATION -> {
                 int io = f.idx(layer), so = f.sgn(layer);
                 for (int j = 0; j < n; j++) {
-                    float zv = acc[j];
-                    if (storeZ) {
-                        z[zOff + j] = zv;
-                    }
-                    out[outOff + j] = MatKernels.flush(alpha * f.sign[so + j] * in[inOff + f.index[io + j]] + beta * zv);
-                }
-            }
-            case IDENTITY -> {
-                for (int j = 0; j < n; j++) {
-                    float zv = acc[j];
-                    if (storeZ) {
-                        z[zOff + j] = zv;
-                    }
-                    out[outOff + j] = MatKernels.flush(alpha * in[inOff + j] + beta * zv);
+                    out[outOff + j] = MatKernels.flush(alpha * f.sign[so + j] * in[inOff + f.index[io + j]] + beta * acc[j]);
                 }
             }
             case NONE -> {
                 for (int j = 0; j < n; j++) {
-                    float zv = acc[j];
-                    if (storeZ) {
-                        z[zOff + j] = zv;
-                    }
-                    out[outOff + j] = MatKernels.flush(beta * zv);
+                    out[outOff + j] = MatKernels.flush(beta * acc[j]);
                 }
             }
         }
@@ -543,12 +521,7 @@ public final class CpuEngine implements Engine {
             for (int q = 0; q < rows; q++) {
                 int row = r + q;
                 int go = gBase + row * n, zo = zBase + row * n, co = q * cw;
-                for (int j = 0; j < n; j++) {
-                    float zv = z[zo + j];
-                    float d = MatKernels.flush(beta * (1f - zv * zv) * g[go + j]);
-                    z[zo + j] = d;
-                    coef[co + j] = d;
-                }
+                MatKernels.tanhGradient(beta, z, zo, g, go, z, zo, coef, co, n);
                 if (dense) {
                     for (int j = 0; j < n; j++) {
                         coef[co + n + j] = alpha * g[go + j];
@@ -576,9 +549,7 @@ public final class CpuEngine implements Engine {
                     default -> {
                     }
                 }
-                for (int j = 0; j < n; j++) {
-                    gIn[gi + j] = MatKernels.flush(acc[j]);
-                }
+                MatKernels.flushRow(acc, 0, gIn, gi, n);
             }
             r += rows;
         }

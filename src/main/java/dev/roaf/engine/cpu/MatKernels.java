@@ -227,6 +227,53 @@ final class MatKernels {
     }
 
     /**
+     * The ROAF mix of one row, {@code out[outOff + j] = flush(alpha * filtered[fOff + j] + beta * z[zOff + j])} for
+     * j < n, in {@link VectorKernels} when {@link #VECTOR}.
+     */
+    static void mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff,
+                    int n) {
+        if (VECTOR) {
+            VectorKernels.mix(alpha, filtered, fOff, beta, z, zOff, out, outOff, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            out[outOff + j] = flush(alpha * filtered[fOff + j] + beta * z[zOff + j]);
+        }
+    }
+
+    /**
+     * The gradient through {@code beta tanh}, {@code d = flush(beta * (1 - z^2) * g)} for j < n, stored at
+     * {@code d[dOff + j]} (which may be z's place) and, when {@code copy} is not null, at {@code copy[copyOff + j]};
+     * in {@link VectorKernels} when {@link #VECTOR}.
+     */
+    static void tanhGradient(float beta, float[] z, int zOff, float[] g, int gOff, float[] d, int dOff, float[] copy,
+                             int copyOff, int n) {
+        if (VECTOR) {
+            VectorKernels.tanhGradient(beta, z, zOff, g, gOff, d, dOff, copy, copyOff, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float zv = z[zOff + j];
+            float dv = flush(beta * (1f - zv * zv) * g[gOff + j]);
+            d[dOff + j] = dv;
+            if (copy != null) {
+                copy[copyOff + j] = dv;
+            }
+        }
+    }
+
+    /** {@code out[outOff + j] = flush(x[xOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
+    static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
+        if (VECTOR) {
+            VectorKernels.flushRow(x, xOff, out, outOff, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            out[outOff + j] = flush(x[xOff + j]);
+        }
+    }
+
+    /**
      * Values smaller than this in magnitude are flushed to zero where the engine carries gradients
      * or states from step to step. Why: a gradient that decays geometrically through hundreds of
      * steps (alpha^t, tanh' near 0, an LSTM forget gate) ends up subnormal, and x86 arithmetic on

@@ -175,6 +175,58 @@ final class VectorKernels {
         }
     }
 
+    /** {@link MatKernels#mix}: the same multiplies and add per lane, and the flush as a mask. */
+    static void mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff,
+                    int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            FloatVector v = FloatVector.fromArray(SPECIES, filtered, fOff + j).mul(alpha)
+                    .add(FloatVector.fromArray(SPECIES, z, zOff + j).mul(beta));
+            flushed(v).intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = MatKernels.flush(alpha * filtered[fOff + j] + beta * z[zOff + j]);
+        }
+    }
+
+    /** {@link MatKernels#tanhGradient}: {@code (beta * (1 - z*z)) * g} in the scalar order, flushed by a mask. */
+    static void tanhGradient(float beta, float[] z, int zOff, float[] g, int gOff, float[] d, int dOff, float[] copy,
+                             int copyOff, int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            FloatVector zv = FloatVector.fromArray(SPECIES, z, zOff + j);
+            FloatVector dv = flushed(ONE.sub(zv.mul(zv)).mul(beta).mul(FloatVector.fromArray(SPECIES, g, gOff + j)));
+            dv.intoArray(d, dOff + j);
+            if (copy != null) {
+                dv.intoArray(copy, copyOff + j);
+            }
+        }
+        for (; j < n; j++) {
+            float zv = z[zOff + j];
+            float dv = MatKernels.flush(beta * (1f - zv * zv) * g[gOff + j]);
+            d[dOff + j] = dv;
+            if (copy != null) {
+                copy[copyOff + j] = dv;
+            }
+        }
+    }
+
+    /** {@link MatKernels#flushRow}. */
+    static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            flushed(FloatVector.fromArray(SPECIES, x, xOff + j)).intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = MatKernels.flush(x[xOff + j]);
+        }
+    }
+
+    /** {@link MatKernels#flush} on every lane: 0 where |v| < TINY (NaN compares false and stays). */
+    private static FloatVector flushed(FloatVector v) {
+        return v.blend(0f, v.abs().compare(VectorOperators.LT, MatKernels.TINY));
+    }
+
     /**
      * {@link MatKernels#exp}, lane-wise: floor as round-to-integer less one where that rounded up,
      * then the scalar code's reduction, polynomial and clamps. In tanhOfSum the clamps act only on

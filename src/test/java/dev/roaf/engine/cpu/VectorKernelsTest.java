@@ -209,6 +209,42 @@ class VectorKernelsTest {
         assertArrayEquals(want, x);
     }
 
+    @Test
+    void rowOperationsGiveTheScalarBits() {
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(11);
+        // Around the flush threshold, both zeros, subnormals, NaN and infinities, then ordinary values.
+        float[] special = {0f, -0f, MatKernels.TINY, -MatKernels.TINY, Math.nextDown(MatKernels.TINY),
+            Math.nextUp(-MatKernels.TINY), 1e-31f, -1e-31f, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MIN_NORMAL, Float.NaN,
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 1f, -1f, Math.nextDown(1f), 0.5f};
+        int size = 3_000;
+        int offset = 5;
+        float[] x = new float[offset + size], y = new float[offset + size];
+        for (int i = 0; i < size; i++) {
+            x[offset + i] = i < special.length ? special[i] : (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(-35, 2)));
+            y[offset + i] = i < special.length ? special[special.length - 1 - i] : (float) (rnd.nextDouble() * 2 - 1);
+        }
+        float alpha = 0.99872446f, beta = 0.03f;
+        for (int len : new int[] {size, 1, 15, 16, 17, 33}) {
+            float[] mixed = new float[len + 3], grad = new float[len + 3], gradCopy = new float[len], flushed = new float[len];
+            float[] gradInPlace = Arrays.copyOf(y, y.length);
+            VectorKernels.mix(alpha, x, offset, beta, y, offset, mixed, 3, len);
+            VectorKernels.tanhGradient(beta, y, offset, x, offset, grad, 3, gradCopy, 0, len);
+            VectorKernels.tanhGradient(beta, gradInPlace, offset, x, offset, gradInPlace, offset, null, 0, len);
+            VectorKernels.flushRow(x, offset, flushed, 0, len);
+            for (int j = 0; j < len; j++) {
+                float xv = x[offset + j], yv = y[offset + j];
+                String at = "x = " + xv + ", y = " + yv + " at " + j + " of " + len;
+                assertSameBits(MatKernels.flush(alpha * xv + beta * yv), mixed[3 + j], "mix, " + at);
+                float want = MatKernels.flush(beta * (1f - yv * yv) * xv);
+                assertSameBits(want, grad[3 + j], "tanh gradient, " + at);
+                assertSameBits(want, gradCopy[j], "tanh gradient's copy, " + at);
+                assertSameBits(want, gradInPlace[offset + j], "tanh gradient in place, " + at);
+                assertSameBits(MatKernels.flush(xv), flushed[j], "flush, " + at);
+            }
+        }
+    }
+
     /** Equal bits (any NaN equals any NaN; -0 differs from 0, unlike assertEquals with a delta). */
     private static void assertSameBits(float want, float got, String what) {
         assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), () -> what + ": want " + want + ", got " + got);
