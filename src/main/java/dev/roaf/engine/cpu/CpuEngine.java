@@ -780,15 +780,9 @@ public final class CpuEngine implements Engine {
                         MatKernels.sigmoidOfSum(acc, 3 * n, pa, pr + 3 * n, act, 3 * n, n);
                         int cPrev = co + t * plane + row * n, cNext = cPrev + plane, hNext = ho + (t + 1) * plane + row * n;
                         // c_t, unflushed, into acc[0..N) (free now), then tanh(c_t) there in one pass.
-                        for (int j = 0; j < n; j++) {
-                            float cv = act[n + j] * ca[cPrev + j] + act[j] * act[2 * n + j];
-                            ca[cNext + j] = MatKernels.flush(cv);
-                            acc[j] = cv;
-                        }
+                        MatKernels.lstmCellState(act, ca, cPrev, ca, cNext, acc, n);
                         MatKernels.tanhOfSum(acc, 0, null, 0, acc, 0, n);
-                        for (int j = 0; j < n; j++) {
-                            ha[hNext + j] = MatKernels.flush(act[3 * n + j] * acc[j]);
-                        }
+                        MatKernels.productFlushed(act, 3 * n, acc, 0, ha, hNext, n);
                         if (gta != null) {
                             System.arraycopy(act, 0, gta, gto + t * plane4 + row * n4, n4);
                         }
@@ -826,27 +820,13 @@ public final class CpuEngine implements Engine {
                         int cNow = co + (t + 1) * plane + row * n, cPrev = co + t * plane + row * n;
                         int gSrc = perStep ? go + t * plane + row * n : (t == steps - 1 ? go + row * n : -1);
                         MatKernels.tanhOfSum(ca, cNow, null, 0, tanhC, 0, n);
-                        for (int j = 0; j < n; j++) {
-                            float dh = dhCarry[lr + j] + (gSrc >= 0 ? ga[gSrc + j] : 0f);
-                            float iv = gta[gRow + j], fv = gta[gRow + n + j], gv = gta[gRow + 2 * n + j],
-                                    ov = gta[gRow + 3 * n + j];
-                            float tcv = tanhC[j];
-                            float dc = dcCarry[lr + j] + dh * ov * (1f - tcv * tcv);
-                            gta[gRow + j] = MatKernels.flush(dc * gv * iv * (1f - iv));
-                            gta[gRow + n + j] = MatKernels.flush(dc * ca[cPrev + j] * fv * (1f - fv));
-                            gta[gRow + 2 * n + j] = MatKernels.flush(dc * iv * (1f - gv * gv));
-                            gta[gRow + 3 * n + j] = MatKernels.flush(dh * tcv * ov * (1f - ov));
-                            dcCarry[lr + j] = MatKernels.flush(dc * fv);
-                        }
+                        MatKernels.lstmGateGradients(gta, gRow, ca, cPrev, tanhC, dhCarry, dcCarry, lr, gSrc >= 0 ? ga : null,
+                                gSrc, n);
                     }
                     // dh_{t-1} = dGates W (axpy form over the 4N rows of W).
                     MatKernels.product(gta, gto + t * plane4 + r * n4, n4, n4, wRows, 0, n, blk, accs);
                     for (int q = 0; q < blk; q++) {
-                        float[] acc = accs[q];
-                        int dst = (r + q - r0) * n;
-                        for (int j = 0; j < n; j++) {
-                            dhCarry[dst + j] = MatKernels.flush(acc[j]);
-                        }
+                        MatKernels.flushRow(accs[q], 0, dhCarry, (r + q - r0) * n, n);
                     }
                     r += blk;
                 }

@@ -262,6 +262,61 @@ final class MatKernels {
         }
     }
 
+    /**
+     * The LSTM cell state of one row from its gate activations {@code act = [i | f | g | o]} (each N wide):
+     * {@code c = f * cPrev + i * g}, stored flushed at {@code c[cOff + j]} and unflushed at {@code raw[j]} (the
+     * argument of the tanh that follows); in {@link VectorKernels} when {@link #VECTOR}.
+     */
+    static void lstmCellState(float[] act, float[] cPrev, int cPrevOff, float[] c, int cOff, float[] raw, int n) {
+        if (VECTOR) {
+            VectorKernels.lstmCellState(act, cPrev, cPrevOff, c, cOff, raw, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float cv = act[n + j] * cPrev[cPrevOff + j] + act[j] * act[2 * n + j];
+            c[cOff + j] = flush(cv);
+            raw[j] = cv;
+        }
+    }
+
+    /** {@code out[outOff + j] = flush(x[xOff + j] * y[yOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
+    static void productFlushed(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        if (VECTOR) {
+            VectorKernels.productFlushed(x, xOff, y, yOff, out, outOff, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            out[outOff + j] = flush(x[xOff + j] * y[yOff + j]);
+        }
+    }
+
+    /**
+     * One row of the LSTM backward step: from the gates {@code [i | f | g | o]} at {@code gates[gOff..]}, the previous
+     * cell state, {@code tanh(c_t)}, the carried {@code dh} and {@code dc} (at {@code carryOff}) and, unless
+     * {@code gOut} is null, the loss gradient of h_t at {@code gOutOff}: overwrites the gates with their gradients
+     * (before the nonlinearities) and {@code dcCarry} with the gradient of c_{t-1}; in {@link VectorKernels} when
+     * {@link #VECTOR}.
+     */
+    static void lstmGateGradients(float[] gates, int gOff, float[] cPrev, int cPrevOff, float[] tanhC, float[] dhCarry,
+                                  float[] dcCarry, int carryOff, float[] gOut, int gOutOff, int n) {
+        if (VECTOR) {
+            VectorKernels.lstmGateGradients(gates, gOff, cPrev, cPrevOff, tanhC, dhCarry, dcCarry, carryOff, gOut, gOutOff,
+                    n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            float dh = dhCarry[carryOff + j] + (gOut != null ? gOut[gOutOff + j] : 0f);
+            float iv = gates[gOff + j], fv = gates[gOff + n + j], gv = gates[gOff + 2 * n + j], ov = gates[gOff + 3 * n + j];
+            float tcv = tanhC[j];
+            float dc = dcCarry[carryOff + j] + dh * ov * (1f - tcv * tcv);
+            gates[gOff + j] = flush(dc * gv * iv * (1f - iv));
+            gates[gOff + n + j] = flush(dc * cPrev[cPrevOff + j] * fv * (1f - fv));
+            gates[gOff + 2 * n + j] = flush(dc * iv * (1f - gv * gv));
+            gates[gOff + 3 * n + j] = flush(dh * tcv * ov * (1f - ov));
+            dcCarry[carryOff + j] = flush(dc * fv);
+        }
+    }
+
     /** {@code out[outOff + j] = flush(x[xOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
     static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
         if (VECTOR) {

@@ -211,6 +211,67 @@ final class VectorKernels {
         }
     }
 
+    /** {@link MatKernels#lstmCellState}: {@code f * cPrev + i * g} in the scalar order. */
+    static void lstmCellState(float[] act, float[] cPrev, int cPrevOff, float[] c, int cOff, float[] raw, int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            FloatVector cv = FloatVector.fromArray(SPECIES, act, n + j).mul(FloatVector.fromArray(SPECIES, cPrev, cPrevOff + j))
+                    .add(FloatVector.fromArray(SPECIES, act, j).mul(FloatVector.fromArray(SPECIES, act, 2 * n + j)));
+            flushed(cv).intoArray(c, cOff + j);
+            cv.intoArray(raw, j);
+        }
+        for (; j < n; j++) {
+            float cv = act[n + j] * cPrev[cPrevOff + j] + act[j] * act[2 * n + j];
+            c[cOff + j] = MatKernels.flush(cv);
+            raw[j] = cv;
+        }
+    }
+
+    /** {@link MatKernels#productFlushed}. */
+    static void productFlushed(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            flushed(FloatVector.fromArray(SPECIES, x, xOff + j).mul(FloatVector.fromArray(SPECIES, y, yOff + j)))
+                    .intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = MatKernels.flush(x[xOff + j] * y[yOff + j]);
+        }
+    }
+
+    /** {@link MatKernels#lstmGateGradients}: every product in the scalar code's left-to-right order. */
+    static void lstmGateGradients(float[] gates, int gOff, float[] cPrev, int cPrevOff, float[] tanhC, float[] dhCarry,
+                                  float[] dcCarry, int carryOff, float[] gOut, int gOutOff, int n) {
+        int j = 0;
+        for (; j + LANES <= n; j += LANES) {
+            FloatVector dh = FloatVector.fromArray(SPECIES, dhCarry, carryOff + j)
+                    .add(gOut != null ? FloatVector.fromArray(SPECIES, gOut, gOutOff + j) : FloatVector.zero(SPECIES));
+            FloatVector iv = FloatVector.fromArray(SPECIES, gates, gOff + j);
+            FloatVector fv = FloatVector.fromArray(SPECIES, gates, gOff + n + j);
+            FloatVector gv = FloatVector.fromArray(SPECIES, gates, gOff + 2 * n + j);
+            FloatVector ov = FloatVector.fromArray(SPECIES, gates, gOff + 3 * n + j);
+            FloatVector tcv = FloatVector.fromArray(SPECIES, tanhC, j);
+            FloatVector dc = FloatVector.fromArray(SPECIES, dcCarry, carryOff + j).add(dh.mul(ov).mul(ONE.sub(tcv.mul(tcv))));
+            flushed(dc.mul(gv).mul(iv).mul(ONE.sub(iv))).intoArray(gates, gOff + j);
+            flushed(dc.mul(FloatVector.fromArray(SPECIES, cPrev, cPrevOff + j)).mul(fv).mul(ONE.sub(fv)))
+                    .intoArray(gates, gOff + n + j);
+            flushed(dc.mul(iv).mul(ONE.sub(gv.mul(gv)))).intoArray(gates, gOff + 2 * n + j);
+            flushed(dh.mul(tcv).mul(ov).mul(ONE.sub(ov))).intoArray(gates, gOff + 3 * n + j);
+            flushed(dc.mul(fv)).intoArray(dcCarry, carryOff + j);
+        }
+        for (; j < n; j++) {
+            float dh = dhCarry[carryOff + j] + (gOut != null ? gOut[gOutOff + j] : 0f);
+            float iv = gates[gOff + j], fv = gates[gOff + n + j], gv = gates[gOff + 2 * n + j], ov = gates[gOff + 3 * n + j];
+            float tcv = tanhC[j];
+            float dc = dcCarry[carryOff + j] + dh * ov * (1f - tcv * tcv);
+            gates[gOff + j] = MatKernels.flush(dc * gv * iv * (1f - iv));
+            gates[gOff + n + j] = MatKernels.flush(dc * cPrev[cPrevOff + j] * fv * (1f - fv));
+            gates[gOff + 2 * n + j] = MatKernels.flush(dc * iv * (1f - gv * gv));
+            gates[gOff + 3 * n + j] = MatKernels.flush(dh * tcv * ov * (1f - ov));
+            dcCarry[carryOff + j] = MatKernels.flush(dc * fv);
+        }
+    }
+
     /** {@link MatKernels#flushRow}. */
     static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
         int j = 0;

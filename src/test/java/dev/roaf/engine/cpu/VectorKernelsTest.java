@@ -245,6 +245,54 @@ class VectorKernelsTest {
         }
     }
 
+    @Test
+    void lstmCellOperationsGiveTheScalarBits() {
+        assumeTrue(moduleLoaded());
+        SplittableRandom rnd = new SplittableRandom(12);
+        for (int n : new int[] {1, 15, 16, 17, 40, 128, 129}) {
+            float[] act = new float[4 * n], cPrev = new float[n + 2], gOut = new float[n + 1], tanhC = new float[n];
+            float[] dh = new float[n + 3], dc = new float[n + 3];
+            for (int j = 0; j < 4 * n; j++) {
+                act[j] = j / n == 2 ? (float) (rnd.nextDouble() * 2 - 1) : (float) rnd.nextDouble();
+            }
+            for (int j = 0; j < n; j++) {
+                // Some values tiny enough for the flushes to act, one NaN to travel through.
+                float scale = rnd.nextInt(5) == 0 ? 1e-16f : 1f;
+                cPrev[2 + j] = scale * (float) rnd.nextGaussian();
+                gOut[1 + j] = scale * (float) rnd.nextGaussian();
+                tanhC[j] = (float) Math.tanh(rnd.nextGaussian());
+                dh[3 + j] = scale * (float) rnd.nextGaussian();
+                dc[3 + j] = (float) rnd.nextGaussian() * 1e-15f;
+            }
+            cPrev[2 + n / 2] = Float.NaN;
+            float[] c = new float[n + 4], raw = new float[n], h = new float[n];
+            VectorKernels.lstmCellState(act, cPrev, 2, c, 4, raw, n);
+            VectorKernels.productFlushed(act, 3 * n, raw, 0, h, 0, n);
+            for (int j = 0; j < n; j++) {
+                float cv = act[n + j] * cPrev[2 + j] + act[j] * act[2 * n + j];
+                assertSameBits(MatKernels.flush(cv), c[4 + j], "c at " + j + " of " + n);
+                assertSameBits(cv, raw[j], "raw c at " + j + " of " + n);
+                assertSameBits(MatKernels.flush(act[3 * n + j] * raw[j]), h[j], "o * c at " + j + " of " + n);
+            }
+            for (float[] g : new float[][] {gOut, null}) {
+                float[] gates = act.clone(), dhGot = dh.clone(), dcGot = dc.clone();
+                VectorKernels.lstmGateGradients(gates, 0, cPrev, 2, tanhC, dhGot, dcGot, 3, g, 1, n);
+                for (int j = 0; j < n; j++) {
+                    float dhv = dh[3 + j] + (g != null ? g[1 + j] : 0f);
+                    float iv = act[j], fv = act[n + j], gv = act[2 * n + j], ov = act[3 * n + j], tcv = tanhC[j];
+                    float dcv = dc[3 + j] + dhv * ov * (1f - tcv * tcv);
+                    String at = " at " + j + " of " + n + (g == null ? " without a loss gradient" : "");
+                    assertSameBits(MatKernels.flush(dcv * gv * iv * (1f - iv)), gates[j], "di" + at);
+                    assertSameBits(MatKernels.flush(dcv * cPrev[2 + j] * fv * (1f - fv)), gates[n + j], "df" + at);
+                    assertSameBits(MatKernels.flush(dcv * iv * (1f - gv * gv)), gates[2 * n + j], "dg" + at);
+                    assertSameBits(MatKernels.flush(dhv * tcv * ov * (1f - ov)), gates[3 * n + j], "do" + at);
+                    assertSameBits(MatKernels.flush(dcv * fv), dcGot[3 + j], "dc carry" + at);
+                    assertSameBits(dh[3 + j], dhGot[3 + j], "dh carry untouched" + at);
+                }
+            }
+        }
+    }
+
     /** Equal bits (any NaN equals any NaN; -0 differs from 0, unlike assertEquals with a delta). */
     private static void assertSameBits(float want, float got, String what) {
         assertEquals(Float.floatToIntBits(want), Float.floatToIntBits(got), () -> what + ": want " + want + ", got " + got);
