@@ -470,11 +470,7 @@ public final class CpuEngine implements Engine {
                     out[outOff + j] = MatKernels.flush(alpha * f.sign[so + j] * in[inOff + f.index[io + j]] + beta * acc[j]);
                 }
             }
-            case NONE -> {
-                for (int j = 0; j < n; j++) {
-                    out[outOff + j] = MatKernels.flush(beta * acc[j]);
-                }
-            }
+            case NONE -> MatKernels.mix(alpha, null, 0, beta, acc, 0, out, outOff, n);
         }
     }
 

@@ -228,7 +228,8 @@ final class MatKernels {
 
     /**
      * The ROAF mix of one row, {@code out[outOff + j] = flush(alpha * filtered[fOff + j] + beta * z[zOff + j])} for
-     * j < n, in {@link VectorKernels} when {@link #VECTOR}.
+     * j < n, or {@code flush(beta * z[zOff + j])} when {@code filtered} is null (no filter: the Elman RNN); in
+     * {@link VectorKernels} when {@link #VECTOR}.
      */
     static void mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff,
                     int n) {
@@ -237,7 +238,7 @@ final class MatKernels {
             return;
         }
         for (int j = 0; j < n; j++) {
-            out[outOff + j] = flush(alpha * filtered[fOff + j] + beta * z[zOff + j]);
+            out[outOff + j] = flush(filtered == null ? beta * z[zOff + j] : alpha * filtered[fOff + j] + beta * z[zOff + j]);
         }
     }
 

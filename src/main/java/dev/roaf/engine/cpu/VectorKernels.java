@@ -180,12 +180,14 @@ final class VectorKernels {
                     int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
-            FloatVector v = FloatVector.fromArray(SPECIES, filtered, fOff + j).mul(alpha)
-                    .add(FloatVector.fromArray(SPECIES, z, zOff + j).mul(beta));
+            FloatVector v = FloatVector.fromArray(SPECIES, z, zOff + j).mul(beta);
+            if (filtered != null) {
+                v = FloatVector.fromArray(SPECIES, filtered, fOff + j).mul(alpha).add(v);
+            }
             flushed(v).intoArray(out, outOff + j);
         }
         for (; j < n; j++) {
-            out[outOff + j] = MatKernels.flush(alpha * filtered[fOff + j] + beta * z[zOff + j]);
+            out[outOff + j] = MatKernels.flush(filtered == null ? beta * z[zOff + j] : alpha * filtered[fOff + j] + beta * z[zOff + j]);
         }
     }
 

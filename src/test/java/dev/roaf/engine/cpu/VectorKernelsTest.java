@@ -228,7 +228,9 @@ class VectorKernelsTest {
         for (int len : new int[] {size, 1, 15, 16, 17, 33}) {
             float[] mixed = new float[len + 3], grad = new float[len + 3], gradCopy = new float[len], flushed = new float[len];
             float[] gradInPlace = Arrays.copyOf(y, y.length);
+            float[] unfiltered = new float[len];
             VectorKernels.mix(alpha, x, offset, beta, y, offset, mixed, 3, len);
+            VectorKernels.mix(alpha, null, 0, beta, y, offset, unfiltered, 0, len);
             VectorKernels.tanhGradient(beta, y, offset, x, offset, grad, 3, gradCopy, 0, len);
             VectorKernels.tanhGradient(beta, gradInPlace, offset, x, offset, gradInPlace, offset, null, 0, len);
             VectorKernels.flushRow(x, offset, flushed, 0, len);
@@ -236,6 +238,7 @@ class VectorKernelsTest {
                 float xv = x[offset + j], yv = y[offset + j];
                 String at = "x = " + xv + ", y = " + yv + " at " + j + " of " + len;
                 assertSameBits(MatKernels.flush(alpha * xv + beta * yv), mixed[3 + j], "mix, " + at);
+                assertSameBits(MatKernels.flush(beta * yv), unfiltered[j], "mix without a filter, " + at);
                 float want = MatKernels.flush(beta * (1f - yv * yv) * xv);
                 assertSameBits(want, grad[3 + j], "tanh gradient, " + at);
                 assertSameBits(want, gradCopy[j], "tanh gradient's copy, " + at);
