@@ -519,9 +519,7 @@ public final class CpuEngine implements Engine {
                 int go = gBase + row * n, zo = zBase + row * n, co = q * cw;
                 MatKernels.tanhGradient(beta, z, zo, g, go, z, zo, coef, co, n);
                 if (dense) {
-                    for (int j = 0; j < n; j++) {
-                        coef[co + n + j] = alpha * g[go + j];
-                    }
+                    MatKernels.scale(alpha, g, go, coef, co + n, n);
                 }
             }
             MatKernels.product(coef, 0, cw, cw, packed, 0, n, rows, accs);

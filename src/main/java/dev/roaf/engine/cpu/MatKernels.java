@@ -318,6 +318,20 @@ final class MatKernels {
         }
     }
 
+    /**
+     * {@code out[outOff + j] = s * x[xOff + j]} for j < n, in {@link VectorKernels} when {@link #VECTOR} (C2 leaves
+     * this loop scalar: it loads and stores two arrays at different offsets, see the class comment).
+     */
+    static void scale(float s, float[] x, int xOff, float[] out, int outOff, int n) {
+        if (VECTOR) {
+            VectorKernels.scale(s, x, xOff, out, outOff, n);
+            return;
+        }
+        for (int j = 0; j < n; j++) {
+            out[outOff + j] = s * x[xOff + j];
+        }
+    }
+
     /** {@code out[outOff + j] = flush(x[xOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
     static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
         if (VECTOR) {

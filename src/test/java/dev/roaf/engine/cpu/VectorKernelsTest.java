@@ -234,6 +234,8 @@ class VectorKernelsTest {
             VectorKernels.tanhGradient(beta, y, offset, x, offset, grad, 3, gradCopy, 0, len);
             VectorKernels.tanhGradient(beta, gradInPlace, offset, x, offset, gradInPlace, offset, null, 0, len);
             VectorKernels.flushRow(x, offset, flushed, 0, len);
+            float[] scaled = new float[len + 1];
+            VectorKernels.scale(alpha, x, offset, scaled, 1, len);
             for (int j = 0; j < len; j++) {
                 float xv = x[offset + j], yv = y[offset + j];
                 String at = "x = " + xv + ", y = " + yv + " at " + j + " of " + len;
@@ -244,6 +246,7 @@ class VectorKernelsTest {
                 assertSameBits(want, gradCopy[j], "tanh gradient's copy, " + at);
                 assertSameBits(want, gradInPlace[offset + j], "tanh gradient in place, " + at);
                 assertSameBits(MatKernels.flush(xv), flushed[j], "flush, " + at);
+                assertSameBits(alpha * xv, scaled[1 + j], "scale, " + at);
             }
         }
     }
