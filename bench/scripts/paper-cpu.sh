@@ -45,10 +45,13 @@
 #                    batch 50, N = 256, clip 0.5, and the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten
 #                    epochs at N = 128 and 256, batch 50 with clip 0.5; any variant with the suffix -adamw0WD adds AdamW with
 #                    weight decay 0.WD (batch50-adamw001: 0.01; against the overfitting of the long runs: 99.4% on the
-#                    training digits at batch 10; 0.1 underfits, search/psfull10-*-adamw01-stopped; nineteenth session) (MODELS picks variants, in this order by default:
-#                    n256-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the long one last; clip05, batch50
-#                    and batch10-clip05 ran on the CPU in the eighteenth session, n256-clip05 in the twentieth (96.85%, 46 min with
-#                    two threads and the Vector API kernels), bench/results/paper-cpu/psmnist-full-search)
+#                    training digits at batch 10; 0.1 underfits, search/psfull10-*-adamw01-stopped; nineteenth session), N = 512
+#                    with clip 0.5 (n512-clip05) (MODELS picks variants, in this order by default:
+#                    n256-clip05-lr005-adamw001 n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the
+#                    long one last; clip05, batch50 and batch10-clip05 ran on the CPU in the eighteenth session, n256-clip05 in the
+#                    twentieth (96.85%, 46 min with two threads and the Vector API kernels), n256-clip05-adamw001 (97.29%) and
+#                    n256-clip05-lr005 (97.10%) in the twenty-first (97-101 min each, one thread, side by side),
+#                    bench/results/paper-cpu/psmnist-full-search)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
 #                    updates of 50 (default 3,000)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
@@ -228,7 +231,7 @@ for stage in "$@"; do
       # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
       need_full_mnist
       ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
-      for m in ${MODELS:-n256-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
+      for m in ${MODELS:-n256-clip05-lr005-adamw001 n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
         # A suffix -adamw0WD adds AdamW with weight decay 0.WD to any variant (adamw01 = 0.1, adamw001 = 0.01).
         plus=() base=$m
         if [[ $m == *-adamw0* ]]; then plus=(--optimizer adamw --weight-decay "0.${m##*-adamw0}"); base=${m%-adamw0*}; fi
@@ -244,6 +247,8 @@ for stage in "$@"; do
           n256-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5) ;;
           # half the rate: in one epoch the wider model needed the smaller step (search/psfull1-n256-b25-lr005-cosine)
           n256-clip05-lr005) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5 --lr 0.005) ;;
+          # N = 256 gained 0.5 points over N = 128 (96.85% against 96.36%); ~4x its cost, ~3 h with two threads here
+          n512-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 512 --clip-norm 0.5) ;;
           # the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten epochs: 60,000 updates, ~2.5 min at N = 128 and
           # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
           batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
@@ -541,6 +546,12 @@ PY
             --x epoch --label "batch 100 lr 0.01 clip 1,clip 0.5,batch 50,batch 50 clip 0.5,batch 10 lr 0.005 clip 0.5,the same with AdamW 0.01,N = 256 clip 0.5" \
             --out "$p/psmnist-full-search.png" \
             --title "psMNIST, ten epochs of the full MNIST, alpha-scale 1 / beta 0.03, N = 128 unless named"
+      fi
+      # The N = 256 variants (twentieth and twenty-first sessions).
+      n256=("$root"/psmnist-full-search/roaf-rnn-a1-b003-n256-clip05{,-lr005,-adamw001})
+      if [[ -s ${n256[1]}/metrics.jsonl && -s ${n256[2]}/metrics.jsonl ]]; then
+        "${roaf[@]}" plot "${n256[@]}" --x epoch --label "lr 0.01,lr 0.005,lr 0.01 AdamW 0.01" --out "$p/psmnist-full-n256.png" \
+            --title "psMNIST, ten epochs of the full MNIST, N = 256, alpha-scale 1 / beta 0.03, clip 0.5"
       fi
       # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
       # (search records, fourteenth session).
