@@ -226,34 +226,29 @@ final class MatKernels {
         }
     }
 
+    // The elementwise operations of a step: each runs its whole vectors in VectorKernels when VECTOR (which returns
+    // where it stopped), and the rest of the row, or all of it, in its loop here.
+
     /**
      * The ROAF mix of one row, {@code out[outOff + j] = flush(alpha * filtered[fOff + j] + beta * z[zOff + j])} for
-     * j < n, or {@code flush(beta * z[zOff + j])} when {@code filtered} is null (no filter: the Elman RNN); in
-     * {@link VectorKernels} when {@link #VECTOR}.
+     * j < n, or {@code flush(beta * z[zOff + j])} when {@code filtered} is null (no filter: the Elman RNN).
      */
     static void mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff,
                     int n) {
-        if (VECTOR) {
-            VectorKernels.mix(alpha, filtered, fOff, beta, z, zOff, out, outOff, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.mix(alpha, filtered, fOff, beta, z, zOff, out, outOff, n) : 0;
+        for (; j < n; j++) {
             out[outOff + j] = flush(filtered == null ? beta * z[zOff + j] : alpha * filtered[fOff + j] + beta * z[zOff + j]);
         }
     }
 
     /**
      * The gradient through {@code beta tanh}, {@code d = flush(beta * (1 - z^2) * g)} for j < n, stored at
-     * {@code d[dOff + j]} (which may be z's place) and, when {@code copy} is not null, at {@code copy[copyOff + j]};
-     * in {@link VectorKernels} when {@link #VECTOR}.
+     * {@code d[dOff + j]} (which may be z's place) and, when {@code copy} is not null, at {@code copy[copyOff + j]}.
      */
     static void tanhGradient(float beta, float[] z, int zOff, float[] g, int gOff, float[] d, int dOff, float[] copy,
                              int copyOff, int n) {
-        if (VECTOR) {
-            VectorKernels.tanhGradient(beta, z, zOff, g, gOff, d, dOff, copy, copyOff, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.tanhGradient(beta, z, zOff, g, gOff, d, dOff, copy, copyOff, n) : 0;
+        for (; j < n; j++) {
             float zv = z[zOff + j];
             float dv = flush(beta * (1f - zv * zv) * g[gOff + j]);
             d[dOff + j] = dv;
@@ -266,27 +261,21 @@ final class MatKernels {
     /**
      * The LSTM cell state of one row from its gate activations {@code act = [i | f | g | o]} (each N wide):
      * {@code c = f * cPrev + i * g}, stored flushed at {@code c[cOff + j]} and unflushed at {@code raw[j]} (the
-     * argument of the tanh that follows); in {@link VectorKernels} when {@link #VECTOR}.
+     * argument of the tanh that follows).
      */
     static void lstmCellState(float[] act, float[] cPrev, int cPrevOff, float[] c, int cOff, float[] raw, int n) {
-        if (VECTOR) {
-            VectorKernels.lstmCellState(act, cPrev, cPrevOff, c, cOff, raw, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.lstmCellState(act, cPrev, cPrevOff, c, cOff, raw, n) : 0;
+        for (; j < n; j++) {
             float cv = act[n + j] * cPrev[cPrevOff + j] + act[j] * act[2 * n + j];
             c[cOff + j] = flush(cv);
             raw[j] = cv;
         }
     }
 
-    /** {@code out[outOff + j] = flush(x[xOff + j] * y[yOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
+    /** {@code out[outOff + j] = flush(x[xOff + j] * y[yOff + j])} for j < n. */
     static void productFlushed(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
-        if (VECTOR) {
-            VectorKernels.productFlushed(x, xOff, y, yOff, out, outOff, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.productFlushed(x, xOff, y, yOff, out, outOff, n) : 0;
+        for (; j < n; j++) {
             out[outOff + j] = flush(x[xOff + j] * y[yOff + j]);
         }
     }
@@ -295,17 +284,14 @@ final class MatKernels {
      * One row of the LSTM backward step: from the gates {@code [i | f | g | o]} at {@code gates[gOff..]}, the previous
      * cell state, {@code tanh(c_t)}, the carried {@code dh} and {@code dc} (at {@code carryOff}) and, unless
      * {@code gOut} is null, the loss gradient of h_t at {@code gOutOff}: overwrites the gates with their gradients
-     * (before the nonlinearities) and {@code dcCarry} with the gradient of c_{t-1}; in {@link VectorKernels} when
-     * {@link #VECTOR}.
+     * (before the nonlinearities) and {@code dcCarry} with the gradient of c_{t-1}.
      */
     static void lstmGateGradients(float[] gates, int gOff, float[] cPrev, int cPrevOff, float[] tanhC, float[] dhCarry,
                                   float[] dcCarry, int carryOff, float[] gOut, int gOutOff, int n) {
-        if (VECTOR) {
-            VectorKernels.lstmGateGradients(gates, gOff, cPrev, cPrevOff, tanhC, dhCarry, dcCarry, carryOff, gOut, gOutOff,
-                    n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR
+                ? VectorKernels.lstmGateGradients(gates, gOff, cPrev, cPrevOff, tanhC, dhCarry, dcCarry, carryOff, gOut, gOutOff, n)
+                : 0;
+        for (; j < n; j++) {
             float dh = dhCarry[carryOff + j] + (gOut != null ? gOut[gOutOff + j] : 0f);
             float iv = gates[gOff + j], fv = gates[gOff + n + j], gv = gates[gOff + 2 * n + j], ov = gates[gOff + 3 * n + j];
             float tcv = tanhC[j];
@@ -319,26 +305,20 @@ final class MatKernels {
     }
 
     /**
-     * {@code out[outOff + j] = s * x[xOff + j]} for j < n, in {@link VectorKernels} when {@link #VECTOR} (C2 leaves
-     * this loop scalar: it loads and stores two arrays at different offsets, see the class comment).
+     * {@code out[outOff + j] = s * x[xOff + j]} for j < n (C2 leaves this loop scalar: it loads and stores two arrays
+     * at different offsets, see the class comment).
      */
     static void scale(float s, float[] x, int xOff, float[] out, int outOff, int n) {
-        if (VECTOR) {
-            VectorKernels.scale(s, x, xOff, out, outOff, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.scale(s, x, xOff, out, outOff, n) : 0;
+        for (; j < n; j++) {
             out[outOff + j] = s * x[xOff + j];
         }
     }
 
-    /** {@code out[outOff + j] = flush(x[xOff + j])} for j < n, in {@link VectorKernels} when {@link #VECTOR}. */
+    /** {@code out[outOff + j] = flush(x[xOff + j])} for j < n. */
     static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
-        if (VECTOR) {
-            VectorKernels.flushRow(x, xOff, out, outOff, n);
-            return;
-        }
-        for (int j = 0; j < n; j++) {
+        int j = VECTOR ? VectorKernels.flushRow(x, xOff, out, outOff, n) : 0;
+        for (; j < n; j++) {
             out[outOff + j] = flush(x[xOff + j]);
         }
     }

@@ -179,9 +179,11 @@ final class VectorKernels {
         }
     }
 
+    // The elementwise kernels below do the whole vectors of a row and return where they stopped; the
+    // MatKernels method that called them finishes the row with its scalar loop, the one copy of each formula.
+
     /** {@link MatKernels#mix}: the same multiplies and add per lane, and the flush as a mask. */
-    static void mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff,
-                    int n) {
+    static int mix(float alpha, float[] filtered, int fOff, float beta, float[] z, int zOff, float[] out, int outOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             FloatVector v = FloatVector.fromArray(SPECIES, z, zOff + j).mul(beta);
@@ -190,14 +192,12 @@ final class VectorKernels {
             }
             flushed(v).intoArray(out, outOff + j);
         }
-        for (; j < n; j++) {
-            out[outOff + j] = MatKernels.flush(filtered == null ? beta * z[zOff + j] : alpha * filtered[fOff + j] + beta * z[zOff + j]);
-        }
+        return j;
     }
 
     /** {@link MatKernels#tanhGradient}: {@code (beta * (1 - z*z)) * g} in the scalar order, flushed by a mask. */
-    static void tanhGradient(float beta, float[] z, int zOff, float[] g, int gOff, float[] d, int dOff, float[] copy,
-                             int copyOff, int n) {
+    static int tanhGradient(float beta, float[] z, int zOff, float[] g, int gOff, float[] d, int dOff, float[] copy,
+                            int copyOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             FloatVector zv = FloatVector.fromArray(SPECIES, z, zOff + j);
@@ -207,18 +207,11 @@ final class VectorKernels {
                 dv.intoArray(copy, copyOff + j);
             }
         }
-        for (; j < n; j++) {
-            float zv = z[zOff + j];
-            float dv = MatKernels.flush(beta * (1f - zv * zv) * g[gOff + j]);
-            d[dOff + j] = dv;
-            if (copy != null) {
-                copy[copyOff + j] = dv;
-            }
-        }
+        return j;
     }
 
     /** {@link MatKernels#lstmCellState}: {@code f * cPrev + i * g} in the scalar order. */
-    static void lstmCellState(float[] act, float[] cPrev, int cPrevOff, float[] c, int cOff, float[] raw, int n) {
+    static int lstmCellState(float[] act, float[] cPrev, int cPrevOff, float[] c, int cOff, float[] raw, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             FloatVector cv = FloatVector.fromArray(SPECIES, act, n + j).mul(FloatVector.fromArray(SPECIES, cPrev, cPrevOff + j))
@@ -226,30 +219,25 @@ final class VectorKernels {
             flushed(cv).intoArray(c, cOff + j);
             cv.intoArray(raw, j);
         }
-        for (; j < n; j++) {
-            float cv = act[n + j] * cPrev[cPrevOff + j] + act[j] * act[2 * n + j];
-            c[cOff + j] = MatKernels.flush(cv);
-            raw[j] = cv;
-        }
+        return j;
     }
 
     /** {@link MatKernels#productFlushed}. */
-    static void productFlushed(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+    static int productFlushed(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             flushed(FloatVector.fromArray(SPECIES, x, xOff + j).mul(FloatVector.fromArray(SPECIES, y, yOff + j)))
                     .intoArray(out, outOff + j);
         }
-        for (; j < n; j++) {
-            out[outOff + j] = MatKernels.flush(x[xOff + j] * y[yOff + j]);
-        }
+        return j;
     }
 
     /** {@link MatKernels#lstmGateGradients}: every product in the scalar code's left-to-right order. */
-    static void lstmGateGradients(float[] gates, int gOff, float[] cPrev, int cPrevOff, float[] tanhC, float[] dhCarry,
-                                  float[] dcCarry, int carryOff, float[] gOut, int gOutOff, int n) {
+    static int lstmGateGradients(float[] gates, int gOff, float[] cPrev, int cPrevOff, float[] tanhC, float[] dhCarry,
+                                 float[] dcCarry, int carryOff, float[] gOut, int gOutOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
+            // + 0 where there is no loss gradient, as the scalar code: it turns a -0 carry into +0.
             FloatVector dh = FloatVector.fromArray(SPECIES, dhCarry, carryOff + j)
                     .add(gOut != null ? FloatVector.fromArray(SPECIES, gOut, gOutOff + j) : FloatVector.zero(SPECIES));
             FloatVector iv = FloatVector.fromArray(SPECIES, gates, gOff + j);
@@ -265,39 +253,25 @@ final class VectorKernels {
             flushed(dh.mul(tcv).mul(ov).mul(ONE.sub(ov))).intoArray(gates, gOff + 3 * n + j);
             flushed(dc.mul(fv)).intoArray(dcCarry, carryOff + j);
         }
-        for (; j < n; j++) {
-            float dh = dhCarry[carryOff + j] + (gOut != null ? gOut[gOutOff + j] : 0f);
-            float iv = gates[gOff + j], fv = gates[gOff + n + j], gv = gates[gOff + 2 * n + j], ov = gates[gOff + 3 * n + j];
-            float tcv = tanhC[j];
-            float dc = dcCarry[carryOff + j] + dh * ov * (1f - tcv * tcv);
-            gates[gOff + j] = MatKernels.flush(dc * gv * iv * (1f - iv));
-            gates[gOff + n + j] = MatKernels.flush(dc * cPrev[cPrevOff + j] * fv * (1f - fv));
-            gates[gOff + 2 * n + j] = MatKernels.flush(dc * iv * (1f - gv * gv));
-            gates[gOff + 3 * n + j] = MatKernels.flush(dh * tcv * ov * (1f - ov));
-            dcCarry[carryOff + j] = MatKernels.flush(dc * fv);
-        }
+        return j;
     }
 
     /** {@link MatKernels#scale}. */
-    static void scale(float s, float[] x, int xOff, float[] out, int outOff, int n) {
+    static int scale(float s, float[] x, int xOff, float[] out, int outOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             FloatVector.fromArray(SPECIES, x, xOff + j).mul(s).intoArray(out, outOff + j);
         }
-        for (; j < n; j++) {
-            out[outOff + j] = s * x[xOff + j];
-        }
+        return j;
     }
 
     /** {@link MatKernels#flushRow}. */
-    static void flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
+    static int flushRow(float[] x, int xOff, float[] out, int outOff, int n) {
         int j = 0;
         for (; j + LANES <= n; j += LANES) {
             flushed(FloatVector.fromArray(SPECIES, x, xOff + j)).intoArray(out, outOff + j);
         }
-        for (; j < n; j++) {
-            out[outOff + j] = MatKernels.flush(x[xOff + j]);
-        }
+        return j;
     }
 
     /** {@link MatKernels#flush} on every lane: 0 where |v| < TINY (NaN compares false and stays). */

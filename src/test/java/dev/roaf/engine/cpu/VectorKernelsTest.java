@@ -211,7 +211,8 @@ class VectorKernelsTest {
 
     @Test
     void rowOperationsGiveTheScalarBits() {
-        assumeTrue(moduleLoaded());
+        // Through MatKernels, which runs whole vectors in VectorKernels and the rest of a row in its loop: both paths
+        // in the build's first pass, the loop alone in its second (-Droaf.cpu.vector=false).
         SplittableRandom rnd = new SplittableRandom(11);
         // Around the flush threshold, both zeros, subnormals, NaN and infinities, then ordinary values.
         float[] special = {0f, -0f, MatKernels.TINY, -MatKernels.TINY, Math.nextDown(MatKernels.TINY),
@@ -229,13 +230,13 @@ class VectorKernelsTest {
             float[] mixed = new float[len + 3], grad = new float[len + 3], gradCopy = new float[len], flushed = new float[len];
             float[] gradInPlace = Arrays.copyOf(y, y.length);
             float[] unfiltered = new float[len];
-            VectorKernels.mix(alpha, x, offset, beta, y, offset, mixed, 3, len);
-            VectorKernels.mix(alpha, null, 0, beta, y, offset, unfiltered, 0, len);
-            VectorKernels.tanhGradient(beta, y, offset, x, offset, grad, 3, gradCopy, 0, len);
-            VectorKernels.tanhGradient(beta, gradInPlace, offset, x, offset, gradInPlace, offset, null, 0, len);
-            VectorKernels.flushRow(x, offset, flushed, 0, len);
+            MatKernels.mix(alpha, x, offset, beta, y, offset, mixed, 3, len);
+            MatKernels.mix(alpha, null, 0, beta, y, offset, unfiltered, 0, len);
+            MatKernels.tanhGradient(beta, y, offset, x, offset, grad, 3, gradCopy, 0, len);
+            MatKernels.tanhGradient(beta, gradInPlace, offset, x, offset, gradInPlace, offset, null, 0, len);
+            MatKernels.flushRow(x, offset, flushed, 0, len);
             float[] scaled = new float[len + 1];
-            VectorKernels.scale(alpha, x, offset, scaled, 1, len);
+            MatKernels.scale(alpha, x, offset, scaled, 1, len);
             for (int j = 0; j < len; j++) {
                 float xv = x[offset + j], yv = y[offset + j];
                 String at = "x = " + xv + ", y = " + yv + " at " + j + " of " + len;
@@ -253,7 +254,7 @@ class VectorKernelsTest {
 
     @Test
     void lstmCellOperationsGiveTheScalarBits() {
-        assumeTrue(moduleLoaded());
+        // Through MatKernels, as rowOperationsGiveTheScalarBits.
         SplittableRandom rnd = new SplittableRandom(12);
         for (int n : new int[] {1, 15, 16, 17, 40, 128, 129}) {
             float[] act = new float[4 * n], cPrev = new float[n + 2], gOut = new float[n + 1], tanhC = new float[n];
@@ -272,8 +273,8 @@ class VectorKernelsTest {
             }
             cPrev[2 + n / 2] = Float.NaN;
             float[] c = new float[n + 4], raw = new float[n], h = new float[n];
-            VectorKernels.lstmCellState(act, cPrev, 2, c, 4, raw, n);
-            VectorKernels.productFlushed(act, 3 * n, raw, 0, h, 0, n);
+            MatKernels.lstmCellState(act, cPrev, 2, c, 4, raw, n);
+            MatKernels.productFlushed(act, 3 * n, raw, 0, h, 0, n);
             for (int j = 0; j < n; j++) {
                 float cv = act[n + j] * cPrev[2 + j] + act[j] * act[2 * n + j];
                 assertSameBits(MatKernels.flush(cv), c[4 + j], "c at " + j + " of " + n);
@@ -282,7 +283,7 @@ class VectorKernelsTest {
             }
             for (float[] g : new float[][] {gOut, null}) {
                 float[] gates = act.clone(), dhGot = dh.clone(), dcGot = dc.clone();
-                VectorKernels.lstmGateGradients(gates, 0, cPrev, 2, tanhC, dhGot, dcGot, 3, g, 1, n);
+                MatKernels.lstmGateGradients(gates, 0, cPrev, 2, tanhC, dhGot, dcGot, 3, g, 1, n);
                 for (int j = 0; j < n; j++) {
                     float dhv = dh[3 + j] + (g != null ? g[1 + j] : 0f);
                     float iv = act[j], fv = act[n + j], gv = act[2 * n + j], ov = act[3 * n + j], tcv = tanhC[j];
