@@ -47,10 +47,11 @@
 #                    weight decay 0.WD (batch50-adamw001: 0.01; against the overfitting of the long runs: 99.4% on the
 #                    training digits at batch 10; 0.1 underfits, search/psfull10-*-adamw01-stopped; nineteenth session), N = 512
 #                    with clip 0.5 (n512-clip05) (MODELS picks variants, in this order by default:
-#                    n256-clip05-lr005-adamw001 n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the
+#                    n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the
 #                    long one last; clip05, batch50 and batch10-clip05 ran on the CPU in the eighteenth session, n256-clip05 in the
 #                    twentieth (96.85%, 46 min with two threads and the Vector API kernels), n256-clip05-adamw001 (97.29%) and
-#                    n256-clip05-lr005 (97.10%) in the twenty-first (97-101 min each, one thread, side by side),
+#                    n256-clip05-lr005 (97.10%) in the twenty-first (97-101 min each, one thread, side by side), and
+#                    n256-clip05-lr005-adamw001 (97.31%, 47 min with two threads),
 #                    bench/results/paper-cpu/psmnist-full-search)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
 #                    updates of 50 (default 3,000)
@@ -231,7 +232,7 @@ for stage in "$@"; do
       # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
       need_full_mnist
       ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
-      for m in ${MODELS:-n256-clip05-lr005-adamw001 n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
+      for m in ${MODELS:-n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
         # A suffix -adamw0WD adds AdamW with weight decay 0.WD to any variant (adamw01 = 0.1, adamw001 = 0.01).
         plus=() base=$m
         if [[ $m == *-adamw0* ]]; then plus=(--optimizer adamw --weight-decay "0.${m##*-adamw0}"); base=${m%-adamw0*}; fi
@@ -548,10 +549,10 @@ PY
             --title "psMNIST, ten epochs of the full MNIST, alpha-scale 1 / beta 0.03, N = 128 unless named"
       fi
       # The N = 256 variants (twentieth and twenty-first sessions).
-      n256=("$root"/psmnist-full-search/roaf-rnn-a1-b003-n256-clip05{,-lr005,-adamw001})
-      if [[ -s ${n256[1]}/metrics.jsonl && -s ${n256[2]}/metrics.jsonl ]]; then
-        "${roaf[@]}" plot "${n256[@]}" --x epoch --label "lr 0.01,lr 0.005,lr 0.01 AdamW 0.01" --out "$p/psmnist-full-n256.png" \
-            --title "psMNIST, ten epochs of the full MNIST, N = 256, alpha-scale 1 / beta 0.03, clip 0.5"
+      n256=("$root"/psmnist-full-search/roaf-rnn-a1-b003-n256-clip05{,-lr005,-adamw001,-lr005-adamw001})
+      if [[ -s ${n256[1]}/metrics.jsonl && -s ${n256[2]}/metrics.jsonl && -s ${n256[3]}/metrics.jsonl ]]; then
+        "${roaf[@]}" plot "${n256[@]}" --x epoch --label "lr 0.01,lr 0.005,lr 0.01 AdamW 0.01,lr 0.005 AdamW 0.01" \
+            --out "$p/psmnist-full-n256.png" --title "psMNIST, ten epochs of the full MNIST, N = 256, alpha-scale 1 / beta 0.03, clip 0.5"
       fi
       # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
       # (search records, fourteenth session).
