@@ -11,7 +11,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 
 /**
- * The {@code roaf} command line: {@code train}, {@code eval}, {@code data fetch}.
+ * The {@code roaf} command line: {@code train}, {@code eval}, {@code data fetch}, {@code diagnose}, {@code bench},
+ * {@code plot}, {@code recipes}.
  *
  * <p>Exit codes: 0 success, 2 bad usage or bad input (a bad option value, a missing or malformed
  * file), 1 any other failure. Errors are one line on stderr; {@code --verbose} adds the stack trace.
@@ -19,7 +20,7 @@ import java.io.UncheckedIOException;
 @Command(name = "roaf", mixinStandardHelpOptions = true, version = "roaf " + Version.VERSION,
         description = "Train and evaluate ROAF networks (random orthogonal additive filters) and their baselines.",
         subcommands = {TrainCommand.class, EvalCommand.class, DataCommand.class, DiagnoseCommand.class, BenchCommand.class,
-                PlotCommand.class, CommandLine.HelpCommand.class})
+                PlotCommand.class, RecipesCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT, description = "Print stack traces with errors.")

@@ -74,6 +74,11 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @Option(names = "--recipe", description = "Start from a published recipe, one per claim of the paper: psmnist-1-epoch,"
+            + " psmnist-10-epochs, copy-1000, mlp-50000; its options fill in those the command line leaves out (e.g."
+            + " --recipe psmnist-10-epochs --seed 2, or --model lstm for the baseline on the same budget); 'roaf recipes'"
+            + " lists them with what they measured")
+    String recipe;
     @Option(names = "--model", description = "roaf-rnn, rnn, lstm, roaf-mlp, mlp or resmlp (default: ${DEFAULT-VALUE})")
     String model = "roaf-rnn";
     @Option(names = "--task", description = "psmnist, smnist, psfashion, sfashion, mnist, fashion, adding, copy (default:"
@@ -176,8 +181,13 @@ final class TrainCommand implements Callable<Integer> {
             return resumeRun();
         }
         PrintWriter err = spec.commandLine().getErr();
+        Recipe named = recipe == null ? null : Recipe.named(recipe);
+        if (named != null) {
+            err.println("roaf: " + applyNamedRecipe(named));
+        }
         ModelFamily kind = ModelFamily.parse(model);
-        String recipe = applyTaskRecipe(kind);
+        // A named recipe is complete: the task's defaults would only replace what it chose.
+        String taskRecipe = named == null ? applyTaskRecipe(kind) : "";
         OptimizerType optKind = OptimizerType.parse(optimizer);
         // An unknown name or an inconsistent hold fails before anything is built.
         if (LearningRateSchedule.parse(lrSchedule) == LearningRateSchedule.CONSTANT && lrHold != 0) {
@@ -213,6 +223,10 @@ final class TrainCommand implements Callable<Integer> {
         if (Boolean.TRUE.equals(described.get("sample"))) {
             err.println("roaf: using the " + described.get("source") + " bundled in the jar; for the full dataset run"
                     + " 'roaf data fetch mnist' or pass --data-dir");
+            if (named != null && named.data() != null) {
+                err.println("roaf: note: recipe " + named.name() + " was measured on " + named.data().replaceFirst(":.*", "")
+                        + "; on the sample expect a different result");
+            }
         }
         if (kind.isRecurrent() != (t.steps() > 0)) {
             throw new IllegalArgumentException("--model " + kind + (kind.isRecurrent()
@@ -287,8 +301,8 @@ final class TrainCommand implements Callable<Integer> {
             builder.optRecomputeEvery(recomputeEvery);
         }
         builder.optInitOnDevice(initDraws.equals("device"));
-        if (!recipe.isEmpty()) {
-            err.println("roaf: roaf-rnn's recipe for " + task + " (options not given on the command line): " + recipe
+        if (!taskRecipe.isEmpty()) {
+            err.println("roaf: roaf-rnn's recipe for " + task + " (options not given on the command line): " + taskRecipe
                     + " (measured: bench/results/paper-cpu)");
         }
         err.println("roaf: " + apiNames(() -> builder.memoryEstimate(batch, optKind, momentum)));
@@ -483,13 +497,17 @@ final class TrainCommand implements Callable<Integer> {
     private static final Set<String> CHANGEABLE = Set.of("--threads", "--device", "--checkpoint-every", "--checkpoint-minutes", "--on-nan",
             "--recompute-every");
     /** Options that are not part of a run's definition. */
-    private static final Set<String> NOT_RECORDED = Set.of("--help", "--version", "--verbose", "--resume", "--out");
+    private static final Set<String> NOT_RECORDED = Set.of("--help", "--version", "--verbose", "--resume", "--out", "--recipe");
 
     /**
      * {@code --resume DIR}: rebuilds the command from the options recorded in DIR's checkpoint, rejects
      * options given now that conflict with them, and continues the run in DIR.
      */
     private Integer resumeRun() throws Exception {
+        if (recipe != null) {
+            throw new IllegalArgumentException("--recipe " + recipe + " conflicts with --resume " + resume
+                    + ": a resumed run takes the options recorded in its checkpoint; leave --recipe out");
+        }
         Path file = resume.resolve(Trainer.CHECKPOINT_FILE_NAME);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("--resume " + resume + ": expected a run folder with " + Trainer.CHECKPOINT_FILE_NAME + ", found "
@@ -582,6 +600,41 @@ final class TrainCommand implements Callable<Integer> {
             args.add(String.valueOf(v));
         }
         return args;
+    }
+
+    /**
+     * Applies {@code --recipe}: each of the recipe's options that the command line leaves out (see
+     * {@link Recipe#overrides}) lands in its option field, so it is recorded for {@code --resume} like a
+     * given one. Models without a filter (lstm, rnn, mlp, resmlp: the recipe's budget as a baseline) leave
+     * its alpha/beta mix out.
+     *
+     * @return one line: what was taken from the recipe, what it measured and where its record is
+     */
+    private String applyNamedRecipe(Recipe r) {
+        List<String> given = spec.commandLine().getParseResult().matchedOptions().stream()
+                .map(CommandLine.Model.OptionSpec::longestName).toList();
+        TrainCommand parsed = new TrainCommand();
+        new CommandLine(parsed).parseArgs(r.args().toArray(String[]::new));
+        List<String> taken = new ArrayList<>();
+        List<String> mixLeftOut = new ArrayList<>();
+        List<String> names = new ArrayList<>(r.options().keySet());
+        names.remove("--model");
+        names.add(0, "--model");  // whether the mix applies depends on the model
+        for (String name : names) {
+            if (!r.options().containsKey(name) || given.stream().anyMatch(g -> Recipe.overrides(g, name))) {
+                continue;
+            }
+            String option = name + " " + r.options().get(name);
+            if (Recipe.MIX.contains(name) && !ModelFamily.parse(model).hasFilter()) {
+                mixLeftOut.add(option);
+                continue;
+            }
+            spec.findOption(name).setValue(parsed.spec.findOption(name).getValue());
+            taken.add(option);
+        }
+        return "recipe " + r.name() + " (" + r.claim() + "): " + (taken.isEmpty() ? "none of its options" : String.join(" ", taken))
+                + (mixLeftOut.isEmpty() ? "" : "; without " + String.join(" ", mixLeftOut) + " (" + model + " has no filter)")
+                + "; measured: " + r.measured() + " (" + r.record() + ")";
     }
 
     /**
@@ -679,6 +732,7 @@ final class TrainCommand implements Callable<Integer> {
         c.put("cpu", Machine.cpuModel());  // tables made elsewhere name the machine that ran, not their own
         c.put("device", m.deviceName());
         c.put("started", java.time.Instant.now().toString());
+        c.put("recipe", recipe);
         Map<String, Object> modelMap = new LinkedHashMap<>(m.metadata());
         modelMap.put("seed", seed);
         c.put("model", modelMap);
