@@ -77,6 +77,14 @@ if nvidia-smi -L; then require=true; else echo "nvidia-smi failed"; fi
 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader || true
 echo "which java: $(command -v java || echo none); using: $JAVA"
 "$JAVA" -version 2>&1 | head -1
+# The CPU engine (the reference every GPU result is compared with) on the Vector API when the runtime has the module
+# (the carried one does since the twenty-second session); the launcher reads this variable, and says so on stderr.
+if "$JAVA" --list-modules 2>/dev/null | grep -q '^jdk.incubator.vector'; then
+    export JDK_JAVA_OPTIONS="--add-modules jdk.incubator.vector${JDK_JAVA_OPTIONS:+ $JDK_JAVA_OPTIONS}"
+    echo "CPU references: the Vector API (JDK_JAVA_OPTIONS=$JDK_JAVA_OPTIONS)"
+else
+    echo "CPU references: plain loops ($JAVA has no jdk.incubator.vector)"
+fi
 echo "libcublas / libcurand on this machine:"
 libs=$(timeout 60 find / -xdev \( -path /proc -o -path /sys \) -prune -o \( -name 'libcublas.so*' -o -name 'libcublasLt.so*' -o -name 'libcurand.so*' \) -print 2>/dev/null \
     | grep -v '/cublas-shim/' | sort)  # not the carried shim (native-tests/cublas-shim): it is not a real libcublas.so.12

@@ -3,7 +3,7 @@
 # GPU machine (which has no JDK and no Maven), packed into one file that the device tool can carry:
 #
 #   target/gpu-carry/roaf-gpu.tar.xz   holding
-#       jdk/           jlink runtime (java.base, java.logging, java.xml, java.management, jdk.unsupported)
+#       jdk/           jlink runtime (java.base, java.logging, java.xml, java.management, jdk.unsupported, jdk.incubator.vector)
 #       classes/       roaf main classes + kernels (fatbins)
 #       test-classes/  CPU tests + native-tests (profile -Pgpu)
 #       lib/           runtime jars (picocli, JCuda with natives minus libJNvPTXCompiler) +
@@ -58,7 +58,9 @@ with zipfile.ZipFile(src) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED
 os.replace(tmp, src)
 PY
 done
-modules=java.base,java.logging,java.xml,java.management,jdk.unsupported   # no java.desktop: GPU tests draw no plots
+# No java.desktop: GPU tests draw no plots. jdk.incubator.vector (0.5 MB): the CPU references of the GPU tests run on the
+# engine's Vector API kernels, about twice as fast as its plain loops (gpu-check.sh adds the module when the runtime has it).
+modules=java.base,java.logging,java.xml,java.management,jdk.unsupported,jdk.incubator.vector
 jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=2 --output "$build/jdk" 2>/dev/null \
   || jlink --add-modules "$modules" --strip-debug --no-header-files --no-man-pages --compress=zip-9 --output "$build/jdk"
 # bench/peers' exporters for gpu-check.sh's PyTorch parity, compiled here: the carried runtime has no compiler.
