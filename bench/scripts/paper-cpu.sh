@@ -252,6 +252,9 @@ for stage in "$@"; do
           n512-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 512 --clip-norm 0.5) ;;
           # between the two: ~2.3x the cost of N = 256, ~1 h 50 min with two threads here
           n384-clip05-lr005) run=roaf-rnn-a1-b003-$m; with=(--hidden 384 --clip-norm 0.5 --lr 0.005) ;;
+          # with AdamW, lr 0.005 was unstable at N = 384 (loss spikes, gradient norms to 25 in the second epoch; stopped
+          # at 80.08% after two epochs, twenty-second session): the rate scaled by 256 / 384, as for a wider layer
+          n384-clip05-lr003) run=roaf-rnn-a1-b003-$m; with=(--hidden 384 --clip-norm 0.5 --lr 0.003) ;;
           # the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten epochs: 60,000 updates, ~2.5 min at N = 128 and
           # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
           batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;

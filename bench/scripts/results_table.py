@@ -31,8 +31,10 @@ def row(run, cfg, metrics):
     cmd = " ".join(c for c in cfg["command"][1:])
     shape = f"N={model['hidden']}" + (f", L={int(model['depth']):,}" if task["steps"] == 0 else "")
     length = f", {task['steps']} steps" if task["steps"] > 0 else ""
+    # A run stopped (or still going) before its last step: its last evaluation is not a final result.
+    unfinished = f" (of {train['steps']}: unfinished)" if last["step"] < train["steps"] else ""
     return (f"| {run.name} | {model['model']} {shape} | {task['task']}{length} | {ab} | "
-            f"{last['step']} x {train['batch']} | {'acc' if classify else 'MSE' if task['task'] == 'adding' else 'loss'} "
+            f"{last['step']} x {train['batch']}{unfinished} | {'acc' if classify else 'MSE' if task['task'] == 'adding' else 'loss'} "
             f"{fmt(last[key])} | {fmt(best)} | {last['wall_s']:.0f} | `roaf {cmd}` |")
 
 
