@@ -28,6 +28,8 @@
 # deadline stopped goes on in a later call from its checkpoint: unpack, then ROAF_PAPER_RESUME=1 with
 # carry=["target/gpu-carry", "bench/results/paper-gpu"] (checkpoints are git-ignored: only the carry takes them along).
 # The adding curriculum at a width the CPU cannot afford: HIDDEN=256 ROAF_PAPER_STAGES=adding-10000-wide ... paper.
+# The baselines on a published recipe's budget (lstm at N = 256 for ten epochs: hours on the CPU):
+# ROAF_PAPER_STAGES=recipes ROAF_PAPER_MODELS="lstm rnn" RECIPES=psmnist-10-epochs ... paper.
 # Stages: `gpu-check.sh` runs all; `gpu-check.sh tests` only (1)-(2); `gpu-check.sh timings` only (1), (3), (4)
 # (a second call when the tests took the first call's time); `gpu-check.sh sweeps` only (1) and GpuBench's sweeps over
 # the fused stack's team shapes and the persistent recurrences' layouts (the end of (3), which its time bound may cut),

@@ -53,6 +53,10 @@
 #                    n256-clip05-lr005 (97.10%) in the twenty-first (97-101 min each, one thread, side by side), and
 #                    n256-clip05-lr005-adamw001 (97.31%, 47 min with two threads),
 #                    bench/results/paper-cpu/psmnist-full-search)
+#   recipes          `roaf train --recipe R --model M` for R in RECIPES (default psmnist-10-epochs) and M in MODELS
+#                    (default roaf-rnn lstm rnn; roaf-mlp mlp resmlp for mlp-50000): the published recipes and the
+#                    baselines on their budget (the baselines drop the recipe's alpha/beta mix); psMNIST ones need the full
+#                    MNIST. An lstm at N = 256 for ten epochs is GPU-sized (about 2.8x a roaf-rnn step on the CPU here)
 #   copy-10000-search  (GPU) copy at delay 10,000 with --alpha-scale 1 and --beta BETAS (default "0.01 0.03"), STEPS
 #                    updates of 50 (default 3,000)
 #   copy-10000       the same at delay 10,000, 3,000 updates of 50 (MODELS; about 10 s per roaf-rnn update on
@@ -273,6 +277,14 @@ for stage in "$@"; do
           --checkpoint-minutes 10 --alpha-scale 1)
       for b in ${BETAS:-0.01 0.03}; do train "$stage" "roaf-rnn-beta$b" --model roaf-rnn "${cp[@]}" --beta "$b"; done
       table "$stage" "Copy task, delay T = 10,000, roaf-rnn with --alpha-scale 1 and beta BETAS, $where" ;;
+    recipes)
+      for r in ${RECIPES:-psmnist-10-epochs}; do
+        data=()
+        if [[ $r == psmnist-* ]]; then need_full_mnist; data=(--data-dir "$mnist_full" --eval-size 0); fi
+        if [[ $r == mlp-* ]]; then models=${MODELS:-roaf-mlp mlp resmlp}; else models=${MODELS:-roaf-rnn lstm rnn}; fi
+        for m in $models; do train "$stage" "$r-$m" --recipe "$r" --model "$m" "${data[@]}"; done
+      done
+      table "$stage" "The published recipes (roaf train --recipe) and the baselines on their budget, $where" ;;
     psmnist-full-b10)
       need_full_mnist
       ps=(--task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs_options[@]}" --batch 10 --eval-every 6000)
