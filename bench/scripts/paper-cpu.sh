@@ -47,11 +47,13 @@
 #                    weight decay 0.WD (batch50-adamw001: 0.01; against the overfitting of the long runs: 99.4% on the
 #                    training digits at batch 10; 0.1 underfits, search/psfull10-*-adamw01-stopped; nineteenth session), N = 512
 #                    with clip 0.5 (n512-clip05) (MODELS picks variants, in this order by default:
-#                    n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the
+#                    n512-clip05-lr0025-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05, the
 #                    long one last; clip05, batch50 and batch10-clip05 ran on the CPU in the eighteenth session, n256-clip05 in the
 #                    twentieth (96.85%, 46 min with two threads and the Vector API kernels), n256-clip05-adamw001 (97.29%) and
 #                    n256-clip05-lr005 (97.10%) in the twenty-first (97-101 min each, one thread, side by side), and
-#                    n256-clip05-lr005-adamw001 (97.31%, 47 min with two threads),
+#                    n256-clip05-lr005-adamw001 (97.31%, 47 min with two threads), in the twenty-second
+#                    n384-clip05-lr005-adamw001 (unstable, stopped after two epochs at 80.08%) and n384-clip05-lr003-adamw001
+#                    (97.44%, the best so far, 98 min with two threads),
 #                    bench/results/paper-cpu/psmnist-full-search)
 #   recipes          `roaf train --recipe R --model M` for R in RECIPES (default psmnist-10-epochs) and M in MODELS
 #                    (default roaf-rnn lstm rnn; roaf-mlp mlp resmlp for mlp-50000): the published recipes and the
@@ -236,7 +238,7 @@ for stage in "$@"; do
       # names say what differs from roaf-rnn-a1-b003 (ten epochs of 100, lr 0.01 cosine, clip 1, alpha-scale 1, beta 0.03).
       need_full_mnist
       ps=(--model roaf-rnn --task psmnist --data-dir "$mnist_full" --epochs 10 "${ten_epochs[@]}" "${long_filter[@]}")
-      for m in ${MODELS:-n512-clip05-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
+      for m in ${MODELS:-n512-clip05-lr0025-adamw001 b002 b005 lr02 lr005 n256 n256-b002 n256-batch10-clip05}; do
         # A suffix -adamw0WD adds AdamW with weight decay 0.WD to any variant (adamw01 = 0.1, adamw001 = 0.01).
         plus=() base=$m
         if [[ $m == *-adamw0* ]]; then plus=(--optimizer adamw --weight-decay "0.${m##*-adamw0}"); base=${m%-adamw0*}; fi
@@ -259,6 +261,8 @@ for stage in "$@"; do
           # with AdamW, lr 0.005 was unstable at N = 384 (loss spikes, gradient norms to 25 in the second epoch; stopped
           # at 80.08% after two epochs, twenty-second session): the rate scaled by 256 / 384, as for a wider layer
           n384-clip05-lr003) run=roaf-rnn-a1-b003-$m; with=(--hidden 384 --clip-norm 0.5 --lr 0.003) ;;
+          # the same scaling to N = 512: 0.005 x 256 / 512 (N = 384 at lr 0.003 with AdamW: 97.44%)
+          n512-clip05-lr0025) run=roaf-rnn-a1-b003-$m; with=(--hidden 512 --clip-norm 0.5 --lr 0.0025) ;;
           # the one-epoch recipe (batch 10, lr 0.005, clip 0.5) over ten epochs: 60,000 updates, ~2.5 min at N = 128 and
           # ~10 min at N = 256 on the H200 by the kernel timings (RESUME=1 carries a run on over several calls)
           batch10-clip05) run=roaf-rnn-a1-b003-$m; with=(--batch 10 --eval-every 6000 --lr 0.005 --clip-norm 0.5) ;;
@@ -570,6 +574,13 @@ PY
       if [[ -s ${n256[1]}/metrics.jsonl && -s ${n256[2]}/metrics.jsonl && -s ${n256[3]}/metrics.jsonl ]]; then
         "${roaf[@]}" plot "${n256[@]}" --x epoch --label "lr 0.01,lr 0.005,lr 0.01 AdamW 0.01,lr 0.005 AdamW 0.01" \
             --out "$p/psmnist-full-n256.png" --title "psMNIST, ten epochs of the full MNIST, N = 256, alpha-scale 1 / beta 0.03, clip 0.5"
+      fi
+      # The width (twenty-second session): each width's best, and N = 384 at N = 256's rate.
+      w=("$root"/psmnist-full-search/roaf-rnn-a1-b003-{clip05,n256-clip05-lr005-adamw001,n384-clip05-lr003-adamw001,n384-clip05-lr005-adamw001})
+      if [[ -s ${w[2]}/metrics.jsonl && -s ${w[3]}/metrics.jsonl ]]; then
+        "${roaf[@]}" plot "${w[@]}" --grad-norm \
+            --label "N = 128 lr 0.01,N = 256 lr 0.005 AdamW,N = 384 lr 0.003 AdamW,N = 384 lr 0.005 stopped" \
+            --out "$p/psmnist-full-width.png" --title "psMNIST, ten epochs of the full MNIST: the width, alpha-scale 1 / beta 0.03, clip 0.5"
       fi
       # One epoch at batch 10: the recipe's convex c = 30 against a filter that remembers the whole sequence
       # (search records, fourteenth session).

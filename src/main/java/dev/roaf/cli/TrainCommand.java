@@ -621,7 +621,7 @@ final class TrainCommand implements Callable<Integer> {
         names.remove("--model");
         names.add(0, "--model");  // whether the mix applies depends on the model
         for (String name : names) {
-            if (!r.options().containsKey(name) || given.stream().anyMatch(g -> Recipe.overrides(g, name))) {
+            if (given.stream().anyMatch(g -> Recipe.overrides(g, name))) {
                 continue;
             }
             String option = name + " " + r.options().get(name);
