@@ -130,10 +130,24 @@ final class PlotCommand implements Callable<Integer> {
         return new Curves(name, classification, xs, test, train);
     }
 
-    /** (x, gradient norm) of every update in {@code run}/steps.csv; x is the step, or the wall time with {@code wall}. */
+    /**
+     * (x, gradient norm) of every update in {@code run}/steps.csv, or in steps.csv.gz where the record keeps it
+     * compressed (bench/results does: every tracked file travels to the GPU machine, within a size limit); x is
+     * the step, or the wall time with {@code wall}.
+     */
     static double[][] readGradNorms(Path run, boolean wall) throws IOException {
         Path file = run.resolve("steps.csv");
-        List<String> lines = readLines(file, "--grad-norm needs runs recorded with steps.csv");
+        Path gz = run.resolve("steps.csv.gz");
+        List<String> lines;
+        if (!Files.exists(file) && Files.exists(gz)) {
+            file = gz;
+            try (var in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    new java.util.zip.GZIPInputStream(Files.newInputStream(gz)), java.nio.charset.StandardCharsets.UTF_8))) {
+                lines = in.lines().toList();
+            }
+        } else {
+            lines = readLines(file, "--grad-norm needs runs recorded with steps.csv");
+        }
         List<String> header = lines.isEmpty() ? List.of() : List.of(lines.get(0).split(","));
         int xCol = header.indexOf(wall ? "wall_s" : "step"), gCol = header.indexOf("grad_norm");
         if (xCol < 0 || gCol < 0) {

@@ -54,6 +54,13 @@ class PlotCommandTest {
             assertEquals(i + 1, g[0][i]);
             assertTrue(g[1][i] > 0 && Double.isFinite(g[1][i]), "gradient norm of update " + (i + 1) + ": " + g[1][i]);
         }
+        // bench/results keeps steps.csv gzip-compressed: the same numbers come back from steps.csv.gz.
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(a.resolve("steps.csv.gz")))) {
+            out.write(Files.readAllBytes(a.resolve("steps.csv")));
+        }
+        Files.delete(a.resolve("steps.csv"));
+        double[][] fromGz = PlotCommand.readGradNorms(a, false);
+        assertTrue(java.util.Arrays.equals(g[0], fromGz[0]) && java.util.Arrays.equals(g[1], fromGz[1]), "steps.csv.gz reads as steps.csv");
         CliTest.Result gradEpoch = CliTest.roaf("plot", a.toString(), "--grad-norm", "--x", "epoch", "--out", withGrad.toString());
         assertEquals(2, gradEpoch.code());
         Files.delete(b.resolve("steps.csv"));
