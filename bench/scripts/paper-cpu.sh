@@ -256,7 +256,7 @@ for stage in "$@"; do
           n256-clip05-lr005) run=roaf-rnn-a1-b003-$m; with=(--hidden 256 --clip-norm 0.5 --lr 0.005) ;;
           # N = 256 gained 0.5 points over N = 128 (96.85% against 96.36%); ~4x its cost, ~3 h with two threads here
           n512-clip05) run=roaf-rnn-a1-b003-$m; with=(--hidden 512 --clip-norm 0.5) ;;
-          # between the two: ~2.3x the cost of N = 256, ~1 h 50 min with two threads here
+          # between the two: about twice the time of N = 256 per update (98 min with two threads here at lr 0.003)
           n384-clip05-lr005) run=roaf-rnn-a1-b003-$m; with=(--hidden 384 --clip-norm 0.5 --lr 0.005) ;;
           # with AdamW, lr 0.005 was unstable at N = 384 (loss spikes, gradient norms to 25 in the second epoch; stopped
           # at 80.08% after two epochs, twenty-second session): the rate scaled by 256 / 384, as for a wider layer

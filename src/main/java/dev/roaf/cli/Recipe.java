@@ -37,6 +37,9 @@ record Recipe(String name, String claim, List<String> args, String measured, Str
     /** The options of the mix between filter and nonlinearity, which only filtered models take. */
     static final Set<String> MIX = GROUPS.get(0);
 
+    /** Where the psMNIST recipes' data comes from (they were measured on it; the bundled sample is smaller). */
+    static final String FULL_MNIST = "the full MNIST (60,000 / 10,000 digits; --data-dir, or 'roaf data fetch mnist')";
+
     static final List<Recipe> ALL = List.of(
             new Recipe("psmnist-1-epoch", "psMNIST: over 94% of the test digits after one epoch",
                     List.of("--model", "roaf-rnn", "--task", "psmnist", "--epochs", "1", "--batch", "10", "--hidden", "256",
@@ -44,7 +47,7 @@ record Recipe(String name, String claim, List<String> args, String measured, Str
                     "94.20% with seed 1; seeds 1-7: 94.20, 94.09, 94.10, 94.34, 91.21, 94.11, 93.99% (median 94.10%);"
                             + " 27-40 min each with one thread on a 2-core AMD EPYC",
                     "bench/results/paper-cpu/search/psfull1-n256-b10-lr005-a1-b003-cosine-clip05-seed1",
-                    "the full MNIST (60,000 / 10,000 digits): --data-dir, or 'roaf data fetch mnist'"),
+                    FULL_MNIST),
             new Recipe("psmnist-10-epochs", "psMNIST: over 98% of the test digits after ten epochs (not reached)",
                     List.of("--model", "roaf-rnn", "--task", "psmnist", "--epochs", "10", "--batch", "100", "--hidden", "384",
                             "--lr", "0.003", "--clip-norm", "0.5", "--lr-schedule", "cosine", "--alpha-scale", "1", "--beta", "0.03",
@@ -52,7 +55,7 @@ record Recipe(String name, String claim, List<String> args, String measured, Str
                     "97.44% with seed 1 (97.53% after epoch 9; 99.57% of the training digits); 98 min with two threads on a"
                             + " 2-core AMD EPYC; at N = 256 with lr 0.005: 97.31% in 47 min",
                     "bench/results/paper-cpu/psmnist-full-search/roaf-rnn-a1-b003-n384-clip05-lr003-adamw001",
-                    "the full MNIST (60,000 / 10,000 digits): --data-dir, or 'roaf data fetch mnist'"),
+                    FULL_MNIST),
             new Recipe("copy-1000", "copy task, delay 1,000: over 99% of the symbols recalled",
                     List.of("--model", "roaf-rnn", "--task", "copy", "--length", "1000", "--hidden", "128", "--batch", "50",
                             "--steps", "3000", "--alpha-scale", "1", "--beta", "0.1", "--clip-norm", "1", "--lr-schedule", "cosine",
@@ -78,6 +81,14 @@ record Recipe(String name, String claim, List<String> args, String measured, Str
         }
         throw new IllegalArgumentException("--recipe: no recipe called '" + name + "'; there are "
                 + ALL.stream().map(Recipe::name).collect(Collectors.joining(", ")) + " ('roaf recipes' says what each measured)");
+    }
+
+    /** The recipes' names, for picocli's {@code ${COMPLETION-CANDIDATES}} in the help of {@code --recipe}. */
+    static final class Names implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return ALL.stream().map(Recipe::name).iterator();
+        }
     }
 
     /** The recipe's options by name (in order), each with its value as written. */

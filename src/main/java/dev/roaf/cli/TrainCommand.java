@@ -74,8 +74,8 @@ final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--recipe", description = "Start from a published recipe, one per claim of the paper: psmnist-1-epoch,"
-            + " psmnist-10-epochs, copy-1000, mlp-50000; its options fill in those the command line leaves out (e.g."
+    @Option(names = "--recipe", completionCandidates = Recipe.Names.class, description = "Start from a published recipe,"
+            + " one per claim of the paper: ${COMPLETION-CANDIDATES}; its options fill in those the command line leaves out (e.g."
             + " --recipe psmnist-10-epochs --seed 2, or --model lstm for the baseline on the same budget); 'roaf recipes'"
             + " lists them with what they measured")
     String recipe;
@@ -224,7 +224,7 @@ final class TrainCommand implements Callable<Integer> {
             err.println("roaf: using the " + described.get("source") + " bundled in the jar; for the full dataset run"
                     + " 'roaf data fetch mnist' or pass --data-dir");
             if (named != null && named.data() != null) {
-                err.println("roaf: note: recipe " + named.name() + " was measured on " + named.data().replaceFirst(":.*", "")
+                err.println("roaf: note: recipe " + named.name() + " was measured on " + named.data()
                         + "; on the sample expect a different result");
             }
         }
@@ -615,16 +615,17 @@ final class TrainCommand implements Callable<Integer> {
                 .map(CommandLine.Model.OptionSpec::longestName).toList();
         TrainCommand parsed = new TrainCommand();
         new CommandLine(parsed).parseArgs(r.args().toArray(String[]::new));
+        Map<String, String> options = r.options();
         List<String> taken = new ArrayList<>();
         List<String> mixLeftOut = new ArrayList<>();
-        List<String> names = new ArrayList<>(r.options().keySet());
+        List<String> names = new ArrayList<>(options.keySet());
         names.remove("--model");
         names.add(0, "--model");  // whether the mix applies depends on the model
         for (String name : names) {
             if (given.stream().anyMatch(g -> Recipe.overrides(g, name))) {
                 continue;
             }
-            String option = name + " " + r.options().get(name);
+            String option = name + " " + options.get(name);
             if (Recipe.MIX.contains(name) && !ModelFamily.parse(model).hasFilter()) {
                 mixLeftOut.add(option);
                 continue;

@@ -131,6 +131,9 @@ class RecipeTest {
             assertTrue(all.out().contains("roaf train --recipe " + r.name() + "   is   roaf train " + String.join(" ", r.args())), all.out());
             assertTrue(all.out().contains(r.record()), all.out());
         }
+        CliTest.Result help = roaf("train", "--help");
+        assertTrue(help.out().replaceAll("\\s+", " ").contains(String.join(", ", Recipe.ALL.stream().map(Recipe::name).toList())),
+                "--recipe's help names every recipe: " + help.out());
         CliTest.Result one = roaf("recipes", "copy-1000");
         assertEquals(0, one.code(), one.err());
         assertTrue(one.out().startsWith("copy-1000: ") && !one.out().contains("mlp-50000"), one.out());
